@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "swipc",
+  products: [
+    .executable(name: "swipc", targets: ["swipc"]),
+    .library(name: "SwipcCore", targets: ["SwipcCore"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+  ],
+  targets: [
+    .target(name: "CSwipc"),
+    .target(
+      name: "SwipcCore",
+      dependencies: [
+        "CSwipc",
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]),
+    .executableTarget(
+      name: "swipc",
+      dependencies: [
+        "SwipcCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(name: "SwipcCoreTests", dependencies: ["SwipcCore"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["SwipcCore"]),
+  ]
+)

@@ -1,0 +1,49 @@
+// Umbrella header of the C shim: only what Swift cannot import directly from Glibc.
+// Every function is a thin wrapper named swipc_*; errors are reported through errno.
+#ifndef CSWIPC_H
+#define CSWIPC_H
+
+#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/shm.h>
+#include <sys/sem.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <mqueue.h>
+#include <fcntl.h>
+#include <time.h>
+#include <sys/resource.h>
+
+/// The magic number statfs(2) reports for the mqueue filesystem.
+#define SWIPC_MQUEUE_MAGIC 0x19800202
+
+// semctl(2) is variadic and takes `union semun`, which callers must define themselves.
+int swipc_semctl_stat(int semid, struct semid_ds *buf);
+int swipc_semctl_set(int semid, const struct semid_ds *buf);
+int swipc_semctl_rmid(int semid);
+int swipc_semctl_cmd(int semid, int semnum, int cmd);
+int swipc_semctl_getall(int semid, unsigned short *values);
+int swipc_semctl_setall(int semid, const unsigned short *values);
+int swipc_semctl_setval(int semid, int semnum, int value);
+
+// mq_open(3) is variadic.
+mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_attr *attr);
+
+// The ipc_perm fields whose names differ between C libraries.
+key_t swipc_ipc_perm_key(const struct ipc_perm *perm);
+unsigned short swipc_ipc_perm_seq(const struct ipc_perm *perm);
+
+// The command constants, which Swift imports as macros of the wrong type on some versions.
+static inline int swipc_ipc_rmid(void) { return IPC_RMID; }
+static inline int swipc_ipc_set(void) { return IPC_SET; }
+static inline int swipc_ipc_stat(void) { return IPC_STAT; }
+static inline int swipc_getval(void) { return GETVAL; }
+static inline int swipc_getpid(void) { return GETPID; }
+static inline int swipc_getncnt(void) { return GETNCNT; }
+static inline int swipc_getzcnt(void) { return GETZCNT; }
+
+/// getrlimit(RLIMIT_MSGQUEUE): the bytes of POSIX queues one user may hold.
+static inline int swipc_getrlimit_msgqueue(struct rlimit *rl) { return getrlimit(RLIMIT_MSGQUEUE, rl); }
+
+#endif

@@ -1,0 +1,44 @@
+#include "CSwipc.h"
+
+union swipc_semun {
+  int val;
+  struct semid_ds *buf;
+  unsigned short *array;
+};
+
+int swipc_semctl_stat(int semid, struct semid_ds *buf) {
+  union swipc_semun arg = {.buf = buf};
+  return semctl(semid, 0, IPC_STAT, arg);
+}
+
+int swipc_semctl_set(int semid, const struct semid_ds *buf) {
+  union swipc_semun arg = {.buf = (struct semid_ds *)buf};
+  return semctl(semid, 0, IPC_SET, arg);
+}
+
+int swipc_semctl_rmid(int semid) { return semctl(semid, 0, IPC_RMID); }
+
+int swipc_semctl_cmd(int semid, int semnum, int cmd) { return semctl(semid, semnum, cmd); }
+
+int swipc_semctl_getall(int semid, unsigned short *values) {
+  union swipc_semun arg = {.array = values};
+  return semctl(semid, 0, GETALL, arg);
+}
+
+int swipc_semctl_setall(int semid, const unsigned short *values) {
+  union swipc_semun arg = {.array = (unsigned short *)values};
+  return semctl(semid, 0, SETALL, arg);
+}
+
+int swipc_semctl_setval(int semid, int semnum, int value) {
+  union swipc_semun arg = {.val = value};
+  return semctl(semid, semnum, SETVAL, arg);
+}
+
+mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_attr *attr) {
+  if (oflag & O_CREAT) return mq_open(name, oflag, mode, (struct mq_attr *)attr);
+  return mq_open(name, oflag);
+}
+
+key_t swipc_ipc_perm_key(const struct ipc_perm *perm) { return perm->__key; }
+unsigned short swipc_ipc_perm_seq(const struct ipc_perm *perm) { return perm->__seq; }

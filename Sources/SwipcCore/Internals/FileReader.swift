@@ -1,0 +1,94 @@
+import Glibc
+import SystemPackage
+
+/// Small, allocation-conscious file and directory access used by the /proc and /dev readers.
+///
+/// Foundation is deliberately not used: it costs start-up time that a `swipc ls` in a shell loop
+/// would pay on every call.
+public enum FileReader {
+  /// Reads a whole file (including /proc files, whose size stat reports as 0).
+  ///
+  /// The corresponding C functions are `open` and `read`.
+  public static func read(_ path: String, limit: Int = 64 << 20) -> Result<[UInt8], Errno> {
+    let fd: Int32
+    switch valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) }) {
+    case .failure(let e): return .failure(e)
+    case .success(let v): fd = v
+    }
+    defer { closeIgnoringErrors(fd) }
+    var buffer = [UInt8]()
+    var st = stat()
+    var chunk = 65536
+    if fstat(fd, &st) == 0, st.st_size > 0 { chunk = min(Int(st.st_size) + 1, limit) }
+    while buffer.count < limit {
+      let start = buffer.count
+      let want = min(chunk, limit - start)
+      buffer.append(contentsOf: repeatElement(0, count: want))
+      let result = buffer.withUnsafeMutableBytes { raw in
+        valueOrErrno { Glibc.read(fd, raw.baseAddress! + start, want) }
+      }
+      switch result {
+      case .failure(let e): return .failure(e)
+      case .success(let n):
+        buffer.removeLast(want - n)
+        if n == 0 { return .success(buffer) }
+      }
+      chunk = 65536
+    }
+    return .success(buffer)
+  }
+
+  /// Reads a whole small file as text, or nil when it cannot be read.
+  public static func readText(_ path: String) -> String? {
+    guard case .success(let bytes) = read(path, limit: 1 << 20) else { return nil }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// The names in a directory, without `.` and `..`.
+  ///
+  /// The corresponding C functions are `opendir` and `readdir`.
+  public static func list(_ path: String) -> Result<[String], Errno> {
+    guard let dir = opendir(path) else { return .failure(currentErrno) }
+    defer { closedir(dir) }
+    var names = [String]()
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> String in
+        let bytes = raw.bindMemory(to: UInt8.self)
+        let length = bytes.firstIndex(of: 0) ?? bytes.count
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<length]), as: UTF8.self)
+      }
+      if name == "." || name == ".." { continue }
+      names.append(name)
+    }
+    return .success(names)
+  }
+
+  /// The entries of a directory whose names are all digits (process ids in /proc).
+  public static func numericEntries(_ path: String) -> [Int32] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var result = [Int32]()
+    while let entry = readdir(dir) {
+      let value: Int32? = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+        var n: Int32 = 0
+        var any = false
+        for byte in raw {
+          if byte == 0 { break }
+          guard byte >= 48 && byte <= 57, n < 100_000_000 else { return nil }
+          n = n * 10 + Int32(byte - 48)
+          any = true
+        }
+        return any ? n : nil
+      }
+      if let value { result.append(value) }
+    }
+    return result
+  }
+
+  /// `lstat` or `stat` of a path.
+  public static func status(_ path: String, followLinks: Bool = false) -> Result<stat, Errno> {
+    var st = stat()
+    let rc = followLinks ? stat(path, &st) : lstat(path, &st)
+    return rc == 0 ? .success(st) : .failure(currentErrno)
+  }
+}

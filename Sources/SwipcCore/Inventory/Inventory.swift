@@ -1,0 +1,111 @@
+import Glibc
+import SystemPackage
+
+/// Everything the inventory found for a set of kinds, read in one pass.
+public struct InventorySnapshot: Sendable {
+  public var objects: [IPCObject] = []
+  /// Kinds that could not be listed, with the reason (e.g. mqueue not mounted).
+  public var unavailable: [(kind: IPCKind, error: SwipcError)] = []
+  /// Lines of /proc text that were skipped.
+  public var issues: [ParseIssue] = []
+  /// The time the snapshot was taken (seconds since the epoch).
+  public var now: Int64 = 0
+  /// Holders of POSIX objects and segments, when they were scanned.
+  public var holderIndex: HolderIndex?
+}
+
+/// Reads the objects of the requested kinds: /proc/sysvipc for System V, /dev/shm and the mqueue
+/// filesystem for POSIX. Never needs permission on the objects themselves to list them.
+public struct Inventory {
+  public var paths: InventoryPaths
+
+  public init(paths: InventoryPaths = .fromEnvironment()) {
+    self.paths = paths
+  }
+
+  /// Lists the objects of `kinds`.
+  ///
+  /// - Parameters:
+  ///   - scanHolders: find the processes holding POSIX objects (one pass over /proc/*/fd and
+  ///     /proc/*/maps); done only when POSIX objects were found.
+  ///   - processes: the process table used for the scan.
+  public func snapshot(
+    kinds: [IPCKind], scanHolders: Bool = true, processes: ProcessTable? = nil
+  ) -> InventorySnapshot {
+    var snapshot = InventorySnapshot()
+    snapshot.now = Clock.now()
+    for kind in IPCKind.systemV where kinds.contains(kind) {
+      let path = paths.sysvipc + "/" + kind.rawValue
+      switch FileReader.read(path) {
+      case .failure(let e):
+        snapshot.unavailable.append(
+          (kind, SwipcError(
+            category: e == .noSuchFileOrDirectory ? .unavailable : nil, call: "open", object: path,
+            errno: e,
+            reason: e == .noSuchFileOrDirectory
+              ? "not found: this kernel has no System V IPC (CONFIG_SYSVIPC) or /proc is not mounted"
+              : nil)))
+      case .success(let text):
+        let result = SysVProcParser.parse(text, kind: kind, source: path)
+        snapshot.objects.append(contentsOf: result.objects.sorted { $0.id! < $1.id! })
+        snapshot.issues.append(contentsOf: result.issues)
+      }
+    }
+    let posixFileKinds = Set(kinds.filter { $0 == .pshm || $0 == .psem })
+    if kinds.contains(.pmsg) {
+      if let dir = paths.mqueue {
+        switch POSIXReader.messageQueues(in: dir, canOpen: paths.mqueueIsLive) {
+        case .failure(let e):
+          snapshot.unavailable.append((.pmsg, SwipcError(call: "opendir", object: dir, errno: e)))
+        case .success(let objects): snapshot.objects.append(contentsOf: objects)
+        }
+      } else {
+        snapshot.unavailable.append(
+          (.pmsg, SwipcError(
+            category: .unavailable, call: "", object: "POSIX message queues",
+            reason: InventoryPaths.mqueueHint)))
+      }
+    }
+    if !posixFileKinds.isEmpty {
+      switch POSIXReader.sharedMemoryAndSemaphores(in: paths.shm, kinds: posixFileKinds) {
+      case .failure(let e):
+        let error = SwipcError(
+          category: e == .noSuchFileOrDirectory ? .unavailable : nil, call: "opendir",
+          object: paths.shm, errno: e,
+          reason: e == .noSuchFileOrDirectory ? "not found: no tmpfs for POSIX shared memory is mounted there" : nil)
+        for kind in posixFileKinds.sorted() { snapshot.unavailable.append((kind, error)) }
+      case .success(let objects): snapshot.objects.append(contentsOf: objects)
+      }
+    }
+    snapshot.objects.sort { a, b in a.kind < b.kind }  // stable: keeps id/name order within a kind
+    if scanHolders {
+      let files = Set(snapshot.objects.compactMap { o -> HolderIndex.FileID? in
+        guard o.kind.isPOSIX, let d = o.device, let i = o.inode else { return nil }
+        return HolderIndex.FileID(device: d, inode: i)
+      })
+      if !files.isEmpty {
+        let table = processes ?? ProcessTable(procDirectory: paths.proc)
+        let index = table.scanHolders(files: files, segments: false)
+        snapshot.holderIndex = index
+        for i in snapshot.objects.indices where snapshot.objects[i].kind.isPOSIX {
+          if index.uninspectable == 0 {
+            snapshot.objects[i].holders = index.holders(of: snapshot.objects[i])?.count
+          } else if let count = index.holders(of: snapshot.objects[i])?.count, count > 0 {
+            // At least this many; more may hide in processes we cannot inspect.
+            snapshot.objects[i].holders = count
+          }
+        }
+      }
+    }
+    return snapshot
+  }
+}
+
+/// Wall-clock seconds, without Foundation.
+public enum Clock {
+  public static func now() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec)
+  }
+}

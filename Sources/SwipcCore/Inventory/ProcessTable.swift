@@ -1,0 +1,140 @@
+import Glibc
+
+/// A process that uses an IPC object, and how.
+public struct Holder: Sendable, Equatable, Hashable {
+  public enum Access: String, Sendable, Hashable { case attached, mapped, open }
+  public var pid: Int32
+  public var command: String
+  public var access: Access
+}
+
+/// What a scan of /proc/*/fd and /proc/*/maps found: which processes hold which objects.
+public struct HolderIndex: Sendable {
+  /// POSIX objects by (device, inode) of their file.
+  public var files: [FileID: [Holder]] = [:]
+  /// System V segments by shmid (the inode of their `/SYSV%08x` mapping).
+  public var segments: [Int32: [Holder]] = [:]
+  /// Processes whose fds or maps could not be read (permission); their holdings are unknown.
+  public var uninspectable: Int = 0
+  public var inspected: Int = 0
+
+  public struct FileID: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+  }
+
+  public func holders(of object: IPCObject) -> [Holder]? {
+    if object.kind == .shm, let id = object.id { return segments[id] ?? [] }
+    if object.kind.isPOSIX, let device = object.device, let inode = object.inode {
+      return files[FileID(device: device, inode: inode)] ?? []
+    }
+    return nil
+  }
+}
+
+/// Reads processes from /proc: liveness, command lines, and the holders of IPC objects.
+public final class ProcessTable {
+  public let procDirectory: String
+  private var commands: [Int32: String?] = [:]
+
+  public init(procDirectory: String = "/proc") {
+    self.procDirectory = procDirectory
+  }
+
+  /// Whether a process with this pid exists. A pid of 0 or less means "unknown" to the kernel's
+  /// IPC records and is reported as alive, so that nothing is ever called orphaned on no evidence.
+  ///
+  /// The corresponding C function is `kill` with signal 0.
+  public func isAlive(_ pid: Int32) -> Bool {
+    guard pid > 0 else { return true }
+    if kill(pid, 0) == 0 { return true }
+    return errno == EPERM
+  }
+
+  /// The command line of a process (arguments joined by spaces), `[comm]` for kernel threads,
+  /// nil when the process is gone.
+  public func command(of pid: Int32) -> String? {
+    if let cached = commands[pid] { return cached }
+    var result: String?
+    if pid > 0, case .success(var bytes) = FileReader.read("\(procDirectory)/\(pid)/cmdline", limit: 4096) {
+      while bytes.last == 0 { bytes.removeLast() }
+      if bytes.isEmpty {
+        if let comm = FileReader.readText("\(procDirectory)/\(pid)/comm") {
+          result = "[" + comm.trimmingNewline() + "]"
+        }
+      } else {
+        for i in bytes.indices where bytes[i] == 0 { bytes[i] = 32 }
+        result = String(decoding: bytes, as: UTF8.self)
+      }
+    }
+    commands[pid] = result
+    return result
+  }
+
+  /// Scans every process's open files and memory maps once.
+  ///
+  /// - Parameters:
+  ///   - files: the (device, inode) pairs of the POSIX objects of interest; open descriptors are
+  ///     only stat'ed when this is not empty.
+  ///   - segments: whether to look for System V segment mappings.
+  public func scanHolders(files: Set<HolderIndex.FileID>, segments: Bool) -> HolderIndex {
+    var index = HolderIndex()
+    let me = getpid()
+    for pid in FileReader.numericEntries(procDirectory) {
+      let base = "\(procDirectory)/\(pid)"
+      var readable = true
+      var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
+      if !files.isEmpty {
+        switch FileReader.list(base + "/fd") {
+        case .failure(let e):
+          if e == .permissionDenied || e == .notPermitted { readable = false }
+        case .success(let fds):
+          for fd in fds {
+            guard case .success(let st) = FileReader.status(base + "/fd/" + fd, followLinks: true)
+            else { continue }
+            let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+            if files.contains(id) { found.append((.open, id, nil)) }
+          }
+        }
+      }
+      switch FileReader.read(base + "/maps") {
+      case .failure(let e):
+        if e == .permissionDenied || e == .notPermitted { readable = false }
+      case .success(let text):
+        if text.isEmpty && pid != me { break }  // kernel thread, or a process that just exited
+        MapsParser.forEachMapping(text) { device, inode, path in
+          if segments, path.starts(with: MapsParser.sysvPrefix), let id = Int32(exactly: inode) {
+            found.append((.attached, nil, id))
+          } else if !files.isEmpty {
+            let id = HolderIndex.FileID(device: device, inode: inode)
+            if files.contains(id) { found.append((.mapped, id, nil)) }
+          }
+        }
+      }
+      if readable { index.inspected += 1 } else { index.uninspectable += 1 }
+      guard !found.isEmpty else { continue }
+      let command = self.command(of: pid) ?? "?"
+      for (access, file, segment) in found {
+        let holder = Holder(pid: pid, command: command, access: access)
+        if let file {
+          if !(index.files[file]?.contains(where: { $0.pid == pid }) ?? false) {
+            index.files[file, default: []].append(holder)
+          }
+        } else if let segment {
+          if !(index.segments[segment]?.contains(where: { $0.pid == pid }) ?? false) {
+            index.segments[segment, default: []].append(holder)
+          }
+        }
+      }
+    }
+    return index
+  }
+}
+
+extension String {
+  func trimmingNewline() -> String {
+    var s = Substring(self)
+    while s.last == "\n" || s.last == " " { s = s.dropLast() }
+    return String(s)
+  }
+}

@@ -1,0 +1,73 @@
+import Glibc
+
+/// User and group names, each looked up once per id (ipcs reads /etc/passwd once per object).
+///
+/// A class so that one cache serves every renderer and filter in a command.
+public final class UserDirectory {
+  private var users: [UInt32: String?] = [:]
+  private var groups: [UInt32: String?] = [:]
+
+  public init() {}
+
+  /// The user name of `uid`, or nil when there is no passwd entry.
+  ///
+  /// The corresponding C function is `getpwuid_r`.
+  public func userName(_ uid: UInt32) -> String? {
+    if let cached = users[uid] { return cached }
+    var entry = passwd()
+    var result: UnsafeMutablePointer<passwd>?
+    var buffer = [CChar](repeating: 0, count: 4096)
+    var name: String?
+    while true {
+      let rc = getpwuid_r(uid, &entry, &buffer, buffer.count, &result)
+      if rc == ERANGE && buffer.count < 1 << 20 { buffer = [CChar](repeating: 0, count: buffer.count * 4); continue }
+      if rc == 0, let result { name = String(cString: result.pointee.pw_name) }
+      break
+    }
+    users[uid] = name
+    return name
+  }
+
+  /// The group name of `gid`, or nil when there is no group entry.
+  ///
+  /// The corresponding C function is `getgrgid_r`.
+  public func groupName(_ gid: UInt32) -> String? {
+    if let cached = groups[gid] { return cached }
+    var entry = group()
+    var result: UnsafeMutablePointer<group>?
+    var buffer = [CChar](repeating: 0, count: 4096)
+    var name: String?
+    while true {
+      let rc = getgrgid_r(gid, &entry, &buffer, buffer.count, &result)
+      if rc == ERANGE && buffer.count < 1 << 20 { buffer = [CChar](repeating: 0, count: buffer.count * 4); continue }
+      if rc == 0, let result { name = String(cString: result.pointee.gr_name) }
+      break
+    }
+    groups[gid] = name
+    return name
+  }
+
+  /// The uid a `USER|UID` argument names.
+  public static func resolveUser(_ text: String) throws(SwipcError) -> UInt32 {
+    if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+      guard let uid = UInt32(text) else { throw .usage("invalid user id '\(text)': out of range") }
+      return uid
+    }
+    guard !text.isEmpty, let entry = getpwnam(text) else {
+      throw .usage("unknown user '\(text)': give a user name or a numeric uid")
+    }
+    return entry.pointee.pw_uid
+  }
+
+  /// The gid a `GROUP|GID` argument names.
+  public static func resolveGroup(_ text: String) throws(SwipcError) -> UInt32 {
+    if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+      guard let gid = UInt32(text) else { throw .usage("invalid group id '\(text)': out of range") }
+      return gid
+    }
+    guard !text.isEmpty, let entry = getgrnam(text) else {
+      throw .usage("unknown group '\(text)': give a group name or a numeric gid")
+    }
+    return entry.pointee.gr_gid
+  }
+}

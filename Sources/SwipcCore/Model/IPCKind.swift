@@ -1,0 +1,48 @@
+/// A kind of IPC object, as named on the command line.
+public enum IPCKind: String, CaseIterable, Sendable, Hashable, Comparable {
+  case msg, shm, sem, pmsg, pshm, psem
+
+  /// The System V kinds, in the order ipcs lists them.
+  public static let systemV: [IPCKind] = [.msg, .shm, .sem]
+  /// The POSIX kinds.
+  public static let posix: [IPCKind] = [.pmsg, .pshm, .psem]
+
+  public var isSystemV: Bool { self == .msg || self == .shm || self == .sem }
+  public var isPOSIX: Bool { !isSystemV }
+
+  /// The POSIX kind a System V type name means when it is given a `/name`.
+  public var posixCounterpart: IPCKind {
+    switch self {
+    case .msg: return .pmsg
+    case .shm: return .pshm
+    case .sem: return .psem
+    default: return self
+    }
+  }
+
+  /// A title for table sections, as ipcs prints them.
+  public var title: String {
+    switch self {
+    case .msg: return "System V message queues"
+    case .shm: return "System V shared memory segments"
+    case .sem: return "System V semaphore sets"
+    case .pmsg: return "POSIX message queues"
+    case .pshm: return "POSIX shared memory objects"
+    case .psem: return "POSIX named semaphores"
+    }
+  }
+
+  /// A short noun for messages: "queue 32768", "segment 5".
+  public var noun: String {
+    switch self {
+    case .msg, .pmsg: return "queue"
+    case .shm, .pshm: return "segment"
+    case .sem: return "semaphore set"
+    case .psem: return "semaphore"
+    }
+  }
+
+  public static func < (a: IPCKind, b: IPCKind) -> Bool {
+    allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+  }
+}

@@ -1,0 +1,115 @@
+/// A column of `swipc ls`: its name (also the JSON key, in lower case), the kinds it applies to,
+/// and how to read its value from an object.
+public struct ObjectColumn: Sendable {
+  public let name: String
+  public let help: String
+  public let kinds: Set<IPCKind>
+  public let rightAligned: Bool
+  let value: @Sendable (IPCObject, ColumnContext) -> CellValue
+
+  /// The key this column has in JSON output.
+  public var jsonKey: String { name.lowercased().replacingOccurrences(of: "%", with: "") }
+
+  public func value(of object: IPCObject, context: ColumnContext) -> CellValue {
+    kinds.contains(object.kind) ? value(object, context) : .null
+  }
+}
+
+/// What column values may look up: the time, and the commands of processes.
+public struct ColumnContext {
+  public var now: Int64
+  public var processes: ProcessTable
+
+  public init(now: Int64, processes: ProcessTable) {
+    self.now = now
+    self.processes = processes
+  }
+}
+
+extension String {
+  func replacingOccurrences(of target: String, with replacement: String) -> String {
+    guard contains(target) else { return self }
+    return split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+  }
+}
+
+extension ObjectColumn {
+  static let all: Set<IPCKind> = Set(IPCKind.allCases)
+  static let sysv: Set<IPCKind> = Set(IPCKind.systemV)
+  static let posix: Set<IPCKind> = Set(IPCKind.posix)
+
+  static func pid(_ p: Int32?) -> CellValue { p.map { .int(Int64($0)) } ?? .null }
+  static func count(_ n: UInt64?) -> CellValue { n.map { .int(Int64(clamping: $0)) } ?? .null }
+
+  /// Every column, in the order `-o` help lists them.
+  public static let catalog: [ObjectColumn] = [
+    ObjectColumn(name: "TYPE", help: "kind of object (msg, shm, sem, pmsg, pshm, psem)", kinds: all, rightAligned: false) { o, _ in .text(o.kind.rawValue) },
+    ObjectColumn(name: "KEY", help: "System V key", kinds: sysv, rightAligned: false) { o, _ in o.key.map { .key($0) } ?? .null },
+    ObjectColumn(name: "ID", help: "System V id", kinds: sysv, rightAligned: true) { o, _ in o.id.map { .int(Int64($0)) } ?? .null },
+    ObjectColumn(name: "NAME", help: "POSIX name", kinds: posix, rightAligned: false) { o, _ in o.name.map { .text($0.rawValue) } ?? .null },
+    ObjectColumn(name: "PERMS", help: "permissions", kinds: all, rightAligned: false) { o, _ in .perms(o.permissions) },
+    ObjectColumn(name: "OWNER", help: "owner's user name (uid when it has none)", kinds: all, rightAligned: false) { o, _ in .user(o.uid) },
+    ObjectColumn(name: "UID", help: "owner's uid", kinds: all, rightAligned: true) { o, _ in .int(Int64(o.uid)) },
+    ObjectColumn(name: "GROUP", help: "owner's group name", kinds: all, rightAligned: false) { o, _ in .group(o.gid) },
+    ObjectColumn(name: "GID", help: "owner's gid", kinds: all, rightAligned: true) { o, _ in .int(Int64(o.gid)) },
+    ObjectColumn(name: "CUSER", help: "creator's user name", kinds: sysv, rightAligned: false) { o, _ in o.cuid.map { .user($0) } ?? .null },
+    ObjectColumn(name: "CUID", help: "creator's uid", kinds: sysv, rightAligned: true) { o, _ in o.cuid.map { .int(Int64($0)) } ?? .null },
+    ObjectColumn(name: "CGROUP", help: "creator's group name", kinds: sysv, rightAligned: false) { o, _ in o.cgid.map { .group($0) } ?? .null },
+    ObjectColumn(name: "CGID", help: "creator's gid", kinds: sysv, rightAligned: true) { o, _ in o.cgid.map { .int(Int64($0)) } ?? .null },
+    ObjectColumn(name: "SIZE", help: "segment size in bytes", kinds: [.shm, .pshm], rightAligned: true) { o, _ in o.size.map { .bytes($0) } ?? .null },
+    ObjectColumn(name: "USEDBYTES", help: "bytes queued", kinds: [.msg, .pmsg], rightAligned: true) { o, _ in o.size.map { .bytes($0) } ?? .null },
+    ObjectColumn(name: "MSGS", help: "messages queued", kinds: [.msg, .pmsg], rightAligned: true) { o, _ in count(o.messages) },
+    ObjectColumn(name: "MAXMSG", help: "POSIX queue capacity in messages", kinds: [.pmsg], rightAligned: true) { o, _ in o.maxMessages.map { .int($0) } ?? .null },
+    ObjectColumn(name: "MSGSIZE", help: "POSIX queue's largest message in bytes", kinds: [.pmsg], rightAligned: true) { o, _ in o.messageSize.map { .bytes(UInt64($0)) } ?? .null },
+    ObjectColumn(name: "NSEMS", help: "semaphores in the set", kinds: [.sem], rightAligned: true) { o, _ in o.nsems.map { .int(Int64($0)) } ?? .null },
+    ObjectColumn(name: "VALUE", help: "POSIX semaphore's value", kinds: [.psem], rightAligned: true) { o, _ in o.value.map { .int($0) } ?? .null },
+    ObjectColumn(name: "NATTCH", help: "processes attached", kinds: [.shm], rightAligned: true) { o, _ in count(o.nattch) },
+    ObjectColumn(name: "STATUS", help: "dest (removed, still attached) and locked", kinds: [.shm], rightAligned: false) { o, _ in
+      .list((o.isMarkedForRemoval ? ["dest"] : []) + (o.isLocked ? ["locked"] : []))
+    },
+    ObjectColumn(name: "HOLDERS", help: "processes holding it attached, open or mapped, where known", kinds: [.shm, .pmsg, .pshm, .psem], rightAligned: true) { o, _ in o.holders.map { .int(Int64($0)) } ?? .null },
+    ObjectColumn(name: "CTIME", help: "time of creation or last change", kinds: all, rightAligned: false) { o, _ in .time(o.changeTime) },
+    ObjectColumn(name: "SEND", help: "time of the last message sent", kinds: [.msg], rightAligned: false) { o, _ in .time(o.sendTime) },
+    ObjectColumn(name: "RECV", help: "time of the last message received", kinds: [.msg], rightAligned: false) { o, _ in .time(o.receiveTime) },
+    ObjectColumn(name: "ATTACH", help: "time of the last attach", kinds: [.shm], rightAligned: false) { o, _ in .time(o.attachTime) },
+    ObjectColumn(name: "DETACH", help: "time of the last detach", kinds: [.shm], rightAligned: false) { o, _ in .time(o.detachTime) },
+    ObjectColumn(name: "OTIME", help: "time of the last semaphore operation", kinds: [.sem], rightAligned: false) { o, _ in .time(o.operationTime) },
+    ObjectColumn(name: "MTIME", help: "time the POSIX object was last modified", kinds: posix, rightAligned: false) { o, _ in .time(o.modifyTime) },
+    ObjectColumn(name: "LSPID", help: "pid of the last sender", kinds: [.msg], rightAligned: true) { o, _ in pid(o.lspid) },
+    ObjectColumn(name: "LRPID", help: "pid of the last receiver", kinds: [.msg], rightAligned: true) { o, _ in pid(o.lrpid) },
+    ObjectColumn(name: "CPID", help: "pid of the creator", kinds: [.shm], rightAligned: true) { o, _ in pid(o.cpid) },
+    ObjectColumn(name: "LPID", help: "pid of the last attach or detach", kinds: [.shm], rightAligned: true) { o, _ in pid(o.lpid) },
+    ObjectColumn(name: "NOTIFYPID", help: "pid registered for mq_notify (0: none)", kinds: [.pmsg], rightAligned: true) { o, _ in pid(o.notifyPid) },
+    ObjectColumn(name: "RSS", help: "resident bytes", kinds: [.shm], rightAligned: true) { o, _ in o.rss.map { .bytes($0) } ?? .null },
+    ObjectColumn(name: "SWAP", help: "swapped bytes", kinds: [.shm], rightAligned: true) { o, _ in o.swap.map { .bytes($0) } ?? .null },
+    ObjectColumn(name: "AGE", help: "time since creation or last change", kinds: all, rightAligned: true) { o, c in o.changeTime.map { .seconds(c.now - $0) } ?? .null },
+    ObjectColumn(name: "LAST", help: "time of the last use (send, receive, attach, operation)", kinds: all, rightAligned: false) { o, _ in .time(o.lastActivity) },
+    ObjectColumn(name: "COMMAND", help: "creator's command line, while it runs", kinds: [.shm], rightAligned: false) { o, c in
+      o.cpid.flatMap { c.processes.command(of: $0) }.map { .text($0) } ?? .null
+    },
+  ]
+
+  public static func named(_ name: String) -> ObjectColumn? {
+    let upper = name.uppercased()
+    return catalog.first { $0.name == upper }
+  }
+
+  /// The columns a table shows for a kind by default: lsipc's, plus age, last use and holders.
+  public static func defaults(for kind: IPCKind) -> [ObjectColumn] {
+    let names: [String]
+    switch kind {
+    case .msg: names = ["KEY", "ID", "PERMS", "OWNER", "USEDBYTES", "MSGS", "LSPID", "LRPID", "AGE", "LAST"]
+    case .shm: names = ["KEY", "ID", "PERMS", "OWNER", "SIZE", "NATTCH", "STATUS", "CTIME", "CPID", "LPID", "AGE", "LAST", "COMMAND"]
+    case .sem: names = ["KEY", "ID", "PERMS", "OWNER", "NSEMS", "AGE", "LAST"]
+    case .pmsg: names = ["NAME", "PERMS", "OWNER", "USEDBYTES", "MSGS", "HOLDERS", "AGE", "LAST"]
+    case .pshm: names = ["NAME", "PERMS", "OWNER", "SIZE", "HOLDERS", "AGE", "LAST"]
+    case .psem: names = ["NAME", "PERMS", "OWNER", "VALUE", "HOLDERS", "AGE", "LAST"]
+    }
+    return names.map { named($0)! }
+  }
+
+  /// Every column that applies to a kind: what JSON shows by default.
+  public static func applicable(to kind: IPCKind) -> [ObjectColumn] {
+    catalog.filter { $0.kinds.contains(kind) }
+  }
+}

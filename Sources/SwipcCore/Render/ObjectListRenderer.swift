@@ -1,0 +1,82 @@
+/// Renders a list of objects as a table, CSV or JSON.
+public struct ObjectListRenderer {
+  public var formatter: CellFormatter
+  public var context: ColumnContext
+  /// Columns chosen with `-o`; nil for each kind's defaults (table) or everything (JSON, CSV).
+  public var columns: [ObjectColumn]?
+
+  public init(formatter: CellFormatter, context: ColumnContext, columns: [ObjectColumn]?) {
+    self.formatter = formatter
+    self.context = context
+    self.columns = columns
+  }
+
+  /// A table per kind, each with its own columns; a title above each when there are several.
+  public func table(_ objects: [IPCObject], kinds: [IPCKind], into out: inout OutputBuffer) {
+    for (n, kind) in kinds.enumerated() {
+      let rows = objects.filter { $0.kind == kind }
+      let cols = columns ?? ObjectColumn.defaults(for: kind)
+      if kinds.count > 1 {
+        if n > 0 { out.newline() }
+        out.write("------ \(kind.title) ------\n")
+      }
+      var table = TableWriter(headers: cols.map(\.name), rightAligned: cols.map(\.rightAligned))
+      for object in rows {
+        table.add(cols.map { formatter.tableText($0.value(of: object, context: context)) })
+      }
+      table.write(to: &out, headings: formatter.options.headings)
+    }
+  }
+
+  /// One header line, TYPE first, then the union of the kinds' columns.
+  public func csv(_ objects: [IPCObject], kinds: [IPCKind], into out: inout OutputBuffer) {
+    var cols = columns ?? []
+    if columns == nil {
+      for kind in kinds {
+        for column in ObjectColumn.applicable(to: kind) where !cols.contains(where: { $0.name == column.name }) {
+          cols.append(column)
+        }
+      }
+      cols.removeAll { $0.name == "TYPE" }
+    }
+    let all = [ObjectColumn.named("TYPE")!] + cols.filter { $0.name != "TYPE" }
+    if formatter.options.headings {
+      for (i, c) in all.enumerated() {
+        if i > 0 { out.write(byte: 44) }
+        out.write(c.name)
+      }
+      out.newline()
+    }
+    for object in objects {
+      for (i, c) in all.enumerated() {
+        if i > 0 { out.write(byte: 44) }
+        out.writeCSVField(formatter.csvText(c.value(of: object, context: context)))
+      }
+      out.newline()
+    }
+  }
+
+  /// A JSON array, one object per IPC object; `[]` when there are none.
+  public func json(_ objects: [IPCObject], into out: inout OutputBuffer) {
+    out.write(byte: 91)
+    for (n, object) in objects.enumerated() {
+      out.write(n == 0 ? "\n  " : ",\n  ")
+      writeJSONObject(object, into: &out)
+    }
+    out.write(objects.isEmpty ? "]\n" : "\n]\n")
+  }
+
+  /// One object's fields as a JSON object: `type` first, then its columns.
+  public func writeJSONObject(_ object: IPCObject, into out: inout OutputBuffer) {
+    let cols = (columns ?? ObjectColumn.applicable(to: object.kind)).filter { $0.name != "TYPE" }
+    out.write("{\"type\":")
+    out.writeJSONString(object.kind.rawValue)
+    for column in cols {
+      out.write(",\"")
+      out.write(column.jsonKey)
+      out.write("\":")
+      formatter.writeJSON(column.value(of: object, context: context), to: &out)
+    }
+    out.write(byte: 125)
+  }
+}

@@ -1,0 +1,65 @@
+import Glibc
+
+/// Bytes collected for one write(2) to stdout, with JSON and CSV escaping.
+public struct OutputBuffer: Sendable {
+  public var bytes: [UInt8] = []
+
+  public init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+
+  @inline(__always) public mutating func write(_ text: String) { bytes.append(contentsOf: text.utf8) }
+  @inline(__always) public mutating func write(byte: UInt8) { bytes.append(byte) }
+  @inline(__always) public mutating func newline() { bytes.append(10) }
+
+  public mutating func write(padded text: String, width: Int, right: Bool) {
+    let count = TextWidth.of(text)
+    if right { for _ in count..<max(width, count) { bytes.append(32) } }
+    write(text)
+    if !right { for _ in count..<max(width, count) { bytes.append(32) } }
+  }
+
+  /// A JSON string literal.
+  public mutating func writeJSONString(_ text: String) {
+    bytes.append(34)
+    for byte in text.utf8 {
+      switch byte {
+      case 34: bytes.append(92); bytes.append(34)
+      case 92: bytes.append(92); bytes.append(92)
+      case 10: bytes.append(92); bytes.append(110)
+      case 13: bytes.append(92); bytes.append(114)
+      case 9: bytes.append(92); bytes.append(116)
+      case 0..<32, 127:
+        bytes.append(contentsOf: Array("\\u00".utf8))
+        bytes.append(OutputBuffer.hexDigit(byte >> 4))
+        bytes.append(OutputBuffer.hexDigit(byte & 15))
+      default: bytes.append(byte)
+      }
+    }
+    bytes.append(34)
+  }
+
+  /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+  public mutating func writeCSVField(_ text: String) {
+    if text.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) {
+      bytes.append(34)
+      for byte in text.utf8 {
+        if byte == 34 { bytes.append(34) }
+        bytes.append(byte)
+      }
+      bytes.append(34)
+    } else {
+      write(text)
+    }
+  }
+
+  static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
+}
+
+/// Display width of table text: one column per character, which holds for the ASCII and Latin
+/// text that names, commands and paths use here.
+enum TextWidth {
+  static func of(_ text: String) -> Int {
+    var n = 0
+    for byte in text.utf8 where byte & 0xC0 != 0x80 { n += 1 }
+    return n
+  }
+}

@@ -1,0 +1,88 @@
+/// The Prometheus text exposition format, for node_exporter's textfile collector.
+public struct PrometheusWriter {
+  public private(set) var out = OutputBuffer()
+  private var declared: Set<String> = []
+
+  public init() {}
+
+  /// Writes one sample, with its HELP and TYPE lines the first time the metric appears.
+  public mutating func sample(
+    _ name: String, help: String, labels: [(String, String)] = [], value: Double, type: String = "gauge"
+  ) {
+    if !declared.contains(name) {
+      declared.insert(name)
+      out.write("# HELP \(name) \(help)\n# TYPE \(name) \(type)\n")
+    }
+    out.write(name)
+    if !labels.isEmpty {
+      out.write(byte: 123)
+      for (i, (key, text)) in labels.enumerated() {
+        if i > 0 { out.write(byte: 44) }
+        out.write(key)
+        out.write("=\"")
+        for ch in text.utf8 {
+          switch ch {
+          case 92: out.write("\\\\")
+          case 34: out.write("\\\"")
+          case 10: out.write("\\n")
+          default: out.write(byte: ch)
+          }
+        }
+        out.write(byte: 34)
+      }
+      out.write(byte: 125)
+    }
+    out.write(byte: 32)
+    out.write(PrometheusWriter.format(value))
+    out.newline()
+  }
+
+  static func format(_ value: Double) -> String {
+    if value.isNaN { return "NaN" }
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    return String(value)
+  }
+}
+
+/// Object counts and bytes per kind and owner, and orphaned objects per kind.
+public enum InventoryMetrics {
+  public static func write(
+    _ objects: [IPCObject], kinds: [IPCKind], orphaned: [IPCKind: Int]?, users: UserDirectory,
+    into writer: inout PrometheusWriter
+  ) {
+    for kind in kinds {
+      writer.sample("swipc_objects", help: "IPC objects of each kind.", labels: [("type", kind.rawValue)],
+        value: Double(objects.filter { $0.kind == kind }.count))
+    }
+    for kind in kinds {
+      let bytes = objects.filter { $0.kind == kind }.reduce(UInt64(0)) { $0 &+ ($1.size ?? 0) }
+      writer.sample("swipc_bytes", help: "Bytes held: segment sizes for shared memory, queued bytes for queues.",
+        labels: [("type", kind.rawValue)], value: Double(bytes))
+    }
+    var byOwner: [IPCKind: [UInt32: (Int, UInt64)]] = [:]
+    for o in objects {
+      let current = byOwner[o.kind, default: [:]][o.uid] ?? (0, 0)
+      byOwner[o.kind, default: [:]][o.uid] = (current.0 + 1, current.1 &+ (o.size ?? 0))
+    }
+    for kind in kinds {
+      for (uid, entry) in (byOwner[kind] ?? [:]).sorted(by: { $0.key < $1.key }) {
+        let owner = users.userName(uid) ?? String(uid)
+        writer.sample("swipc_owner_objects", help: "IPC objects of each kind per owner.",
+          labels: [("type", kind.rawValue), ("owner", owner), ("uid", String(uid))], value: Double(entry.0))
+      }
+    }
+    for kind in kinds {
+      for (uid, entry) in (byOwner[kind] ?? [:]).sorted(by: { $0.key < $1.key }) {
+        let owner = users.userName(uid) ?? String(uid)
+        writer.sample("swipc_owner_bytes", help: "Bytes held per kind and owner.",
+          labels: [("type", kind.rawValue), ("owner", owner), ("uid", String(uid))], value: Double(entry.1))
+      }
+    }
+    if let orphaned {
+      for kind in kinds {
+        writer.sample("swipc_orphaned_objects", help: "Objects no live process can be using (see swipc(1), --orphaned).",
+          labels: [("type", kind.rawValue)], value: Double(orphaned[kind] ?? 0))
+      }
+    }
+  }
+}

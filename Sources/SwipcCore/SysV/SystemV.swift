@@ -1,0 +1,62 @@
+import CSwipc
+import Glibc
+import SystemPackage
+
+/// The state of one semaphore in a System V set.
+public struct SemaphoreState: Sendable, Equatable {
+  public var index: Int
+  public var value: Int32
+  /// The pid of the last process that operated on it (0: none yet).
+  public var lastPid: Int32
+  /// Processes waiting for the value to increase (GETNCNT) and to become zero (GETZCNT).
+  public var waitingForIncrease: Int32
+  public var waitingForZero: Int32
+}
+
+/// The System V syscall layer: thin, typed wrappers over msgctl, shmctl and semctl.
+public enum SystemV {
+  /// msgctl(IPC_STAT): needs read permission on the queue.
+  ///
+  /// The corresponding C function is `msgctl`.
+  public static func messageQueueStatus(id: Int32) -> Result<msqid_ds, Errno> {
+    var ds = msqid_ds()
+    return valueOrErrno { msgctl(id, IPC_STAT, &ds) }.map { _ in ds }
+  }
+
+  /// shmctl(IPC_STAT): needs read permission on the segment.
+  ///
+  /// The corresponding C function is `shmctl`.
+  public static func sharedMemoryStatus(id: Int32) -> Result<shmid_ds, Errno> {
+    var ds = shmid_ds()
+    return valueOrErrno { shmctl(id, IPC_STAT, &ds) }.map { _ in ds }
+  }
+
+  /// semctl(IPC_STAT): needs read permission on the set.
+  ///
+  /// The corresponding C function is `semctl`.
+  public static func semaphoreSetStatus(id: Int32) -> Result<semid_ds, Errno> {
+    var ds = semid_ds()
+    return valueOrErrno { swipc_semctl_stat(id, &ds) }.map { _ in ds }
+  }
+
+  /// Value, last pid and waiter counts of every semaphore in a set (GETVAL, GETPID, GETNCNT,
+  /// GETZCNT); needs read permission.
+  public static func semaphores(id: Int32, count: Int) -> Result<[SemaphoreState], Errno> {
+    var states = [SemaphoreState]()
+    states.reserveCapacity(count)
+    for index in 0..<count {
+      let n = Int32(index)
+      func get(_ cmd: Int32) -> Result<Int32, Errno> {
+        valueOrErrno { swipc_semctl_cmd(id, n, cmd) }
+      }
+      switch (get(swipc_getval()), get(swipc_getpid()), get(swipc_getncnt()), get(swipc_getzcnt())) {
+      case (.success(let v), .success(let p), .success(let nc), .success(let zc)):
+        states.append(SemaphoreState(index: index, value: v, lastPid: p, waitingForIncrease: nc, waitingForZero: zc))
+      case (.failure(let e), _, _, _), (_, .failure(let e), _, _), (_, _, .failure(let e), _),
+        (_, _, _, .failure(let e)):
+        return .failure(e)
+      }
+    }
+    return .success(states)
+  }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import SwipcCore
+
+extension Swipc {
+  struct Limits: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "limits",
+      abstract: "Show kernel limits for every kind, with current use and percent used.",
+      discussion: """
+        Covers ipcs -l, ipcs -u and lsipc -g, plus the POSIX limits in /proc/sys/fs/mqueue, \
+        RLIMIT_MSGQUEUE and the size of /dev/shm.
+        """)
+
+    @Argument(help: ArgumentHelp("Kinds to show: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), transform: parsed(parseKind))
+    var types: [IPCKind] = []
+
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    func validate() throws {
+      if output.columns != nil { throw ValidationError("-o/--columns applies to ls, not limits") }
+    }
+
+    func run() throws {
+      let inventory = Inventory()
+      let snapshot = inventory.snapshot(kinds: IPCKind.allCases, scanHolders: false)
+      var rows = LimitsReader.read(paths: inventory.paths, snapshot: snapshot)
+      if !types.isEmpty {
+        let wanted = Set(types.flatMap { $0 == .psem ? [.psem, .pshm] : [$0] })
+        rows = rows.filter { wanted.contains($0.kind) }
+      }
+      let renderer = LimitsRenderer(
+        formatter: CellFormatter(options: output.renderOptions(now: snapshot.now), users: UserDirectory()))
+      var out = OutputBuffer()
+      switch output.format {
+      case .table: renderer.table(rows, into: &out)
+      case .csv: renderer.csv(rows, into: &out)
+      case .json: renderer.json(rows, into: &out)
+      case .prometheus:
+        var writer = PrometheusWriter()
+        renderer.prometheus(rows, into: &writer)
+        out = writer.out
+      }
+      Terminal.write(out)
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import SwipcCore
+
+/// Turns a core parse that throws `SwipcError` into an ArgumentParser transform, so that a bad
+/// value is a usage error (exit 64) that says what was wrong.
+func parsed<T>(_ parse: @escaping @Sendable (String) throws(SwipcError) -> T) -> @Sendable (String) throws -> T {
+  { text in
+    do throws(SwipcError) { return try parse(text) } catch { throw ValidationError(error.description) }
+  }
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+
+extension IPCKind: ExpressibleByArgument {
+  public init?(argument: String) { self.init(rawValue: argument) }
+}
+
+/// Parses TYPE arguments with a message that lists the valid types.
+@Sendable func parseKind(_ text: String) throws(SwipcError) -> IPCKind {
+  guard let kind = IPCKind(rawValue: text) else {
+    if text == "pipe" || text == "sock" {
+      throw .usage("type '\(text)' is not supported by this version yet; use msg, shm, sem, pmsg, pshm or psem")
+    }
+    throw .usage("unknown type '\(text)': use msg, shm, sem, pmsg, pshm or psem")
+  }
+  return kind
+}
+
+/// --format, -o, --no-headings, --bytes, --numeric: shared by ls, show and limits.
+struct OutputOptions: ParsableArguments {
+  @Option(help: "Output format: table, json, csv or prometheus (default: table).")
+  var format: OutputFormat = .table
+
+  @Option(name: [.customShort("o"), .long], help: "Comma-separated columns to show, e.g. -o KEY,ID,OWNER,SIZE (see 'swipc ls --help' for the list).")
+  var columns: String?
+
+  @Flag(help: "Do not print the heading line of tables and CSV.")
+  var noHeadings = false
+
+  @Flag(name: [.customShort("b"), .long], help: "Print sizes in bytes rather than in human-readable units such as 4K.")
+  var bytes = false
+
+  @Flag(name: [.customShort("n"), .long], help: "Print user and group ids and octal permissions rather than names.")
+  var numeric = false
+
+  /// The columns named with -o, validated against the catalog.
+  func selectedColumns() throws -> [ObjectColumn]? {
+    guard let columns else { return nil }
+    var result = [ObjectColumn]()
+    for name in columns.split(separator: ",", omittingEmptySubsequences: false) {
+      let trimmed = name.trimmingBlanks()
+      guard let column = ObjectColumn.named(trimmed) else {
+        throw ValidationError(
+          "unknown column '\(trimmed)' in -o; available: \(ObjectColumn.catalog.map(\.name).joined(separator: ","))")
+      }
+      result.append(column)
+    }
+    return result
+  }
+
+  func renderOptions(now: Int64) -> RenderOptions {
+    RenderOptions(exactBytes: bytes, numeric: numeric, headings: !noHeadings, now: now)
+  }
+}
+
+/// The filters of SPEC §5, shared by ls and (later) clean.
+struct FilterOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("Only objects owned by this user (name or uid); repeatable.", valueName: "user"))
+  var owner: [String] = []
+
+  @Option(help: ArgumentHelp("Only objects created by this user (name or uid); repeatable.", valueName: "user"))
+  var creator: [String] = []
+
+  @Option(name: [.customShort("k"), .long], help: ArgumentHelp("Only System V objects with this key or key range: 0x1a2b, 0x1000-0x1fff; repeatable.", valueName: "key"), transform: parsed(IPCKeyRange.init(parsing:)))
+  var key: [IPCKeyRange] = []
+
+  @Option(help: ArgumentHelp("Only POSIX objects whose name matches this glob, e.g. 'jobs*' or '/app.*'; repeatable.", valueName: "glob"))
+  var name: [String] = []
+
+  @Option(help: ArgumentHelp("Only objects created or changed at least this long ago: 30s, 10m, 2h, 7d.", valueName: "duration"), transform: parsed(TimeSpan.init(parsing:)))
+  var olderThan: TimeSpan?
+
+  @Option(help: ArgumentHelp("Only objects with no send, receive, attach or operation for this long: 30s, 10m, 2h, 7d.", valueName: "duration"), transform: parsed(TimeSpan.init(parsing:)))
+  var idleFor: TimeSpan?
+
+  @Flag(help: "Only shared memory that no process has attached (shm) or open or mapped (pshm).")
+  var unattached = false
+
+  @Flag(help: "Only objects no live process can be using (see ORPHANED in swipc(1)); unknown is never orphaned.")
+  var orphaned = false
+
+  @Flag(help: "Only segments marked for removal that are still attached (status dest).")
+  var removed = false
+
+  @Flag(help: "Only objects any user may write (mode o+w): an audit.")
+  var worldWritable = false
+
+  @Flag(help: "Only objects any user may read (mode o+r): an audit.")
+  var worldReadable = false
+
+  func makeFilter() throws -> ObjectFilter {
+    var filter = ObjectFilter()
+    do {
+      for o in owner { filter.owners.insert(try UserDirectory.resolveUser(o)) }
+      for c in creator { filter.creators.insert(try UserDirectory.resolveUser(c)) }
+    } catch { throw ValidationError(error.description) }
+    filter.keys = key
+    for glob in name {
+      guard !glob.isEmpty, !glob.dropFirst().contains("/") else {
+        throw ValidationError("invalid --name '\(glob)': a POSIX name glob has at most a leading slash")
+      }
+      filter.nameGlobs.append(glob)
+    }
+    filter.olderThan = olderThan
+    filter.idleFor = idleFor
+    filter.unattached = unattached
+    filter.orphaned = orphaned
+    filter.removed = removed
+    filter.worldWritable = worldWritable
+    filter.worldReadable = worldReadable
+    return filter
+  }
+}
+
+/// How a command names one object: TARGET (id or /name), --key or --ftok (SPEC §2).
+struct TargetOptions: ParsableArguments {
+  @Argument(help: ArgumentHelp("The object: a System V id (decimal) or a POSIX /name.", valueName: "target"))
+  var target: String?
+
+  @Option(name: [.customShort("k"), .long], help: ArgumentHelp("The System V key: 0x1a2b, decimal or octal 0755.", valueName: "key"), transform: parsed(IPCKey.init(parsing:)))
+  var key: IPCKey?
+
+  @Option(help: ArgumentHelp("The System V key made by ftok(3) from an existing file and a project id (default 1).", valueName: "path[:proj]"))
+  var ftok: String?
+
+  /// The one target given; exactly one form must be used.
+  func resolve(kind: IPCKind) throws -> ObjectTarget {
+    let given = [target != nil, key != nil, ftok != nil].filter { $0 }.count
+    guard given == 1 else {
+      throw ValidationError(given == 0
+        ? "name the object: an id, a /name, --key KEY or --ftok PATH"
+        : "name the object one way only: an id or /name, --key, or --ftok")
+    }
+    if let key { return .key(key) }
+    if let ftok { return .key(try IPCKey.ftok(spec: ftok)) }
+    return try ObjectTarget(parsing: target!, kind: kind)
+  }
+}
+
+extension Substring {
+  func trimmingBlanks() -> String {
+    var s = self
+    while s.first == " " { s = s.dropFirst() }
+    while s.last == " " { s = s.dropLast() }
+    return String(s)
+  }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import SwipcCore
+
+extension Swipc {
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "show",
+      abstract: "Show everything about one object, including the processes that hold it.",
+      discussion: """
+        Shows what ipcs -i shows, plus: for shm the processes attached (from /proc/*/maps), for \
+        sem each semaphore's value, last pid and waiters, for msg the byte limit and the commands \
+        of the last sender and receiver, for POSIX objects the processes holding them open or \
+        mapped. What cannot be read (permission) is named in a note.
+        """)
+
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), transform: parsed(parseKind))
+    var type: IPCKind
+
+    @OptionGroup var target: TargetOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    func validate() throws {
+      if output.format == .csv || output.format == .prometheus {
+        throw ValidationError("show prints table or json; use 'swipc ls --format \(output.format.rawValue)' for lists")
+      }
+      if output.columns != nil { throw ValidationError("-o/--columns applies to ls, not show") }
+    }
+
+    func run() throws {
+      let target = try self.target.resolve(kind: type)
+      let kind = target.resolvedKind(type)
+      let processes = ProcessTable()
+      let snapshot = Inventory().snapshot(kinds: [kind], scanHolders: kind.isPOSIX, processes: processes)
+      let object = try ObjectDetails.locate(target, kind: kind, in: snapshot)
+      let details = ObjectDetails.gather(object, processes: processes, holderIndex: snapshot.holderIndex)
+      let formatter = CellFormatter(options: output.renderOptions(now: snapshot.now), users: UserDirectory())
+      let renderer = DetailsRenderer(formatter: formatter, context: ColumnContext(now: snapshot.now, processes: processes))
+      var out = OutputBuffer()
+      if output.format == .json { renderer.json(details, into: &out) } else { renderer.table(details, into: &out) }
+      Terminal.write(out)
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Glibc
+import SwipcCore
+
+/// Writing to stdout and stderr, and the one place that maps errors to exit statuses (SPEC §6).
+enum Terminal {
+  /// Writes all of `buffer` to stdout in as few write(2) calls as it takes.
+  static func write(_ buffer: OutputBuffer) {
+    write(fd: 1, buffer.bytes)
+  }
+
+  static func write(fd: Int32, _ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { raw in
+      var offset = 0
+      while offset < raw.count {
+        let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+        if n < 0 {
+          if errno == EINTR { continue }
+          return  // EPIPE and the like: the reader is gone; nothing useful remains to do.
+        }
+        offset += n
+      }
+    }
+  }
+
+  /// One line on stderr, prefixed `swipc: `.
+  static func warn(_ message: String) {
+    write(fd: 2, Array(("swipc: " + message + "\n").utf8))
+  }
+
+  static func exitStatus(for category: SwipcError.Category) -> Int32 {
+    switch category {
+    case .usage: return 64
+    case .notFound: return 66
+    case .unavailable: return 69
+    case .wouldBlock: return 75
+    case .permissionDenied: return 77
+    case .interrupted: return 130
+    case .failed: return 1
+    }
+  }
+
+  /// Reports `error` and ends the process with its exit status.
+  static func exit(for error: Error, command: ParsableCommand.Type) -> Never {
+    if let error = error as? SwipcError {
+      warn(error.description)
+      Glibc.exit(exitStatus(for: error.category))
+    }
+    if let code = error as? ExitCode { Glibc.exit(code.rawValue) }
+    let code = command.exitCode(for: error)
+    if code == .success {
+      // --help, --version and the like: the full text is the output.
+      write(fd: 1, Array((command.fullMessage(for: error) + "\n").utf8))
+      Glibc.exit(0)
+    }
+    // Argument errors: one line, naming where to read more.
+    var message = command.message(for: error)
+    if message.hasPrefix("Error: ") { message.removeFirst(7) }
+    message = message.split(separator: "\n").first.map(String.init) ?? message
+    warn(message + " (see 'swipc --help')")
+    Glibc.exit(code == .validationFailure || code.rawValue == 64 ? 64 : code.rawValue)
+  }
+}
