@@ -186,6 +186,20 @@ public enum SysVProcParser {
     return Int64(bitPattern: value)
   }
 
+  /// 1600 (read as decimal) → 0o1600; nil when a digit is 8 or 9.
+  static func octal(fromDecimalDigitsOf value: Int64) -> UInt32? {
+    guard value >= 0 else { return nil }
+    var v = value, result: UInt32 = 0, shift: UInt32 = 0
+    repeat {
+      let digit = UInt32(v % 10)
+      guard digit < 8, shift < 30 else { return nil }
+      result |= digit << shift
+      shift += 3
+      v /= 10
+    } while v > 0
+    return result
+  }
+
   static func makeObject(kind: IPCKind, columns: [Column], fields: [Int64]) -> IPCObject? {
     var object = IPCObject(kind: kind)
     func time(_ v: Int64) -> Int64? { v == 0 ? nil : v }
@@ -202,7 +216,8 @@ public enum SysVProcParser {
         guard let id = Int32(exactly: value), id >= 0 else { return nil }
         object.id = id
       case .perms:
-        guard let mode = UInt32(exactly: value), mode <= 0o177777 else { return nil }
+        // The kernel prints the mode with %o: the digits read as decimal are octal digits.
+        guard let mode = octal(fromDecimalDigitsOf: value), mode <= 0o7777 else { return nil }
         object.mode = mode
       case .size: object.size = UInt64(bitPattern: value)
       case .cbytes: object.size = UInt64(bitPattern: value)

@@ -1,0 +1,106 @@
+/* An independent IPC client for swipc's tests: creates, uses and holds objects with the plain C
+ * API, so that what swipc reports is checked against objects it did not make.
+ * Usage: ipchelper COMMAND ARGS...; prints ids on stdout; exits non-zero with a message on error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+union semun { int val; struct semid_ds *buf; unsigned short *array; };
+
+static void die(const char *what) { fprintf(stderr, "ipchelper: %s: %s\n", what, strerror(errno)); exit(1); }
+static long num(const char *s) { return strtol(s, NULL, 0); }
+
+/* Holds until stdin reaches EOF or a signal arrives, after saying "ready". */
+static void hold(void) {
+  printf("ready\n");
+  fflush(stdout);
+  char buf[64];
+  while (read(0, buf, sizeof buf) > 0) {}
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) { fprintf(stderr, "usage: ipchelper COMMAND ...\n"); return 2; }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "msg-create") && argc == 4) {          /* KEY MODE */
+    int id = msgget((key_t)num(argv[2]), IPC_CREAT | IPC_EXCL | (int)num(argv[3]));
+    if (id < 0) die("msgget");
+    printf("%d\n", id);
+  } else if (!strcmp(cmd, "msg-send") && argc == 5) {     /* ID TYPE TEXT */
+    size_t n = strlen(argv[4]);
+    struct { long type; char text[8192]; } m;
+    m.type = num(argv[3]);
+    memcpy(m.text, argv[4], n);
+    if (msgsnd((int)num(argv[2]), &m, n, IPC_NOWAIT) < 0) die("msgsnd");
+  } else if (!strcmp(cmd, "shm-create") && argc == 5) {   /* KEY SIZE MODE */
+    int id = shmget((key_t)num(argv[2]), (size_t)num(argv[3]), IPC_CREAT | IPC_EXCL | (int)num(argv[4]));
+    if (id < 0) die("shmget");
+    printf("%d\n", id);
+  } else if (!strcmp(cmd, "shm-hold") && argc >= 3) {     /* ID [rm]: attach, optionally remove */
+    int id = (int)num(argv[2]);
+    void *p = shmat(id, NULL, 0);
+    if (p == (void *)-1) die("shmat");
+    if (argc == 4 && !strcmp(argv[3], "rm") && shmctl(id, IPC_RMID, NULL) < 0) die("shmctl(IPC_RMID)");
+    hold();
+    shmdt(p);
+  } else if (!strcmp(cmd, "sem-create") && argc == 5) {   /* KEY NSEMS MODE */
+    int id = semget((key_t)num(argv[2]), (int)num(argv[3]), IPC_CREAT | IPC_EXCL | (int)num(argv[4]));
+    if (id < 0) die("semget");
+    printf("%d\n", id);
+  } else if (!strcmp(cmd, "sem-set") && argc == 5) {      /* ID NUM VALUE */
+    union semun arg = {.val = (int)num(argv[4])};
+    if (semctl((int)num(argv[2]), (int)num(argv[3]), SETVAL, arg) < 0) die("semctl(SETVAL)");
+  } else if (!strcmp(cmd, "sem-op") && argc == 5) {       /* ID NUM DELTA */
+    struct sembuf op = {(unsigned short)num(argv[3]), (short)num(argv[4]), 0};
+    if (semop((int)num(argv[2]), &op, 1) < 0) die("semop");
+  } else if (!strcmp(cmd, "rm") && argc == 4) {           /* msg|shm|sem ID */
+    int id = (int)num(argv[3]), rc;
+    if (!strcmp(argv[2], "msg")) rc = msgctl(id, IPC_RMID, NULL);
+    else if (!strcmp(argv[2], "shm")) rc = shmctl(id, IPC_RMID, NULL);
+    else rc = semctl(id, 0, IPC_RMID);
+    if (rc < 0) die("IPC_RMID");
+  } else if (!strcmp(cmd, "pshm-hold") && argc == 4) {    /* NAME SIZE: create, map and hold */
+    int fd = shm_open(argv[2], O_CREAT | O_EXCL | O_RDWR, 0600);
+    if (fd < 0) die("shm_open");
+    if (ftruncate(fd, num(argv[3])) < 0) die("ftruncate");
+    void *p = mmap(NULL, (size_t)num(argv[3]), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) die("mmap");
+    close(fd);
+    hold();
+    shm_unlink(argv[2]);
+  } else if (!strcmp(cmd, "psem-create") && argc == 4) {  /* NAME VALUE */
+    sem_t *s = sem_open(argv[2], O_CREAT | O_EXCL, 0600, (unsigned)num(argv[3]));
+    if (s == SEM_FAILED) die("sem_open");
+    sem_close(s);
+  } else if (!strcmp(cmd, "mq-create") && argc == 5) {   /* NAME MAXMSG MSGSIZE */
+    struct mq_attr attr = {.mq_maxmsg = num(argv[3]), .mq_msgsize = num(argv[4])};
+    mqd_t q = mq_open(argv[2], O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+    if (q == (mqd_t)-1) die("mq_open");
+    mq_close(q);
+  } else if (!strcmp(cmd, "mq-send") && argc == 5) {     /* NAME PRIORITY TEXT */
+    mqd_t q = mq_open(argv[2], O_WRONLY | O_NONBLOCK);
+    if (q == (mqd_t)-1) die("mq_open");
+    if (mq_send(q, argv[4], strlen(argv[4]), (unsigned)num(argv[3])) < 0) die("mq_send");
+    mq_close(q);
+  } else if (!strcmp(cmd, "mq-hold") && argc == 3) {     /* NAME: keep the queue open */
+    mqd_t q = mq_open(argv[2], O_RDONLY);
+    if (q == (mqd_t)-1) die("mq_open");
+    hold();
+    mq_close(q);
+  } else {
+    fprintf(stderr, "ipchelper: unknown command or wrong arguments: %s\n", cmd);
+    return 2;
+  }
+  return 0;
+}

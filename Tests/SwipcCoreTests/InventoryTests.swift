@@ -1,0 +1,221 @@
+import Glibc
+import Testing
+@testable import SwipcCore
+
+/// A temporary directory removed when the value goes away.
+final class TemporaryDirectory {
+  let path: String
+  init() {
+    var template = Array("/tmp/swipc-test-XXXXXX".utf8CString)
+    path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+  }
+  func write(_ relative: String, _ text: String) {
+    let full = path + "/" + relative
+    var dir = full
+    while let slash = dir.lastIndex(of: "/"), dir.count > path.count {
+      dir = String(dir[..<slash])
+      mkdir(dir, 0o755)
+    }
+    let parts = relative.split(separator: "/").dropLast()
+    var current = path
+    for part in parts { current += "/" + part; mkdir(current, 0o755) }
+    let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    precondition(fd >= 0)
+    _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
+    close(fd)
+  }
+  deinit {
+    _ = system("rm -rf '\(path)'")
+  }
+}
+
+@Suite("Inventory, filters and limits on fixture directories")
+struct InventoryTests {
+  func fixture() -> (TemporaryDirectory, InventoryPaths) {
+    let dir = TemporaryDirectory()
+    dir.write("sysvipc/msg", Fixtures.msg)
+    dir.write("sysvipc/shm", Fixtures.shm16)
+    dir.write("sysvipc/sem", Fixtures.sem + "garbage line\n")
+    dir.write("shm/data", String(repeating: "x", count: 100))
+    dir.write("shm/sem.lock", "\u{5}\0\0\0\0\0\0\0" + String(repeating: "\0", count: 24))
+    dir.write("mqueue/jobs", "QSIZE:129        NOTIFY:0     SIGNO:0     NOTIFY_PID:0     \n")
+    dir.write("sys/kernel/msgmni", "32000\n")
+    dir.write("sys/kernel/msgmax", "8192\n")
+    dir.write("sys/kernel/msgmnb", "16384\n")
+    dir.write("sys/kernel/shmmni", "4096\n")
+    dir.write("sys/kernel/shmall", "18446744073692774399\n")
+    dir.write("sys/kernel/shmmax", "18446744073692774399\n")
+    dir.write("sys/kernel/sem", "32000\t1024000000\t500\t32000\n")
+    dir.write("sys/fs/mqueue/queues_max", "256\n")
+    mkdir(dir.path + "/shm/subdir", 0o755)
+    let paths = InventoryPaths(
+      sysvipc: dir.path + "/sysvipc", shm: dir.path + "/shm", mqueue: dir.path + "/mqueue",
+      mqueueIsLive: false, proc: dir.path + "/proc", sysctl: dir.path + "/sys")
+    return (dir, paths)
+  }
+
+  @Test("one snapshot reads every kind; bad lines become issues; non-files are skipped")
+  func snapshot() {
+    let (dir, paths) = fixture()
+    defer { _ = dir }
+    let snap = Inventory(paths: paths).snapshot(kinds: IPCKind.allCases, scanHolders: false)
+    #expect(snap.unavailable.isEmpty)
+    #expect(snap.objects.filter { $0.kind == .msg }.count == 3)
+    #expect(snap.objects.filter { $0.kind == .shm }.count == 3)
+    #expect(snap.objects.filter { $0.kind == .sem }.count == 2)
+    #expect(snap.issues.count == 1 && snap.issues[0].line == 4)
+    let pmsg = snap.objects.first { $0.kind == .pmsg }
+    #expect(pmsg?.name?.rawValue == "/jobs" && pmsg?.size == 129 && pmsg?.maxMessages == nil)
+    let pshm = snap.objects.first { $0.kind == .pshm }
+    #expect(pshm?.name?.rawValue == "/data" && pshm?.size == 100)
+    let psem = snap.objects.first { $0.kind == .psem }
+    #expect(psem?.name?.rawValue == "/lock" && psem?.value == 5)
+    #expect(snap.objects.map(\.kind) == snap.objects.map(\.kind).sorted())
+  }
+
+  @Test("a missing mqueue mount makes pmsg unavailable, and only pmsg")
+  func unmountedMqueue() {
+    let (dir, base) = fixture()
+    defer { _ = dir }
+    var paths = base
+    paths.mqueue = nil
+    let listing = Listing.make(kinds: [.pmsg, .shm], filter: ObjectFilter(), inventory: Inventory(paths: paths), processes: ProcessTable(procDirectory: "/nonexistent"))
+    #expect(listing.failure == nil)
+    #expect(listing.warnings.count == 1 && listing.warnings[0].contains("mount -t mqueue"))
+    #expect(listing.objects.count == 3)
+    let alone = Listing.make(kinds: [.pmsg], filter: ObjectFilter(), inventory: Inventory(paths: paths))
+    #expect(alone.failure?.category == .unavailable)
+  }
+
+  @Test("a kernel without System V IPC is 'unavailable'")
+  func noSysV() {
+    let (dir, base) = fixture()
+    defer { _ = dir }
+    var paths = base
+    paths.sysvipc = dir.path + "/missing"
+    let listing = Listing.make(kinds: [.msg], filter: ObjectFilter(), inventory: Inventory(paths: paths))
+    #expect(listing.failure?.category == .unavailable)
+  }
+
+  func objects() -> [IPCObject] {
+    SysVProcParser.parse(Array(Fixtures.msg.utf8), kind: .msg).objects
+      + SysVProcParser.parse(Array(Fixtures.shm16.utf8), kind: .shm).objects
+      + SysVProcParser.parse(Array(Fixtures.sem.utf8), kind: .sem).objects
+  }
+
+  func ids(_ filter: ObjectFilter, now: Int64 = 1_795_637_900) -> [String] {
+    objects().filter { filter.matchesStatically($0, now: now) }.map { "\($0.kind.rawValue)\($0.id!)" }
+  }
+
+  @Test("filters: owner, creator, key ranges, age, idleness, attach, removal, world access")
+  func filters() throws {
+    var f = ObjectFilter()
+    #expect(f.isEmpty && ids(f).count == 8)
+    f.owners = [12345]
+    #expect(ids(f) == ["msg2"])
+    f = ObjectFilter(); f.creators = [1000]
+    #expect(ids(f) == ["sem1"])
+    f = ObjectFilter(); f.keys = [try IPCKeyRange(parsing: "0x1000-0x6000")]
+    #expect(ids(f) == ["shm0", "shm2"])
+    f = ObjectFilter(); f.keys = [try IPCKeyRange(parsing: "0x80000000-0xffffffff")]
+    #expect(ids(f) == ["msg0", "msg2"])
+    f = ObjectFilter(); f.olderThan = try TimeSpan(parsing: "10m")
+    #expect(ids(f) == ["shm2"])
+    f = ObjectFilter(); f.idleFor = try TimeSpan(parsing: "1m")
+    #expect(ids(f) == ["msg0", "msg1", "msg2", "shm0", "shm1", "shm2", "sem0"])
+    f = ObjectFilter(); f.unattached = true
+    #expect(ids(f) == ["shm0"])
+    f = ObjectFilter(); f.removed = true
+    #expect(ids(f) == ["shm1"])
+    f = ObjectFilter(); f.worldWritable = true
+    #expect(ids(f) == ["shm2", "sem1"])
+    f = ObjectFilter(); f.worldReadable = true
+    #expect(ids(f) == ["msg1", "msg2", "shm2", "sem1"])
+  }
+
+  @Test("name globs match POSIX names with or without the slash")
+  func globs() throws {
+    let name = try POSIXName(parsing: "/jobs.high")
+    #expect(ObjectFilter.glob("jobs*", matches: name))
+    #expect(ObjectFilter.glob("/jobs.*", matches: name))
+    #expect(!ObjectFilter.glob("job", matches: name))
+    var f = ObjectFilter()
+    f.nameGlobs = ["*"]
+    #expect(ids(f).isEmpty, "System V objects have no names")
+  }
+
+  @Test("orphans: a pid of 0 is unknown, an attached segment never orphaned, dead pids are")
+  func orphans() {
+    let detector = OrphanDetector(processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex())
+    let dead: Int32 = 1 << 30  // above any pid_max
+    let alive = getpid()
+    var shm = IPCObject(kind: .shm)
+    shm.id = 1; shm.nattch = 0; shm.cpid = dead; shm.lpid = 0
+    #expect(detector.isOrphaned(shm))
+    shm.lpid = alive
+    #expect(!detector.isOrphaned(shm))
+    shm.lpid = dead; shm.nattch = 1
+    #expect(!detector.isOrphaned(shm), "attached is never orphaned")
+    shm.nattch = 0; shm.cpid = 0; shm.lpid = 0
+    #expect(!detector.isOrphaned(shm), "no known pid: unknown, not orphaned")
+    var msg = IPCObject(kind: .msg)
+    msg.id = 99_999_999; msg.lspid = 0; msg.lrpid = 0
+    #expect(!detector.isOrphaned(msg))
+    msg.lspid = dead
+    #expect(detector.isOrphaned(msg))
+    var pshm = IPCObject(kind: .pshm)
+    pshm.device = 1; pshm.inode = 2
+    #expect(detector.isOrphaned(pshm), "no holder in a complete scan")
+    var partial = HolderIndex(); partial.uninspectable = 1
+    #expect(!OrphanDetector(processes: ProcessTable(), holderIndex: partial).isOrphaned(pshm), "an uninspectable process may hold it")
+    #expect(!detector.isOrphaned(IPCObject(kind: .psem)), "no file identity: unknown")
+  }
+
+  @Test("limits with use and percent from a snapshot")
+  func limits() {
+    let (dir, paths) = fixture()
+    defer { _ = dir }
+    let snap = Inventory(paths: paths).snapshot(kinds: IPCKind.allCases, scanHolders: false)
+    let rows = LimitsReader.read(paths: paths, snapshot: snap)
+    func row(_ name: String) -> LimitRow? { rows.first { $0.resource == name } }
+    #expect(row("MSGMNI")?.limit == 32000 && row("MSGMNI")?.used == 3)
+    #expect(row("SEMMNS")?.limit == 1_024_000_000 && row("SEMMNS")?.used == 13)
+    #expect(row("SEMMSL")?.limit == 32000 && row("SEMOPM")?.limit == 500 && row("SEMMNI")?.used == 2)
+    #expect(row("SHMALL")?.limit == 18_446_744_073_692_774_399)
+    #expect(row("MSGQUEUED")?.used == 2 && row("MSGBYTES")?.used == 11)
+    #expect(row("MQ_QUEUES_MAX")?.used == 1 && row("MQ_MSG_MAX")?.limit == nil)
+    #expect(row("MSGMNI")?.usePercent == 3.0 / 32000 * 100)
+    #expect(LimitsRenderer.percent(0.0234) == "0.02%")
+    #expect(LimitsRenderer.percent(12.5) == "12.50%")
+    #expect(LimitsReader.parseValues("32000\t1024000000\t500\t32000\n") == [32000, 1_024_000_000, 500, 32000])
+    #expect(LimitsReader.parseValues("abc") == nil)
+  }
+
+  @Test("mqueue status text")
+  func mqueueStatus() {
+    let s = MQueueStatus(parsing: "QSIZE:129        NOTIFY:2     SIGNO:10    NOTIFY_PID:77     \n")
+    #expect(s?.queuedBytes == 129 && s?.notify == 2 && s?.signal == 10 && s?.notifyPid == 77)
+    #expect(MQueueStatus(parsing: "") == nil)
+    #expect(MQueueStatus(parsing: "QSIZE:x") == nil)
+    #expect(MQueueStatus(parsing: "NOTIFY:0") == nil)
+  }
+
+  @Test("maps lines: System V segments by inode, files by device and inode")
+  func maps() {
+    let text = """
+      7f1c2a000000-7f1c2a001000 rw-s 00000000 00:01 5                          /SYSV00001234 (deleted)
+      7f1c2b000000-7f1c2b002000 rw-s 00000000 00:1a 42                         /dev/shm/cache
+      7f1c2c000000-7f1c2c001000 r--p 00000000 fd:01 1234567                    /usr/lib/libc.so.6
+      7ffd1c000000-7ffd1c021000 rw-p 00000000 00:00 0                          [stack]
+      bad line
+
+      """
+    var seen: [(UInt64, UInt64, String)] = []
+    MapsParser.forEachMapping(Array(text.utf8)) { seen.append(($0, $1, String(decoding: $2, as: UTF8.self))) }
+    #expect(seen.count == 3)
+    #expect(seen[0].1 == 5 && seen[0].2.hasPrefix("/SYSV00001234"))
+    #expect(seen[1].0 == MapsParser.makeDevice(major: 0, minor: 0x1a) && seen[1].1 == 42)
+    #expect(seen[2].0 == MapsParser.makeDevice(major: 0xfd, minor: 1))
+    #expect(MapsParser.makeDevice(major: 8, minor: 1) == 2049)
+  }
+}
