@@ -204,6 +204,7 @@ struct InventoryTests {
   func maps() {
     let text = """
       7f1c2a000000-7f1c2a001000 rw-s 00000000 00:01 5                          /SYSV00001234 (deleted)
+      7f1c2a100000-7f1c2a101000 rw-s 00000000 00:01 0                          /SYSV00004242
       7f1c2b000000-7f1c2b002000 rw-s 00000000 00:1a 42                         /dev/shm/cache
       7f1c2c000000-7f1c2c001000 r--p 00000000 fd:01 1234567                    /usr/lib/libc.so.6
       7ffd1c000000-7ffd1c021000 rw-p 00000000 00:00 0                          [stack]
@@ -212,8 +213,10 @@ struct InventoryTests {
       """
     var seen: [(UInt64, UInt64, String)] = []
     MapsParser.forEachMapping(Array(text.utf8)) { seen.append(($0, $1, String(decoding: $2, as: UTF8.self))) }
-    #expect(seen.count == 3)
+    #expect(seen.count == 4)
     #expect(seen[0].1 == 5 && seen[0].2.hasPrefix("/SYSV00001234"))
+    #expect(seen[1].1 == 0 && seen[1].2 == "/SYSV00004242", "segment 0 has inode 0")
+    seen.remove(at: 1)
     #expect(seen[1].0 == MapsParser.makeDevice(major: 0, minor: 0x1a) && seen[1].1 == 42)
     #expect(seen[2].0 == MapsParser.makeDevice(major: 0xfd, minor: 1))
     #expect(MapsParser.makeDevice(major: 8, minor: 1) == 2049)

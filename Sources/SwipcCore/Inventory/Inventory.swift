@@ -56,7 +56,11 @@ public struct Inventory {
       if let dir = paths.mqueue {
         switch POSIXReader.messageQueues(in: dir, canOpen: paths.mqueueIsLive) {
         case .failure(let e):
-          snapshot.unavailable.append((.pmsg, SwipcError(call: "opendir", object: dir, errno: e)))
+          snapshot.unavailable.append(
+            (.pmsg, SwipcError(
+              category: e == .noSuchFileOrDirectory || e == .notDirectory ? .unavailable : nil,
+              call: "opendir", object: dir, errno: e,
+              reason: e == .noSuchFileOrDirectory ? "not found: " + InventoryPaths.mqueueHint : nil)))
         case .success(let objects): snapshot.objects.append(contentsOf: objects)
         }
       } else {

@@ -3,7 +3,7 @@ public enum MapsParser {
   /// The name the kernel gives System V segment mappings: `/SYSV%08x` (the key), inode = shmid.
   public static let sysvPrefix: [UInt8] = Array("/SYSV".utf8)
 
-  /// Calls `body` with the device, inode and path of every mapping that has an inode.
+  /// Calls `body` with the device, inode and path of every mapping of a file or System V segment.
   public static func forEachMapping(
     _ text: [UInt8], _ body: (_ device: UInt64, _ inode: UInt64, _ path: ArraySlice<UInt8>) -> Void
   ) {
@@ -37,7 +37,10 @@ public enum MapsParser {
       if fields.count == 4 && fieldStart < line.endIndex { fields.append(fieldStart..<line.endIndex) } else { return }
       fieldStart = line.endIndex
     }
-    guard let inode = parseUnsigned(line[fields[4]], radix: 10), inode != 0 else { return }
+    // Anonymous mappings have inode 0; so does System V segment 0, whose inode is its shmid.
+    guard let inode = parseUnsigned(line[fields[4]], radix: 10),
+      inode != 0 || line[fieldStart...].starts(with: sysvPrefix)
+    else { return }
     let devField = line[fields[3]]
     guard let colon = devField.firstIndex(of: 58),
       let major = parseUnsigned(devField[devField.startIndex..<colon], radix: 16),

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+/// Runs the built `swipc` and other programs, and prepares the C helper: the harness of the
+/// end-to-end tests, in the manner of argument-parser's AssertExecuteCommand.
+enum Harness {
+  static let packageRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+  }()
+
+  /// The binary under test: $SWIPC_BIN, or the debug build.
+  static let swipc: String = {
+    if let bin = ProcessInfo.processInfo.environment["SWIPC_BIN"], !bin.isEmpty { return bin }
+    return packageRoot + "/.build/debug/swipc"
+  }()
+
+  /// The independent C client, compiled once per test process.
+  static let helper: String = {
+    let dir = NSTemporaryDirectory() + "swipc-e2e-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let out = dir + "/ipchelper"
+    let result = run(["cc", "-O2", "-o", out, packageRoot + "/Tests/Helpers/ipchelper.c"])
+    precondition(result.status == 0, "cannot compile the C helper: \(result.stderr)")
+    return out
+  }()
+
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var stderrLines: [Substring] { stderr.split(separator: "\n") }
+  }
+
+  /// Runs a program and waits for it, collecting its output.
+  static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) -> Result {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe(), err = Pipe(), inp = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = inp
+    do { try process.run() } catch { return Result(status: -1, stdout: "", stderr: "\(error)") }
+    if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
+    try? inp.fileHandleForWriting.close()
+    // Read both pipes concurrently so that neither fills up.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errBox = Box()
+    let group = DispatchGroup()
+    group.enter()
+    let errHandle = err.fileHandleForReading
+    DispatchQueue.global().async {
+      errBox.data = errHandle.readDataToEndOfFile()
+      group.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    let errData = errBox.data
+    process.waitUntilExit()
+    return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  /// Runs swipc itself.
+  static func swipc(_ arguments: [String], environment: [String: String] = [:]) -> Result {
+    run([swipc] + arguments, environment: environment)
+  }
+
+  /// Whether private namespaces can be made here (root, or user namespaces allowed).
+  static let canUnshareIPC: Bool = run(["unshare", "--ipc", "true"]).status == 0
+  static let privateNamespaces = ["--ipc", "--mount", "--pid", "--fork", "--mount-proc"]
+  static let canUnshareAll: Bool = run(["unshare"] + privateNamespaces + ["true"]).status == 0
+
+  /// Runs a bash script in private IPC, mount and PID namespaces (with its own /proc) with $S
+  /// (swipc) and $H (the C helper) set. Every object and process the script makes dies with the
+  /// namespaces, also when the test fails.
+  static func inNamespace(_ script: String, namespaces: [String] = privateNamespaces) -> Result {
+    run(["unshare"] + namespaces + ["bash", "-euo", "pipefail", "-c", script],
+      environment: ["S": swipc, "H": helper])
+  }
+
+  /// Splits output made of sections separated by lines of `=====`.
+  static func sections(_ text: String) -> [String] {
+    text.components(separatedBy: "=====\n")
+  }
+
+  static func json(_ text: String) -> Any? {
+    try? JSONSerialization.jsonObject(with: Data(text.utf8))
+  }
+}
