@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "CSwipc.h"
 
 union swipc_semun {
@@ -42,3 +43,13 @@ mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_at
 
 key_t swipc_ipc_perm_key(const struct ipc_perm *perm) { return perm->__key; }
 unsigned short swipc_ipc_perm_seq(const struct ipc_perm *perm) { return perm->__seq; }
+
+void swipc_ipc_in_use(int *msg, int *shm, int *sem) {
+  struct msginfo mi;
+  struct shm_info si;
+  struct seminfo sei;
+  union swipc_semun arg = {.buf = (struct semid_ds *)&sei};
+  *msg = msgctl(0, MSG_INFO, (struct msqid_ds *)&mi) < 0 ? -1 : mi.msgpool;
+  *shm = shmctl(0, SHM_INFO, (struct shmid_ds *)&si) < 0 ? -1 : si.used_ids;
+  *sem = semctl(0, 0, SEM_INFO, arg) < 0 ? -1 : sei.semusz;
+}

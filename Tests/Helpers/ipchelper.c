@@ -83,6 +83,13 @@ int main(int argc, char **argv) {
     sem_t *s = sem_open(argv[2], O_CREAT | O_EXCL, 0600, (unsigned)num(argv[3]));
     if (s == SEM_FAILED) die("sem_open");
     sem_close(s);
+  } else if (!strcmp(cmd, "fill") && argc == 3) {       /* N: N private objects of each System V kind */
+    int n = (int)num(argv[2]);
+    for (int i = 0; i < n; i++) {
+      if (msgget(IPC_PRIVATE, IPC_CREAT | 0600) < 0) die("msgget");
+      if (shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600) < 0) die("shmget");
+      if (semget(IPC_PRIVATE, 2, IPC_CREAT | 0600) < 0) die("semget");
+    }
   } else if (!strcmp(cmd, "mq-create") && argc == 5) {   /* NAME MAXMSG MSGSIZE */
     struct mq_attr attr = {.mq_maxmsg = num(argv[3]), .mq_msgsize = num(argv[4])};
     mqd_t q = mq_open(argv[2], O_CREAT | O_EXCL | O_RDWR, 0600, &attr);

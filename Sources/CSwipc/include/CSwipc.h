@@ -27,6 +27,10 @@ int swipc_semctl_getall(int semid, unsigned short *values);
 int swipc_semctl_setall(int semid, const unsigned short *values);
 int swipc_semctl_setval(int semid, int semnum, int value);
 
+/// Objects in use in this IPC namespace, from msgctl(MSG_INFO), shmctl(SHM_INFO) and
+/// semctl(SEM_INFO); each is -1 where the call fails.
+void swipc_ipc_in_use(int *msg, int *shm, int *sem);
+
 // mq_open(3) is variadic.
 mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_attr *attr);
 

@@ -18,24 +18,63 @@ public enum FileReader {
     defer { closeIgnoringErrors(fd) }
     var buffer = [UInt8]()
     var st = stat()
-    var chunk = 65536
-    if fstat(fd, &st) == 0, st.st_size > 0 { chunk = min(Int(st.st_size) + 1, limit) }
-    while buffer.count < limit {
-      let start = buffer.count
-      let want = min(chunk, limit - start)
-      buffer.append(contentsOf: repeatElement(0, count: want))
+    // /proc files report size 0; start with a chunk and double, reading straight into the array.
+    var capacity = 65536
+    if fstat(fd, &st) == 0, st.st_size > 0 { capacity = min(Int(st.st_size) + 1, limit) }
+    var length = 0
+    while length < limit {
+      if length == buffer.count {
+        buffer.append(contentsOf: repeatElement(0, count: min(max(capacity, buffer.count), limit - length)))
+      }
+      let room = buffer.count - length
       let result = buffer.withUnsafeMutableBytes { raw in
-        valueOrErrno { Glibc.read(fd, raw.baseAddress! + start, want) }
+        valueOrErrno { Glibc.read(fd, raw.baseAddress! + length, room) }
       }
       switch result {
       case .failure(let e): return .failure(e)
       case .success(let n):
-        buffer.removeLast(want - n)
-        if n == 0 { return .success(buffer) }
+        if n == 0 {
+          buffer.removeLast(buffer.count - length)
+          return .success(buffer)
+        }
+        length += n
       }
-      chunk = 65536
     }
+    buffer.removeLast(buffer.count - length)
     return .success(buffer)
+  }
+
+  /// Reads a whole file into memory that is neither zero-filled nor copied, and lends it to
+  /// `body`; for /proc text that is parsed once and dropped.
+  ///
+  /// The corresponding C functions are `open`, `read` and `realloc`.
+  public static func withContents<T>(
+    of path: String, _ body: (UnsafeBufferPointer<UInt8>) -> T
+  ) -> Result<T, Errno> {
+    let fd: Int32
+    switch valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) }) {
+    case .failure(let e): return .failure(e)
+    case .success(let v): fd = v
+    }
+    defer { closeIgnoringErrors(fd) }
+    var capacity = 1 << 16
+    var length = 0
+    guard var base = malloc(capacity) else { return .failure(.noMemory) }
+    defer { free(base) }
+    while true {
+      if length == capacity {
+        capacity *= 2
+        guard let grown = realloc(base, capacity) else { return .failure(.noMemory) }
+        base = grown
+      }
+      switch valueOrErrno({ Glibc.read(fd, base + length, capacity - length) }) {
+      case .failure(let e): return .failure(e)
+      case .success(0):
+        let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: length)
+        return .success(body(bytes))
+      case .success(let n): length += n
+      }
+    }
   }
 
   /// Reads a whole small file as text, or nil when it cannot be read.

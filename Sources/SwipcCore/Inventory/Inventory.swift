@@ -1,3 +1,4 @@
+import CSwipc
 import Glibc
 import SystemPackage
 
@@ -34,9 +35,16 @@ public struct Inventory {
   ) -> InventorySnapshot {
     var snapshot = InventorySnapshot()
     snapshot.now = Clock.now()
+    // One pass per file, parsed in place; the records of every kind go into one array, sized
+    // once (records are large, and moving thousands of them costs more than parsing them).
+    snapshot.objects.reserveCapacity(sysvEstimate(kinds))
     for kind in IPCKind.systemV where kinds.contains(kind) {
       let path = paths.sysvipc + "/" + kind.rawValue
-      switch FileReader.read(path) {
+      let start = snapshot.objects.count
+      let read = FileReader.withContents(of: path) { text in
+        SysVProcParser.parse(text, kind: kind, source: path, into: &snapshot.objects)
+      }
+      switch read {
       case .failure(let e):
         snapshot.unavailable.append(
           (kind, SwipcError(
@@ -45,10 +53,11 @@ public struct Inventory {
             reason: e == .noSuchFileOrDirectory
               ? "not found: this kernel has no System V IPC (CONFIG_SYSVIPC) or /proc is not mounted"
               : nil)))
-      case .success(let text):
-        let result = SysVProcParser.parse(text, kind: kind, source: path)
-        snapshot.objects.append(contentsOf: result.objects.sorted { $0.id! < $1.id! })
-        snapshot.issues.append(contentsOf: result.issues)
+      case .success(let issues):
+        snapshot.issues.append(contentsOf: issues)
+        if !snapshot.objects[start...].isSorted(by: { $0.id! < $1.id! }) {
+          snapshot.objects[start...].sort { $0.id! < $1.id! }
+        }
       }
     }
     let posixFileKinds = Set(kinds.filter { $0 == .pshm || $0 == .psem })
@@ -81,7 +90,13 @@ public struct Inventory {
       case .success(let objects): snapshot.objects.append(contentsOf: objects)
       }
     }
-    snapshot.objects.sort { a, b in a.kind < b.kind }  // stable: keeps id/name order within a kind
+    // pshm and psem come from one directory; put every kind in its place, by id or name within.
+    let inOrder = { (a: IPCObject, b: IPCObject) -> Bool in
+      if a.kind != b.kind { return a.kind < b.kind }
+      if let x = a.id, let y = b.id { return x < y }
+      return (a.name?.rawValue ?? "") < (b.name?.rawValue ?? "")
+    }
+    if !snapshot.objects.isSorted(by: inOrder) { snapshot.objects.sort(by: inOrder) }
     if scanHolders {
       let files = Set(snapshot.objects.compactMap { o -> HolderIndex.FileID? in
         guard o.kind.isPOSIX, let d = o.device, let i = o.inode else { return nil }
@@ -102,6 +117,36 @@ public struct Inventory {
       }
     }
     return snapshot
+  }
+}
+
+extension Inventory {
+  /// How many System V records a listing will hold, from the kernel's in-use counts (MSG_INFO,
+  /// SHM_INFO, SEM_INFO): a capacity hint only, so a fixture directory or a failed call is harmless.
+  func sysvEstimate(_ kinds: [IPCKind]) -> Int {
+    var msg: Int32 = 0, shm: Int32 = 0, sem: Int32 = 0
+    swipc_ipc_in_use(&msg, &shm, &sem)
+    var total = 0
+    if kinds.contains(.msg) { total += Int(max(msg, 0)) }
+    if kinds.contains(.shm) { total += Int(max(shm, 0)) }
+    if kinds.contains(.sem) { total += Int(max(sem, 0)) }
+    return total + 16
+  }
+}
+
+extension Collection {
+  /// Whether every element is in order: one pass, so that already-ordered /proc text is not sorted
+  /// (and its large records not moved) again.
+  func isSorted(by areInIncreasingOrder: (Element, Element) -> Bool) -> Bool {
+    var previous = startIndex
+    guard previous != endIndex else { return true }
+    var i = index(after: previous)
+    while i != endIndex {
+      if areInIncreasingOrder(self[i], self[previous]) { return false }
+      previous = i
+      i = index(after: i)
+    }
+    return true
   }
 }
 

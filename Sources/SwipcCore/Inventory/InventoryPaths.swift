@@ -31,7 +31,10 @@ public struct InventoryPaths: Sendable, Equatable {
   }
 
   /// The paths in force for this process: defaults, overridden by SWIPC_* variables.
-  public static func fromEnvironment() -> InventoryPaths {
+  ///
+  /// - Parameter resolvingMqueue: look for the mqueue mount (a statfs, and a read of
+  ///   /proc/self/mounts when /dev/mqueue is not one); listings without POSIX queues skip it.
+  public static func fromEnvironment(resolvingMqueue: Bool = true) -> InventoryPaths {
     func env(_ name: String) -> String? {
       guard let value = getenv(name), value.pointee != 0 else { return nil }
       return String(cString: value)
@@ -40,7 +43,9 @@ public struct InventoryPaths: Sendable, Equatable {
       sysvipc: env("SWIPC_SYSVIPC_DIR") ?? "/proc/sysvipc", shm: env("SWIPC_SHM_DIR") ?? "/dev/shm",
       mqueue: nil, mqueueIsLive: false, proc: env("SWIPC_PROC_DIR") ?? "/proc",
       sysctl: env("SWIPC_SYSCTL_DIR") ?? "/proc/sys")
-    if let dir = env("SWIPC_MQUEUE_DIR") {
+    if !resolvingMqueue {
+      // Left unresolved on purpose.
+    } else if let dir = env("SWIPC_MQUEUE_DIR") {
       paths.mqueue = dir
       paths.mqueueIsLive = isMqueueFilesystem(dir)
     } else if isMqueueFilesystem("/dev/mqueue") {

@@ -12,9 +12,10 @@ public struct Listing: Sendable {
 
   /// Reads the inventory of `kinds` once and applies `filter`.
   public static func make(
-    kinds: [IPCKind], filter: ObjectFilter, inventory: Inventory = Inventory(),
+    kinds: [IPCKind], filter: ObjectFilter, inventory: Inventory? = nil,
     processes: ProcessTable? = nil, countOrphans: Bool = false
   ) -> Listing {
+    let inventory = inventory ?? Inventory(paths: .fromEnvironment(resolvingMqueue: kinds.contains(.pmsg)))
     let processes = processes ?? ProcessTable(procDirectory: inventory.paths.proc)
     let snapshot = inventory.snapshot(kinds: kinds, scanHolders: true, processes: processes)
     var listing = Listing(kinds: kinds, objects: [], now: snapshot.now, warnings: [])
@@ -28,7 +29,11 @@ public struct Listing: Sendable {
     listing.warnings.append(contentsOf: snapshot.issues.map(\.description))
     let detector = (filter.orphaned || countOrphans)
       ? OrphanDetector(processes: processes, holderIndex: snapshot.holderIndex) : nil
-    listing.objects = snapshot.objects.filter { filter.matches($0, now: snapshot.now, detector: detector) }
+    if filter.isEmpty {
+      listing.objects = snapshot.objects
+    } else {
+      listing.objects = snapshot.objects.filter { filter.matches($0, now: snapshot.now, detector: detector) }
+    }
     if countOrphans, let detector {
       var counts: [IPCKind: Int] = [:]
       for o in listing.objects where detector.isOrphaned(o) { counts[o.kind, default: 0] += 1 }

@@ -42,7 +42,31 @@ public enum IPCKind: String, CaseIterable, Sendable, Hashable, Comparable {
     }
   }
 
-  public static func < (a: IPCKind, b: IPCKind) -> Bool {
-    allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+  /// The listing order: System V kinds first, as ipcs lists them.
+  public var order: Int {
+    switch self {
+    case .msg: return 0
+    case .shm: return 1
+    case .sem: return 2
+    case .pmsg: return 3
+    case .pshm: return 4
+    case .psem: return 5
+    }
   }
+
+  public static func < (a: IPCKind, b: IPCKind) -> Bool { a.order < b.order }
+}
+
+/// A set of kinds as a bitmask: membership is one AND, which matters per cell of a large listing.
+public struct IPCKindSet: OptionSet, Sendable, Hashable {
+  public let rawValue: UInt8
+  public init(rawValue: UInt8) { self.rawValue = rawValue }
+  public init(_ kinds: [IPCKind]) {
+    self.init(rawValue: kinds.reduce(0) { $0 | (1 << UInt8($1.order)) })
+  }
+  public func contains(_ kind: IPCKind) -> Bool { rawValue & (1 << UInt8(kind.order)) != 0 }
+
+  public static let all = IPCKindSet(IPCKind.allCases)
+  public static let systemV = IPCKindSet(IPCKind.systemV)
+  public static let posix = IPCKindSet(IPCKind.posix)
 }

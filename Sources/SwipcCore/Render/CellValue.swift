@@ -41,39 +41,74 @@ public struct RenderOptions: Sendable {
   }
 }
 
+/// Times already formatted: objects made together share their seconds, so a listing formats
+/// each distinct second once.
+final class TimeTextCache {
+  var short: [Int64: String] = [:]
+  var rfc3339: [Int64: String] = [:]
+}
+
 /// Turns cells into text for tables and CSV, and into JSON values.
 public struct CellFormatter {
   public var options: RenderOptions
   public let users: UserDirectory
+  let times = TimeTextCache()
 
   public init(options: RenderOptions, users: UserDirectory) {
     self.options = options
     self.users = users
   }
 
-  public func tableText(_ value: CellValue) -> String {
+  func shortTime(_ t: Int64) -> String {
+    if let cached = times.short[t] { return cached }
+    let text = TextFormat.shortTime(t, now: options.now)
+    times.short[t] = text
+    return text
+  }
+
+  func rfc3339(_ t: Int64) -> String {
+    if let cached = times.rfc3339[t] { return cached }
+    let text = TextFormat.rfc3339(t)
+    times.rfc3339[t] = text
+    return text
+  }
+
+  /// Writes a cell as a table shows it.
+  public func writeTable(_ value: CellValue, into out: inout OutputBuffer) {
     switch value {
-    case .null: return "-"
-    case .int(let v): return String(v)
-    case .text(let s): return s
-    case .bytes(let b): return options.exactBytes ? String(b) : TextFormat.humanSize(b)
-    case .time(let t): return t.map { TextFormat.shortTime($0, now: options.now) } ?? "-"
-    case .seconds(let s): return TimeSpan.compact(seconds: s)
-    case .user(let uid): return options.numeric ? String(uid) : users.userName(uid) ?? String(uid)
-    case .group(let gid): return options.numeric ? String(gid) : users.groupName(gid) ?? String(gid)
+    case .null: out.write(byte: 45)
+    case .int(let v): out.write(int: v)
+    case .text(let s): out.write(s)
+    case .bytes(let b): if options.exactBytes { out.write(uint: b) } else { out.write(TextFormat.humanSize(b)) }
+    case .time(let t): if let t { out.write(shortTime(t)) } else { out.write(byte: 45) }
+    case .seconds(let s): out.write(TimeSpan.compact(seconds: s))
+    case .user(let uid):
+      if !options.numeric, let name = users.userName(uid) { out.write(name) } else { out.write(uint: UInt64(uid)) }
+    case .group(let gid):
+      if !options.numeric, let name = users.groupName(gid) { out.write(name) } else { out.write(uint: UInt64(gid)) }
     case .perms(let m):
-      return options.numeric ? TextFormat.octalPermissions(m) : TextFormat.symbolicPermissions(m)
-    case .key(let k): return k.description
-    case .list(let items): return items.isEmpty ? "" : items.joined(separator: ",")
-    case .bool(let b): return b ? "yes" : "no"
+      if options.numeric { out.write(octalPermissions: m) } else { out.write(symbolicPermissions: m) }
+    case .key(let k): out.write(key: k)
+    case .list(let items):
+      for (i, item) in items.enumerated() {
+        if i > 0 { out.write(byte: 44) }
+        out.write(item)
+      }
+    case .bool(let b): out.write(b ? "yes" : "no")
     }
+  }
+
+  public func tableText(_ value: CellValue) -> String {
+    var out = OutputBuffer(capacity: 16)
+    writeTable(value, into: &out)
+    return String(decoding: out.bytes, as: UTF8.self)
   }
 
   public func csvText(_ value: CellValue) -> String {
     switch value {
     case .null: return ""
     case .bytes(let b): return String(b)
-    case .time(let t): return t.map(TextFormat.rfc3339) ?? ""
+    case .time(let t): return t.map(rfc3339) ?? ""
     case .seconds(let s): return String(s)
     case .perms(let m): return TextFormat.octalPermissions(m)
     case .bool(let b): return b ? "true" : "false"
@@ -86,18 +121,30 @@ public struct CellFormatter {
   public func writeJSON(_ value: CellValue, to out: inout OutputBuffer) {
     switch value {
     case .null: out.write("null")
-    case .int(let v): out.write(String(v))
+    case .int(let v): out.write(int: v)
     case .text(let s): out.writeJSONString(s)
-    case .bytes(let b): out.write(String(b))
+    case .bytes(let b): out.write(uint: b)
     case .time(let t):
-      if let t { out.writeJSONString(TextFormat.rfc3339(t)) } else { out.write("null") }
-    case .seconds(let s): out.write(String(s))
+      if let t {
+        out.write(byte: 34)
+        out.write(rfc3339(t))
+        out.write(byte: 34)
+      } else {
+        out.write("null")
+      }
+    case .seconds(let s): out.write(int: s)
     case .user(let uid):
       if let name = users.userName(uid) { out.writeJSONString(name) } else { out.write("null") }
     case .group(let gid):
       if let name = users.groupName(gid) { out.writeJSONString(name) } else { out.write("null") }
-    case .perms(let m): out.writeJSONString(TextFormat.octalPermissions(m))
-    case .key(let k): out.writeJSONString(k.description)
+    case .perms(let m):
+      out.write(byte: 34)
+      out.write(octalPermissions: m)
+      out.write(byte: 34)
+    case .key(let k):
+      out.write(byte: 34)
+      out.write(key: k)
+      out.write(byte: 34)
     case .list(let items):
       out.write(byte: 91)
       for (i, item) in items.enumerated() {

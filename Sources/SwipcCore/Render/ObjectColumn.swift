@@ -3,12 +3,23 @@
 public struct ObjectColumn: Sendable {
   public let name: String
   public let help: String
-  public let kinds: Set<IPCKind>
+  public let kinds: IPCKindSet
   public let rightAligned: Bool
+  /// The key this column has in JSON output: the name in lower case.
+  public let jsonKey: String
   let value: @Sendable (IPCObject, ColumnContext) -> CellValue
 
-  /// The key this column has in JSON output.
-  public var jsonKey: String { name.lowercased().replacingOccurrences(of: "%", with: "") }
+  init(
+    name: String, help: String, kinds: IPCKindSet, rightAligned: Bool,
+    value: @escaping @Sendable (IPCObject, ColumnContext) -> CellValue
+  ) {
+    self.name = name
+    self.help = help
+    self.kinds = kinds
+    self.rightAligned = rightAligned
+    self.jsonKey = name.lowercased()
+    self.value = value
+  }
 
   public func value(of object: IPCObject, context: ColumnContext) -> CellValue {
     kinds.contains(object.kind) ? value(object, context) : .null
@@ -26,17 +37,10 @@ public struct ColumnContext {
   }
 }
 
-extension String {
-  func replacingOccurrences(of target: String, with replacement: String) -> String {
-    guard contains(target) else { return self }
-    return split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
-  }
-}
-
 extension ObjectColumn {
-  static let all: Set<IPCKind> = Set(IPCKind.allCases)
-  static let sysv: Set<IPCKind> = Set(IPCKind.systemV)
-  static let posix: Set<IPCKind> = Set(IPCKind.posix)
+  static let all = IPCKindSet.all
+  static let sysv = IPCKindSet.systemV
+  static let posix = IPCKindSet.posix
 
   static func pid(_ p: Int32?) -> CellValue { p.map { .int(Int64($0)) } ?? .null }
   static func count(_ n: UInt64?) -> CellValue { n.map { .int(Int64(clamping: $0)) } ?? .null }
@@ -56,38 +60,43 @@ extension ObjectColumn {
     ObjectColumn(name: "CUID", help: "creator's uid", kinds: sysv, rightAligned: true) { o, _ in o.cuid.map { .int(Int64($0)) } ?? .null },
     ObjectColumn(name: "CGROUP", help: "creator's group name", kinds: sysv, rightAligned: false) { o, _ in o.cgid.map { .group($0) } ?? .null },
     ObjectColumn(name: "CGID", help: "creator's gid", kinds: sysv, rightAligned: true) { o, _ in o.cgid.map { .int(Int64($0)) } ?? .null },
-    ObjectColumn(name: "SIZE", help: "segment size in bytes", kinds: [.shm, .pshm], rightAligned: true) { o, _ in o.size.map { .bytes($0) } ?? .null },
-    ObjectColumn(name: "USEDBYTES", help: "bytes queued", kinds: [.msg, .pmsg], rightAligned: true) { o, _ in o.size.map { .bytes($0) } ?? .null },
-    ObjectColumn(name: "MSGS", help: "messages queued", kinds: [.msg, .pmsg], rightAligned: true) { o, _ in count(o.messages) },
-    ObjectColumn(name: "MAXMSG", help: "POSIX queue capacity in messages", kinds: [.pmsg], rightAligned: true) { o, _ in o.maxMessages.map { .int($0) } ?? .null },
-    ObjectColumn(name: "MSGSIZE", help: "POSIX queue's largest message in bytes", kinds: [.pmsg], rightAligned: true) { o, _ in o.messageSize.map { .bytes(UInt64($0)) } ?? .null },
-    ObjectColumn(name: "NSEMS", help: "semaphores in the set", kinds: [.sem], rightAligned: true) { o, _ in o.nsems.map { .int(Int64($0)) } ?? .null },
-    ObjectColumn(name: "VALUE", help: "POSIX semaphore's value", kinds: [.psem], rightAligned: true) { o, _ in o.value.map { .int($0) } ?? .null },
-    ObjectColumn(name: "NATTCH", help: "processes attached", kinds: [.shm], rightAligned: true) { o, _ in count(o.nattch) },
-    ObjectColumn(name: "STATUS", help: "dest (removed, still attached) and locked", kinds: [.shm], rightAligned: false) { o, _ in
+    ObjectColumn(name: "SIZE", help: "segment size in bytes", kinds: IPCKindSet([.shm, .pshm]), rightAligned: true) { o, _ in o.size.map { .bytes($0) } ?? .null },
+    ObjectColumn(name: "USEDBYTES", help: "bytes queued", kinds: IPCKindSet([.msg, .pmsg]), rightAligned: true) { o, _ in o.size.map { .bytes($0) } ?? .null },
+    ObjectColumn(name: "MSGS", help: "messages queued", kinds: IPCKindSet([.msg, .pmsg]), rightAligned: true) { o, _ in count(o.messages) },
+    ObjectColumn(name: "MAXMSG", help: "POSIX queue capacity in messages", kinds: IPCKindSet([.pmsg]), rightAligned: true) { o, _ in o.maxMessages.map { .int($0) } ?? .null },
+    ObjectColumn(name: "MSGSIZE", help: "POSIX queue's largest message in bytes", kinds: IPCKindSet([.pmsg]), rightAligned: true) { o, _ in o.messageSize.map { .bytes(UInt64($0)) } ?? .null },
+    ObjectColumn(name: "NSEMS", help: "semaphores in the set", kinds: IPCKindSet([.sem]), rightAligned: true) { o, _ in o.nsems.map { .int(Int64($0)) } ?? .null },
+    ObjectColumn(name: "VALUE", help: "POSIX semaphore's value", kinds: IPCKindSet([.psem]), rightAligned: true) { o, _ in o.value.map { .int($0) } ?? .null },
+    ObjectColumn(name: "NATTCH", help: "processes attached", kinds: IPCKindSet([.shm]), rightAligned: true) { o, _ in count(o.nattch) },
+    ObjectColumn(name: "STATUS", help: "dest (removed, still attached) and locked", kinds: IPCKindSet([.shm]), rightAligned: false) { o, _ in
       .list((o.isMarkedForRemoval ? ["dest"] : []) + (o.isLocked ? ["locked"] : []))
     },
-    ObjectColumn(name: "HOLDERS", help: "processes holding it attached, open or mapped, where known", kinds: [.shm, .pmsg, .pshm, .psem], rightAligned: true) { o, _ in o.holders.map { .int(Int64($0)) } ?? .null },
+    ObjectColumn(name: "HOLDERS", help: "processes holding it attached, open or mapped, where known", kinds: IPCKindSet([.shm, .pmsg, .pshm, .psem]), rightAligned: true) { o, _ in o.holders.map { .int(Int64($0)) } ?? .null },
     ObjectColumn(name: "CTIME", help: "time of creation or last change", kinds: all, rightAligned: false) { o, _ in .time(o.changeTime) },
-    ObjectColumn(name: "SEND", help: "time of the last message sent", kinds: [.msg], rightAligned: false) { o, _ in .time(o.sendTime) },
-    ObjectColumn(name: "RECV", help: "time of the last message received", kinds: [.msg], rightAligned: false) { o, _ in .time(o.receiveTime) },
-    ObjectColumn(name: "ATTACH", help: "time of the last attach", kinds: [.shm], rightAligned: false) { o, _ in .time(o.attachTime) },
-    ObjectColumn(name: "DETACH", help: "time of the last detach", kinds: [.shm], rightAligned: false) { o, _ in .time(o.detachTime) },
-    ObjectColumn(name: "OTIME", help: "time of the last semaphore operation", kinds: [.sem], rightAligned: false) { o, _ in .time(o.operationTime) },
+    ObjectColumn(name: "SEND", help: "time of the last message sent", kinds: IPCKindSet([.msg]), rightAligned: false) { o, _ in .time(o.sendTime) },
+    ObjectColumn(name: "RECV", help: "time of the last message received", kinds: IPCKindSet([.msg]), rightAligned: false) { o, _ in .time(o.receiveTime) },
+    ObjectColumn(name: "ATTACH", help: "time of the last attach", kinds: IPCKindSet([.shm]), rightAligned: false) { o, _ in .time(o.attachTime) },
+    ObjectColumn(name: "DETACH", help: "time of the last detach", kinds: IPCKindSet([.shm]), rightAligned: false) { o, _ in .time(o.detachTime) },
+    ObjectColumn(name: "OTIME", help: "time of the last semaphore operation", kinds: IPCKindSet([.sem]), rightAligned: false) { o, _ in .time(o.operationTime) },
     ObjectColumn(name: "MTIME", help: "time the POSIX object was last modified", kinds: posix, rightAligned: false) { o, _ in .time(o.modifyTime) },
-    ObjectColumn(name: "LSPID", help: "pid of the last sender", kinds: [.msg], rightAligned: true) { o, _ in pid(o.lspid) },
-    ObjectColumn(name: "LRPID", help: "pid of the last receiver", kinds: [.msg], rightAligned: true) { o, _ in pid(o.lrpid) },
-    ObjectColumn(name: "CPID", help: "pid of the creator", kinds: [.shm], rightAligned: true) { o, _ in pid(o.cpid) },
-    ObjectColumn(name: "LPID", help: "pid of the last attach or detach", kinds: [.shm], rightAligned: true) { o, _ in pid(o.lpid) },
-    ObjectColumn(name: "NOTIFYPID", help: "pid registered for mq_notify (0: none)", kinds: [.pmsg], rightAligned: true) { o, _ in pid(o.notifyPid) },
-    ObjectColumn(name: "RSS", help: "resident bytes", kinds: [.shm], rightAligned: true) { o, _ in o.rss.map { .bytes($0) } ?? .null },
-    ObjectColumn(name: "SWAP", help: "swapped bytes", kinds: [.shm], rightAligned: true) { o, _ in o.swap.map { .bytes($0) } ?? .null },
+    ObjectColumn(name: "LSPID", help: "pid of the last sender", kinds: IPCKindSet([.msg]), rightAligned: true) { o, _ in pid(o.lspid) },
+    ObjectColumn(name: "LRPID", help: "pid of the last receiver", kinds: IPCKindSet([.msg]), rightAligned: true) { o, _ in pid(o.lrpid) },
+    ObjectColumn(name: "CPID", help: "pid of the creator", kinds: IPCKindSet([.shm]), rightAligned: true) { o, _ in pid(o.cpid) },
+    ObjectColumn(name: "LPID", help: "pid of the last attach or detach", kinds: IPCKindSet([.shm]), rightAligned: true) { o, _ in pid(o.lpid) },
+    ObjectColumn(name: "NOTIFYPID", help: "pid registered for mq_notify (0: none)", kinds: IPCKindSet([.pmsg]), rightAligned: true) { o, _ in pid(o.notifyPid) },
+    ObjectColumn(name: "RSS", help: "resident bytes", kinds: IPCKindSet([.shm]), rightAligned: true) { o, _ in o.rss.map { .bytes($0) } ?? .null },
+    ObjectColumn(name: "SWAP", help: "swapped bytes", kinds: IPCKindSet([.shm]), rightAligned: true) { o, _ in o.swap.map { .bytes($0) } ?? .null },
     ObjectColumn(name: "AGE", help: "time since creation or last change", kinds: all, rightAligned: true) { o, c in o.changeTime.map { .seconds(c.now - $0) } ?? .null },
     ObjectColumn(name: "LAST", help: "time of the last use (send, receive, attach, operation)", kinds: all, rightAligned: false) { o, _ in .time(o.lastActivity) },
-    ObjectColumn(name: "COMMAND", help: "creator's command line, while it runs", kinds: [.shm], rightAligned: false) { o, c in
+    ObjectColumn(name: "COMMAND", help: "creator's command line, while it runs", kinds: IPCKindSet([.shm]), rightAligned: false) { o, c in
       o.cpid.flatMap { c.processes.command(of: $0) }.map { .text($0) } ?? .null
     },
   ]
+
+  private static let applicableByKind: [[ObjectColumn]] = IPCKind.allCases.map { kind in
+    catalog.filter { $0.kinds.contains(kind) }
+  }
+  private static let defaultsByKind: [[ObjectColumn]] = IPCKind.allCases.map(makeDefaults)
 
   public static func named(_ name: String) -> ObjectColumn? {
     let upper = name.uppercased()
@@ -95,7 +104,9 @@ extension ObjectColumn {
   }
 
   /// The columns a table shows for a kind by default: lsipc's, plus age, last use and holders.
-  public static func defaults(for kind: IPCKind) -> [ObjectColumn] {
+  public static func defaults(for kind: IPCKind) -> [ObjectColumn] { defaultsByKind[kind.order] }
+
+  private static func makeDefaults(_ kind: IPCKind) -> [ObjectColumn] {
     let names: [String]
     switch kind {
     case .msg: names = ["KEY", "ID", "PERMS", "OWNER", "USEDBYTES", "MSGS", "LSPID", "LRPID", "AGE", "LAST"]
@@ -109,7 +120,5 @@ extension ObjectColumn {
   }
 
   /// Every column that applies to a kind: what JSON shows by default.
-  public static func applicable(to kind: IPCKind) -> [ObjectColumn] {
-    catalog.filter { $0.kinds.contains(kind) }
-  }
+  public static func applicable(to kind: IPCKind) -> [ObjectColumn] { applicableByKind[kind.order] }
 }

@@ -14,15 +14,17 @@ public struct ObjectListRenderer {
   /// A table per kind, each with its own columns; a title above each when there are several.
   public func table(_ objects: [IPCObject], kinds: [IPCKind], into out: inout OutputBuffer) {
     for (n, kind) in kinds.enumerated() {
-      let rows = objects.filter { $0.kind == kind }
       let cols = columns ?? ObjectColumn.defaults(for: kind)
       if kinds.count > 1 {
         if n > 0 { out.newline() }
         out.write("------ \(kind.title) ------\n")
       }
       var table = TableWriter(headers: cols.map(\.name), rightAligned: cols.map(\.rightAligned))
-      for object in rows {
-        table.add(cols.map { formatter.tableText($0.value(of: object, context: context)) })
+      for object in objects where object.kind == kind {
+        for column in cols {
+          formatter.writeTable(column.value(of: object, context: context), into: &table.cells)
+          table.endCell()
+        }
       }
       table.write(to: &out, headings: formatter.options.headings)
     }
@@ -68,10 +70,11 @@ public struct ObjectListRenderer {
 
   /// One object's fields as a JSON object: `type` first, then its columns.
   public func writeJSONObject(_ object: IPCObject, into out: inout OutputBuffer) {
-    let cols = (columns ?? ObjectColumn.applicable(to: object.kind)).filter { $0.name != "TYPE" }
-    out.write("{\"type\":")
-    out.writeJSONString(object.kind.rawValue)
-    for column in cols {
+    let cols = columns ?? ObjectColumn.applicable(to: object.kind)
+    out.write("{\"type\":\"")
+    out.write(object.kind.rawValue)
+    out.write(byte: 34)
+    for column in cols where column.name != "TYPE" {
       out.write(",\"")
       out.write(column.jsonKey)
       out.write("\":")

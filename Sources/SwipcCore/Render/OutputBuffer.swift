@@ -17,9 +17,65 @@ public struct OutputBuffer: Sendable {
     if !right { for _ in count..<max(width, count) { bytes.append(32) } }
   }
 
+  /// A decimal integer, written without making a String.
+  public mutating func write(int value: Int64) {
+    if value < 0 {
+      bytes.append(45)
+      write(uint: value == Int64.min ? UInt64(Int64.max) + 1 : UInt64(-value))
+    } else {
+      write(uint: UInt64(value))
+    }
+  }
+
+  public mutating func write(uint value: UInt64) {
+    if value < 10 { bytes.append(48 + UInt8(value)); return }
+    var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes of scratch
+    let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
+      var v = value
+      var i = 32
+      while v > 0 {
+        i -= 1
+        raw[i] = 48 + UInt8(v % 10)
+        v /= 10
+      }
+      bytes.append(contentsOf: raw[i..<32])
+      return 32 - i
+    }
+    _ = count
+  }
+
+  /// `0x` and eight lower-case hex digits, as keys print.
+  public mutating func write(key: IPCKey) {
+    bytes.append(48)
+    bytes.append(120)
+    let v = key.unsignedValue
+    for shift in stride(from: 28, through: 0, by: -4) {
+      bytes.append(OutputBuffer.hexDigit(UInt8((v >> UInt32(shift)) & 15)))
+    }
+  }
+
+  /// `rw-r--r--`.
+  public mutating func write(symbolicPermissions mode: UInt32) {
+    let letters: StaticString = "rwxrwxrwx"
+    for i in 0..<9 {
+      bytes.append(mode & (0o400 >> UInt32(i)) != 0 ? letters.utf8Start[i] : 45)
+    }
+  }
+
+  /// `0644`.
+  public mutating func write(octalPermissions mode: UInt32) {
+    bytes.append(48)
+    for shift in [6, 3, 0] { bytes.append(48 + UInt8((mode >> UInt32(shift)) & 7)) }
+  }
+
   /// A JSON string literal.
   public mutating func writeJSONString(_ text: String) {
     bytes.append(34)
+    if text.utf8.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 && $0 != 127 }) {
+      bytes.append(contentsOf: text.utf8)
+      bytes.append(34)
+      return
+    }
     for byte in text.utf8 {
       switch byte {
       case 34: bytes.append(92); bytes.append(34)

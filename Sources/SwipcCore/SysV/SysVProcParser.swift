@@ -39,16 +39,27 @@ public enum SysVProcParser {
   public static func parse<Bytes: Collection<UInt8>>(
     _ text: Bytes, kind: IPCKind, source: String? = nil
   ) -> Result where Bytes.Index == Int {
+    var objects = [IPCObject]()
+    let issues = parse(text, kind: kind, source: source, into: &objects)
+    return Result(objects: objects, issues: issues)
+  }
+
+  /// Parses into an existing array, so that a listing of several kinds builds one array without
+  /// moving its (large) records again.
+  ///
+  /// - Returns: The lines that were skipped.
+  public static func parse<Bytes: Collection<UInt8>>(
+    _ text: Bytes, kind: IPCKind, source: String? = nil, into objects: inout [IPCObject]
+  ) -> [ParseIssue] where Bytes.Index == Int {
     precondition(kind.isSystemV, "only System V kinds have /proc/sysvipc files")
     let source = source ?? "/proc/sysvipc/\(kind.rawValue)"
-    var objects = [IPCObject]()
     var issues = [ParseIssue]()
     var columns: [Column] = []
     var fields = [Int64](repeating: 0, count: 32)
     var lineNumber = 0
     var index = text.startIndex
     let end = text.endIndex
-    objects.reserveCapacity(text.count / 100)
+    objects.reserveCapacity(objects.count + text.count / 90)
 
     while index < end {
       lineNumber += 1
@@ -61,7 +72,7 @@ public enum SysVProcParser {
           if !columns.contains(where: { $0 != .unknown }) || !hasRequired(columns, kind) {
             issues.append(ParseIssue(source: source, line: 1,
               message: "header lacks the columns \(required(kind).joined(separator: " "))"))
-            return Result(objects: [], issues: issues)
+            return issues
           }
           fields = [Int64](repeating: 0, count: columns.count)
           continue
@@ -102,7 +113,7 @@ public enum SysVProcParser {
         issues.append(ParseIssue(source: source, line: lineNumber, message: "a value is out of range"))
       }
     }
-    return Result(objects: objects, issues: issues)
+    return issues
   }
 
   enum Column: Equatable {
