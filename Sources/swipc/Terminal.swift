@@ -57,7 +57,11 @@ enum Terminal {
     var message = command.message(for: error)
     if message.hasPrefix("Error: ") { message.removeFirst(7) }
     message = message.split(separator: "\n").first.map(String.init) ?? message
-    warn(message + " (see 'swipc --help')")
+    // Point at the help of the subcommand that was given, when there is one.
+    let sub = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") }
+    let known = Swipc.configuration.subcommands.map { $0._commandName }
+    let help = sub.map { known.contains($0) ? "swipc \($0) --help" : "swipc --help" } ?? "swipc --help"
+    warn(message + " (see '\(help)')")
     Glibc.exit(code == .validationFailure || code.rawValue == 64 ? 64 : code.rawValue)
   }
 }
