@@ -44,12 +44,31 @@ mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_at
 key_t swipc_ipc_perm_key(const struct ipc_perm *perm) { return perm->__key; }
 unsigned short swipc_ipc_perm_seq(const struct ipc_perm *perm) { return perm->__seq; }
 
-void swipc_ipc_in_use(int *msg, int *shm, int *sem) {
+void swipc_ipc_usage(struct swipc_ipc_usage *u) {
   struct msginfo mi;
   struct shm_info si;
   struct seminfo sei;
   union swipc_semun arg = {.buf = (struct semid_ds *)&sei};
-  *msg = msgctl(0, MSG_INFO, (struct msqid_ds *)&mi) < 0 ? -1 : mi.msgpool;
-  *shm = shmctl(0, SHM_INFO, (struct shmid_ds *)&si) < 0 ? -1 : si.used_ids;
-  *sem = semctl(0, 0, SEM_INFO, arg) < 0 ? -1 : sei.semusz;
+  if (msgctl(0, MSG_INFO, (struct msqid_ds *)&mi) < 0) {
+    u->msg_queues = u->msg_headers = u->msg_bytes = -1;
+  } else {
+    u->msg_queues = mi.msgpool;   /* queues in use */
+    u->msg_headers = mi.msgmap;   /* messages queued */
+    u->msg_bytes = mi.msgtql;     /* bytes queued */
+  }
+  if (shmctl(0, SHM_INFO, (struct shmid_ds *)&si) < 0) {
+    u->shm_segments = u->shm_pages = u->shm_rss_pages = u->shm_swap_pages = -1;
+  } else {
+    u->shm_segments = si.used_ids;
+    u->shm_pages = (long)si.shm_tot;
+    u->shm_rss_pages = (long)si.shm_rss;
+    u->shm_swap_pages = (long)si.shm_swp;
+  }
+  if (semctl(0, 0, SEM_INFO, arg) < 0) {
+    u->sem_sets = u->sem_semaphores = -1;
+  } else {
+    u->sem_sets = sei.semusz;       /* sets in use */
+    u->sem_semaphores = sei.semaem; /* semaphores in use */
+  }
 }
+

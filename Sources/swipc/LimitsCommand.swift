@@ -21,15 +21,13 @@ extension Swipc {
     }
 
     func run() throws {
-      let inventory = Inventory()
-      let snapshot = inventory.snapshot(kinds: IPCKind.allCases, scanHolders: false)
-      var rows = LimitsReader.read(paths: inventory.paths, snapshot: snapshot)
+      var rows = LimitsReader.read(paths: .fromEnvironment())
       if !types.isEmpty {
         let wanted = Set(types.flatMap { $0 == .psem ? [.psem, .pshm] : [$0] })
         rows = rows.filter { wanted.contains($0.kind) }
       }
       let renderer = LimitsRenderer(
-        formatter: CellFormatter(options: output.renderOptions(now: snapshot.now), users: UserDirectory()))
+        formatter: CellFormatter(options: output.renderOptions(now: Clock.now()), users: UserDirectory()))
       var out = OutputBuffer()
       switch output.format {
       case .table: renderer.table(rows, into: &out)

@@ -175,8 +175,7 @@ struct InventoryTests {
   func limits() {
     let (dir, paths) = fixture()
     defer { _ = dir }
-    let snap = Inventory(paths: paths).snapshot(kinds: IPCKind.allCases, scanHolders: false)
-    let rows = LimitsReader.read(paths: paths, snapshot: snap)
+    let rows = LimitsReader.read(paths: paths)
     func row(_ name: String) -> LimitRow? { rows.first { $0.resource == name } }
     #expect(row("MSGMNI")?.limit == 32000 && row("MSGMNI")?.used == 3)
     #expect(row("SEMMNS")?.limit == 1_024_000_000 && row("SEMMNS")?.used == 13)

@@ -27,9 +27,14 @@ int swipc_semctl_getall(int semid, unsigned short *values);
 int swipc_semctl_setall(int semid, const unsigned short *values);
 int swipc_semctl_setval(int semid, int semnum, int value);
 
-/// Objects in use in this IPC namespace, from msgctl(MSG_INFO), shmctl(SHM_INFO) and
-/// semctl(SEM_INFO); each is -1 where the call fails.
-void swipc_ipc_in_use(int *msg, int *shm, int *sem);
+/// What the kernel counts for this IPC namespace (ipcs -u): MSG_INFO, SHM_INFO and SEM_INFO.
+/// A field is -1 when its call failed.
+struct swipc_ipc_usage {
+  long msg_queues, msg_headers, msg_bytes;
+  long shm_segments, shm_pages, shm_rss_pages, shm_swap_pages;
+  long sem_sets, sem_semaphores;
+};
+void swipc_ipc_usage(struct swipc_ipc_usage *usage);
 
 // mq_open(3) is variadic.
 mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_attr *attr);

@@ -124,13 +124,12 @@ extension Inventory {
   /// How many System V records a listing will hold, from the kernel's in-use counts (MSG_INFO,
   /// SHM_INFO, SEM_INFO): a capacity hint only, so a fixture directory or a failed call is harmless.
   func sysvEstimate(_ kinds: [IPCKind]) -> Int {
-    var msg: Int32 = 0, shm: Int32 = 0, sem: Int32 = 0
-    swipc_ipc_in_use(&msg, &shm, &sem)
-    var total = 0
-    if kinds.contains(.msg) { total += Int(max(msg, 0)) }
-    if kinds.contains(.shm) { total += Int(max(shm, 0)) }
-    if kinds.contains(.sem) { total += Int(max(sem, 0)) }
-    return total + 16
+    let usage = SystemVUsage.fromKernel()
+    var total = 16
+    if kinds.contains(.msg) { total += Int(usage.queues ?? 0) }
+    if kinds.contains(.shm) { total += Int(usage.segments ?? 0) }
+    if kinds.contains(.sem) { total += Int(usage.sets ?? 0) }
+    return total
   }
 }
 

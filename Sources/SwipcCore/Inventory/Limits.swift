@@ -21,6 +21,66 @@ public struct LimitRow: Sendable, Equatable {
   }
 }
 
+/// What is in use against the System V limits: the counts ipcs -u shows.
+public struct SystemVUsage: Sendable, Equatable {
+  public var queues: UInt64?
+  public var messages: UInt64?
+  public var messageBytes: UInt64?
+  public var segments: UInt64?
+  public var pages: UInt64?
+  public var residentPages: UInt64?
+  public var swappedPages: UInt64?
+  public var sets: UInt64?
+  public var semaphores: UInt64?
+
+  public init() {}
+
+  /// The kernel's own counts for this IPC namespace (MSG_INFO, SHM_INFO, SEM_INFO): exact, and
+  /// without reading every object's line of /proc.
+  public static func fromKernel() -> SystemVUsage {
+    var raw = swipc_ipc_usage()
+    swipc_ipc_usage(&raw)
+    func v(_ x: Int) -> UInt64? { x < 0 ? nil : UInt64(x) }
+    var u = SystemVUsage()
+    u.queues = v(raw.msg_queues)
+    u.messages = v(raw.msg_headers)
+    u.messageBytes = v(raw.msg_bytes)
+    u.segments = v(raw.shm_segments)
+    u.pages = v(raw.shm_pages)
+    u.residentPages = v(raw.shm_rss_pages)
+    u.swappedPages = v(raw.shm_swap_pages)
+    u.sets = v(raw.sem_sets)
+    u.semaphores = v(raw.sem_semaphores)
+    return u
+  }
+
+  /// The same counts, added up from parsed records (for /proc text that is not this namespace's).
+  public static func counting(_ snapshot: InventorySnapshot) -> SystemVUsage {
+    let page = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1))
+    var u = SystemVUsage()
+    let listed = { (k: IPCKind) in !snapshot.unavailable.contains(where: { $0.kind == k }) }
+    let msg = snapshot.objects.filter { $0.kind == .msg }
+    let shm = snapshot.objects.filter { $0.kind == .shm }
+    let sem = snapshot.objects.filter { $0.kind == .sem }
+    if listed(.msg) {
+      u.queues = UInt64(msg.count)
+      u.messages = msg.reduce(0) { $0 &+ ($1.messages ?? 0) }
+      u.messageBytes = msg.reduce(0) { $0 &+ ($1.size ?? 0) }
+    }
+    if listed(.shm) {
+      u.segments = UInt64(shm.count)
+      u.pages = shm.reduce(0) { $0 &+ (($1.size ?? 0) + page - 1) / page }
+      u.residentPages = shm.reduce(0) { $0 &+ ($1.rss ?? 0) / page }
+      u.swappedPages = shm.reduce(0) { $0 &+ ($1.swap ?? 0) / page }
+    }
+    if listed(.sem) {
+      u.sets = UInt64(sem.count)
+      u.semaphores = sem.reduce(0) { $0 &+ UInt64($1.nsems ?? 0) }
+    }
+    return u
+  }
+}
+
 /// Reads the limits of ipcs -l, ipcs -u and lsipc -g, and the POSIX limits in
 /// /proc/sys/fs/mqueue, and sets current use against them from an inventory snapshot.
 public enum LimitsReader {
@@ -37,45 +97,44 @@ public enum LimitsReader {
     return values
   }
 
-  public static func read(paths: InventoryPaths, snapshot: InventorySnapshot) -> [LimitRow] {
+  /// Limits and use for this machine: the kernel's counts when `paths` are the live /proc,
+  /// otherwise counts from the records found there.
+  public static func read(paths: InventoryPaths) -> [LimitRow] {
+    let live = paths.sysvipc == "/proc/sysvipc"
+    let kinds: [IPCKind] = live ? [.pmsg] : [.msg, .shm, .sem, .pmsg]
+    let snapshot = Inventory(paths: paths).snapshot(kinds: kinds, scanHolders: false)
+    let usage = live ? SystemVUsage.fromKernel() : SystemVUsage.counting(snapshot)
+    return read(paths: paths, usage: usage, snapshot: snapshot)
+  }
+
+  public static func read(paths: InventoryPaths, usage: SystemVUsage, snapshot: InventorySnapshot) -> [LimitRow] {
     func value(_ relative: String, _ index: Int = 0) -> UInt64? {
       guard let text = FileReader.readText(paths.sysctl + "/" + relative),
         let values = parseValues(text), index < values.count
       else { return nil }
       return values[index]
     }
-    let objects = snapshot.objects
-    func count(_ kind: IPCKind) -> UInt64? {
-      if snapshot.unavailable.contains(where: { $0.kind == kind }) { return nil }
-      return UInt64(objects.filter { $0.kind == kind }.count)
-    }
-    let msg = objects.filter { $0.kind == .msg }
-    let shm = objects.filter { $0.kind == .shm }
-    let sem = objects.filter { $0.kind == .sem }
-    let page = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1))
-    let shmPages = shm.reduce(UInt64(0)) { $0 &+ (($1.size ?? 0) + page - 1) / page }
-    let rssPages = shm.reduce(UInt64(0)) { $0 &+ ($1.rss ?? 0) / page }
-    let swapPages = shm.reduce(UInt64(0)) { $0 &+ ($1.swap ?? 0) / page }
-    let sysvOK = { (k: IPCKind) in !snapshot.unavailable.contains(where: { $0.kind == k }) }
+    let posixQueues: UInt64? = snapshot.unavailable.contains(where: { $0.kind == .pmsg })
+      ? nil : UInt64(snapshot.objects.filter { $0.kind == .pmsg }.count)
 
     var rows: [LimitRow] = [
-      LimitRow(kind: .msg, resource: "MSGMNI", description: "Number of message queues", limit: value("kernel/msgmni"), used: count(.msg), unit: .count, source: "/proc/sys/kernel/msgmni"),
+      LimitRow(kind: .msg, resource: "MSGMNI", description: "Number of message queues", limit: value("kernel/msgmni"), used: usage.queues, unit: .count, source: "/proc/sys/kernel/msgmni"),
       LimitRow(kind: .msg, resource: "MSGMAX", description: "Max size of message (bytes)", limit: value("kernel/msgmax"), used: nil, unit: .bytes, source: "/proc/sys/kernel/msgmax"),
       LimitRow(kind: .msg, resource: "MSGMNB", description: "Default max size of queue (bytes)", limit: value("kernel/msgmnb"), used: nil, unit: .bytes, source: "/proc/sys/kernel/msgmnb"),
-      LimitRow(kind: .msg, resource: "MSGQUEUED", description: "Messages queued, all queues", limit: nil, used: sysvOK(.msg) ? msg.reduce(0) { $0 &+ ($1.messages ?? 0) } : nil, unit: .count, source: "/proc/sysvipc/msg"),
-      LimitRow(kind: .msg, resource: "MSGBYTES", description: "Bytes queued, all queues", limit: nil, used: sysvOK(.msg) ? msg.reduce(0) { $0 &+ ($1.size ?? 0) } : nil, unit: .bytes, source: "/proc/sysvipc/msg"),
-      LimitRow(kind: .shm, resource: "SHMMNI", description: "Shared memory segments", limit: value("kernel/shmmni"), used: count(.shm), unit: .count, source: "/proc/sys/kernel/shmmni"),
-      LimitRow(kind: .shm, resource: "SHMALL", description: "Shared memory pages", limit: value("kernel/shmall"), used: sysvOK(.shm) ? shmPages : nil, unit: .pages, source: "/proc/sys/kernel/shmall"),
+      LimitRow(kind: .msg, resource: "MSGQUEUED", description: "Messages queued, all queues", limit: nil, used: usage.messages, unit: .count, source: "/proc/sysvipc/msg"),
+      LimitRow(kind: .msg, resource: "MSGBYTES", description: "Bytes queued, all queues", limit: nil, used: usage.messageBytes, unit: .bytes, source: "/proc/sysvipc/msg"),
+      LimitRow(kind: .shm, resource: "SHMMNI", description: "Shared memory segments", limit: value("kernel/shmmni"), used: usage.segments, unit: .count, source: "/proc/sys/kernel/shmmni"),
+      LimitRow(kind: .shm, resource: "SHMALL", description: "Shared memory pages", limit: value("kernel/shmall"), used: usage.pages, unit: .pages, source: "/proc/sys/kernel/shmall"),
       LimitRow(kind: .shm, resource: "SHMMAX", description: "Max size of shared memory segment (bytes)", limit: value("kernel/shmmax"), used: nil, unit: .bytes, source: "/proc/sys/kernel/shmmax"),
       LimitRow(kind: .shm, resource: "SHMMIN", description: "Min size of shared memory segment (bytes)", limit: 1, used: nil, unit: .bytes, source: "kernel constant"),
-      LimitRow(kind: .shm, resource: "SHMRSS", description: "Shared memory pages resident", limit: nil, used: sysvOK(.shm) ? rssPages : nil, unit: .pages, source: "/proc/sysvipc/shm"),
-      LimitRow(kind: .shm, resource: "SHMSWAP", description: "Shared memory pages swapped", limit: nil, used: sysvOK(.shm) ? swapPages : nil, unit: .pages, source: "/proc/sysvipc/shm"),
-      LimitRow(kind: .sem, resource: "SEMMNI", description: "Number of semaphore identifiers", limit: value("kernel/sem", 3), used: count(.sem), unit: .count, source: "/proc/sys/kernel/sem (4th field)"),
-      LimitRow(kind: .sem, resource: "SEMMNS", description: "Total number of semaphores", limit: value("kernel/sem", 1), used: sysvOK(.sem) ? sem.reduce(0) { $0 &+ UInt64($1.nsems ?? 0) } : nil, unit: .count, source: "/proc/sys/kernel/sem (2nd field)"),
+      LimitRow(kind: .shm, resource: "SHMRSS", description: "Shared memory pages resident", limit: nil, used: usage.residentPages, unit: .pages, source: "/proc/sysvipc/shm"),
+      LimitRow(kind: .shm, resource: "SHMSWAP", description: "Shared memory pages swapped", limit: nil, used: usage.swappedPages, unit: .pages, source: "/proc/sysvipc/shm"),
+      LimitRow(kind: .sem, resource: "SEMMNI", description: "Number of semaphore identifiers", limit: value("kernel/sem", 3), used: usage.sets, unit: .count, source: "/proc/sys/kernel/sem (4th field)"),
+      LimitRow(kind: .sem, resource: "SEMMNS", description: "Total number of semaphores", limit: value("kernel/sem", 1), used: usage.semaphores, unit: .count, source: "/proc/sys/kernel/sem (2nd field)"),
       LimitRow(kind: .sem, resource: "SEMMSL", description: "Max semaphores per semaphore set", limit: value("kernel/sem", 0), used: nil, unit: .count, source: "/proc/sys/kernel/sem (1st field)"),
       LimitRow(kind: .sem, resource: "SEMOPM", description: "Max number of operations per semop(2)", limit: value("kernel/sem", 2), used: nil, unit: .count, source: "/proc/sys/kernel/sem (3rd field)"),
       LimitRow(kind: .sem, resource: "SEMVMX", description: "Semaphore max value", limit: 32767, used: nil, unit: .count, source: "kernel constant"),
-      LimitRow(kind: .pmsg, resource: "MQ_QUEUES_MAX", description: "POSIX message queues", limit: value("fs/mqueue/queues_max"), used: count(.pmsg), unit: .count, source: "/proc/sys/fs/mqueue/queues_max"),
+      LimitRow(kind: .pmsg, resource: "MQ_QUEUES_MAX", description: "POSIX message queues", limit: value("fs/mqueue/queues_max"), used: posixQueues, unit: .count, source: "/proc/sys/fs/mqueue/queues_max"),
       LimitRow(kind: .pmsg, resource: "MQ_MSG_MAX", description: "Max messages per POSIX queue", limit: value("fs/mqueue/msg_max"), used: nil, unit: .count, source: "/proc/sys/fs/mqueue/msg_max"),
       LimitRow(kind: .pmsg, resource: "MQ_MSGSIZE_MAX", description: "Max size of POSIX message (bytes)", limit: value("fs/mqueue/msgsize_max"), used: nil, unit: .bytes, source: "/proc/sys/fs/mqueue/msgsize_max"),
       LimitRow(kind: .pmsg, resource: "MQ_MSG_DEFAULT", description: "Default messages per POSIX queue", limit: value("fs/mqueue/msg_default"), used: nil, unit: .count, source: "/proc/sys/fs/mqueue/msg_default"),
