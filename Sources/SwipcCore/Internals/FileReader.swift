@@ -44,12 +44,21 @@ public enum FileReader {
     return .success(buffer)
   }
 
+  /// Memory for `withContents` that outlives one file, so that reading several large /proc files
+  /// touches (and page-faults) the same pages once.
+  public final class Buffer {
+    fileprivate var base: UnsafeMutableRawPointer?
+    fileprivate var capacity = 0
+    public init() {}
+    deinit { free(base) }
+  }
+
   /// Reads a whole file into memory that is neither zero-filled nor copied, and lends it to
   /// `body`; for /proc text that is parsed once and dropped.
   ///
   /// The corresponding C functions are `open`, `read` and `realloc`.
   public static func withContents<T>(
-    of path: String, _ body: (UnsafeBufferPointer<UInt8>) -> T
+    of path: String, using buffer: Buffer = Buffer(), _ body: (UnsafeBufferPointer<UInt8>) -> T
   ) -> Result<T, Errno> {
     let fd: Int32
     switch valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) }) {
@@ -57,17 +66,20 @@ public enum FileReader {
     case .success(let v): fd = v
     }
     defer { closeIgnoringErrors(fd) }
-    var capacity = 1 << 16
+    if buffer.base == nil {
+      buffer.capacity = 1 << 16
+      guard let base = malloc(buffer.capacity) else { return .failure(.noMemory) }
+      buffer.base = base
+    }
     var length = 0
-    guard var base = malloc(capacity) else { return .failure(.noMemory) }
-    defer { free(base) }
     while true {
-      if length == capacity {
-        capacity *= 2
-        guard let grown = realloc(base, capacity) else { return .failure(.noMemory) }
-        base = grown
+      if length == buffer.capacity {
+        guard let grown = realloc(buffer.base, buffer.capacity * 2) else { return .failure(.noMemory) }
+        buffer.base = grown
+        buffer.capacity *= 2
       }
-      switch valueOrErrno({ Glibc.read(fd, base + length, capacity - length) }) {
+      let base = buffer.base!
+      switch valueOrErrno({ Glibc.read(fd, base + length, buffer.capacity - length) }) {
       case .failure(let e): return .failure(e)
       case .success(0):
         let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: length)

@@ -38,10 +38,11 @@ public struct Inventory {
     // One pass per file, parsed in place; the records of every kind go into one array, sized
     // once (records are large, and moving thousands of them costs more than parsing them).
     snapshot.objects.reserveCapacity(sysvEstimate(kinds))
+    let buffer = FileReader.Buffer()
     for kind in IPCKind.systemV where kinds.contains(kind) {
       let path = paths.sysvipc + "/" + kind.rawValue
       let start = snapshot.objects.count
-      let read = FileReader.withContents(of: path) { text in
+      let read = FileReader.withContents(of: path, using: buffer) { text in
         SysVProcParser.parse(text, kind: kind, source: path, into: &snapshot.objects)
       }
       switch read {

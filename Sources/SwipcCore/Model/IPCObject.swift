@@ -1,7 +1,9 @@
 /// One IPC object as the inventory sees it: a row of `swipc ls`.
 ///
 /// A single flat record serves every kind so that filters and renderers are written once; fields
-/// that do not apply to a kind are nil. Times are seconds since the epoch, nil for "never".
+/// that do not apply to a kind are nil. Times are seconds since the epoch, nil for "never" (the
+/// kernel's 0). Listings hold thousands of these, so optional numbers are stored without their
+/// optional tag (0 or an out-of-range value stands for nil), which halves their size.
 public struct IPCObject: Sendable, Equatable {
   public var kind: IPCKind
   /// System V id (nil for POSIX objects).
@@ -19,41 +21,113 @@ public struct IPCObject: Sendable, Equatable {
   public var cuid: UInt32?
   public var cgid: UInt32?
   /// Creation or last IPC_SET / chmod time.
-  public var changeTime: Int64?
+  public var changeTime: Int64? {
+    get { _changeTime == 0 ? nil : _changeTime }
+    set { _changeTime = newValue ?? 0 }
+  }
+  private var _changeTime: Int64 = 0
 
   /// Bytes: segment size (shm, pshm), bytes queued (msg, pmsg).
-  public var size: UInt64?
+  public var size: UInt64? {
+    get { _size == .max ? nil : _size }
+    set { _size = newValue ?? .max }
+  }
+  private var _size: UInt64 = .max
   /// Messages queued (msg; pmsg when the queue could be opened).
-  public var messages: UInt64?
+  public var messages: UInt64? {
+    get { _messages == .max ? nil : _messages }
+    set { _messages = newValue ?? .max }
+  }
+  private var _messages: UInt64 = .max
   /// System V: last sender and receiver; shm: creator and last attach/detach.
   public var lspid: Int32?
   public var lrpid: Int32?
   public var cpid: Int32?
   public var lpid: Int32?
-  public var sendTime: Int64?
-  public var receiveTime: Int64?
-  public var nattch: UInt64?
-  public var attachTime: Int64?
-  public var detachTime: Int64?
+  public var sendTime: Int64? {
+    get { _sendTime == 0 ? nil : _sendTime }
+    set { _sendTime = newValue ?? 0 }
+  }
+  private var _sendTime: Int64 = 0
+  public var receiveTime: Int64? {
+    get { _receiveTime == 0 ? nil : _receiveTime }
+    set { _receiveTime = newValue ?? 0 }
+  }
+  private var _receiveTime: Int64 = 0
+  public var nattch: UInt64? {
+    get { _nattch == .max ? nil : _nattch }
+    set { _nattch = newValue ?? .max }
+  }
+  private var _nattch: UInt64 = .max
+  public var attachTime: Int64? {
+    get { _attachTime == 0 ? nil : _attachTime }
+    set { _attachTime = newValue ?? 0 }
+  }
+  private var _attachTime: Int64 = 0
+  public var detachTime: Int64? {
+    get { _detachTime == 0 ? nil : _detachTime }
+    set { _detachTime = newValue ?? 0 }
+  }
+  private var _detachTime: Int64 = 0
   /// shm: resident and swapped bytes, where the kernel reports them.
-  public var rss: UInt64?
-  public var swap: UInt64?
+  public var rss: UInt64? {
+    get { _rss == .max ? nil : _rss }
+    set { _rss = newValue ?? .max }
+  }
+  private var _rss: UInt64 = .max
+  public var swap: UInt64? {
+    get { _swap == .max ? nil : _swap }
+    set { _swap = newValue ?? .max }
+  }
+  private var _swap: UInt64 = .max
   /// sem: number of semaphores in the set; time of the last semop.
   public var nsems: UInt32?
-  public var operationTime: Int64?
+  public var operationTime: Int64? {
+    get { _operationTime == 0 ? nil : _operationTime }
+    set { _operationTime = newValue ?? 0 }
+  }
+  private var _operationTime: Int64 = 0
   /// pmsg: queue attributes, when the queue could be opened.
-  public var maxMessages: Int64?
-  public var messageSize: Int64?
+  public var maxMessages: Int64? {
+    get { _maxMessages == .min ? nil : _maxMessages }
+    set { _maxMessages = newValue ?? .min }
+  }
+  private var _maxMessages: Int64 = .min
+  public var messageSize: Int64? {
+    get { _messageSize == .min ? nil : _messageSize }
+    set { _messageSize = newValue ?? .min }
+  }
+  private var _messageSize: Int64 = .min
   /// pmsg: the process registered for notification (0: none).
   public var notifyPid: Int32?
   /// psem: the semaphore's value, when the object could be read.
-  public var value: Int64?
+  public var value: Int64? {
+    get { _value == .min ? nil : _value }
+    set { _value = newValue ?? .min }
+  }
+  private var _value: Int64 = .min
   /// POSIX objects: last modification and access of the backing file.
-  public var modifyTime: Int64?
-  public var accessTime: Int64?
+  public var modifyTime: Int64? {
+    get { _modifyTime == 0 ? nil : _modifyTime }
+    set { _modifyTime = newValue ?? 0 }
+  }
+  private var _modifyTime: Int64 = 0
+  public var accessTime: Int64? {
+    get { _accessTime == 0 ? nil : _accessTime }
+    set { _accessTime = newValue ?? 0 }
+  }
+  private var _accessTime: Int64 = 0
   /// POSIX objects: the backing file's device and inode, used to find its holders.
-  public var device: UInt64?
-  public var inode: UInt64?
+  public var device: UInt64? {
+    get { _device == .max ? nil : _device }
+    set { _device = newValue ?? .max }
+  }
+  private var _device: UInt64 = .max
+  public var inode: UInt64? {
+    get { _inode == .max ? nil : _inode }
+    set { _inode = newValue ?? .max }
+  }
+  private var _inode: UInt64 = .max
   /// Processes using the object (attached, open or mapped); nil where unknown.
   public var holders: Int?
 

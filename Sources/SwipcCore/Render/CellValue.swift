@@ -41,11 +41,15 @@ public struct RenderOptions: Sendable {
   }
 }
 
-/// Times already formatted: objects made together share their seconds, so a listing formats
-/// each distinct second once.
+/// Text already formatted: objects made together share their seconds, sizes and owners, so a
+/// listing formats each distinct value once.
 final class TimeTextCache {
-  var short: [Int64: String] = [:]
-  var rfc3339: [Int64: String] = [:]
+  var short: [Int64: [UInt8]] = [:]
+  var rfc3339: [Int64: [UInt8]] = [:]
+  var users: [UInt32: [UInt8]] = [:]
+  var ages: [Int64: [UInt8]] = [:]
+  var sizes: [UInt64: [UInt8]] = [:]
+  var groups: [UInt32: [UInt8]] = [:]
 }
 
 /// Turns cells into text for tables and CSV, and into JSON values.
@@ -59,18 +63,35 @@ public struct CellFormatter {
     self.users = users
   }
 
-  func shortTime(_ t: Int64) -> String {
+  func shortTime(_ t: Int64) -> [UInt8] {
     if let cached = times.short[t] { return cached }
-    let text = TextFormat.shortTime(t, now: options.now)
+    let text = Array(TextFormat.shortTime(t, now: options.now).utf8)
     times.short[t] = text
     return text
   }
 
-  func rfc3339(_ t: Int64) -> String {
+  func rfc3339(_ t: Int64) -> [UInt8] {
     if let cached = times.rfc3339[t] { return cached }
-    let text = TextFormat.rfc3339(t)
+    let text = Array(TextFormat.rfc3339(t).utf8)
     times.rfc3339[t] = text
     return text
+  }
+
+  /// A user's name as a JSON value (`"root"` or `null`), formatted once per uid.
+  func jsonUser(_ uid: UInt32) -> [UInt8] {
+    if let cached = times.users[uid] { return cached }
+    var out = OutputBuffer(capacity: 16)
+    if let name = users.userName(uid) { out.writeJSONString(name) } else { out.write("null") }
+    times.users[uid] = out.bytes
+    return out.bytes
+  }
+
+  func jsonGroup(_ gid: UInt32) -> [UInt8] {
+    if let cached = times.groups[gid] { return cached }
+    var out = OutputBuffer(capacity: 16)
+    if let name = users.groupName(gid) { out.writeJSONString(name) } else { out.write("null") }
+    times.groups[gid] = out.bytes
+    return out.bytes
   }
 
   /// Writes a cell as a table shows it.
@@ -79,9 +100,25 @@ public struct CellFormatter {
     case .null: out.write(byte: 45)
     case .int(let v): out.write(int: v)
     case .text(let s): out.write(s)
-    case .bytes(let b): if options.exactBytes { out.write(uint: b) } else { out.write(TextFormat.humanSize(b)) }
-    case .time(let t): if let t { out.write(shortTime(t)) } else { out.write(byte: 45) }
-    case .seconds(let s): out.write(TimeSpan.compact(seconds: s))
+    case .bytes(let b):
+      if options.exactBytes {
+        out.write(uint: b)
+      } else if let cached = times.sizes[b] {
+        out.bytes.append(contentsOf: cached)
+      } else {
+        let text = Array(TextFormat.humanSize(b).utf8)
+        times.sizes[b] = text
+        out.bytes.append(contentsOf: text)
+      }
+    case .time(let t): if let t { out.bytes.append(contentsOf: shortTime(t)) } else { out.write(byte: 45) }
+    case .seconds(let s):
+      if let cached = times.ages[s] {
+        out.bytes.append(contentsOf: cached)
+      } else {
+        let text = Array(TimeSpan.compact(seconds: s).utf8)
+        times.ages[s] = text
+        out.bytes.append(contentsOf: text)
+      }
     case .user(let uid):
       if !options.numeric, let name = users.userName(uid) { out.write(name) } else { out.write(uint: UInt64(uid)) }
     case .group(let gid):
@@ -108,7 +145,7 @@ public struct CellFormatter {
     switch value {
     case .null: return ""
     case .bytes(let b): return String(b)
-    case .time(let t): return t.map(rfc3339) ?? ""
+    case .time(let t): return t.map { String(decoding: rfc3339($0), as: UTF8.self) } ?? ""
     case .seconds(let s): return String(s)
     case .perms(let m): return TextFormat.octalPermissions(m)
     case .bool(let b): return b ? "true" : "false"
@@ -127,16 +164,14 @@ public struct CellFormatter {
     case .time(let t):
       if let t {
         out.write(byte: 34)
-        out.write(rfc3339(t))
+        out.bytes.append(contentsOf: rfc3339(t))
         out.write(byte: 34)
       } else {
         out.write("null")
       }
     case .seconds(let s): out.write(int: s)
-    case .user(let uid):
-      if let name = users.userName(uid) { out.writeJSONString(name) } else { out.write("null") }
-    case .group(let gid):
-      if let name = users.groupName(gid) { out.writeJSONString(name) } else { out.write("null") }
+    case .user(let uid): out.bytes.append(contentsOf: jsonUser(uid))
+    case .group(let gid): out.bytes.append(contentsOf: jsonGroup(gid))
     case .perms(let m):
       out.write(byte: 34)
       out.write(octalPermissions: m)

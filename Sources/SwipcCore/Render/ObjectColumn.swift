@@ -7,6 +7,8 @@ public struct ObjectColumn: Sendable {
   public let rightAligned: Bool
   /// The key this column has in JSON output: the name in lower case.
   public let jsonKey: String
+  /// `,"key":` as bytes, written before the value in a JSON object.
+  let jsonPrefix: [UInt8]
   let value: @Sendable (IPCObject, ColumnContext) -> CellValue
 
   init(
@@ -18,6 +20,7 @@ public struct ObjectColumn: Sendable {
     self.kinds = kinds
     self.rightAligned = rightAligned
     self.jsonKey = name.lowercased()
+    self.jsonPrefix = Array(",\"\(name.lowercased())\":".utf8)
     self.value = value
   }
 

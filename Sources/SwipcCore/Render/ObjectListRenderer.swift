@@ -75,9 +75,7 @@ public struct ObjectListRenderer {
     out.write(object.kind.rawValue)
     out.write(byte: 34)
     for column in cols where column.name != "TYPE" {
-      out.write(",\"")
-      out.write(column.jsonKey)
-      out.write("\":")
+      out.bytes.append(contentsOf: column.jsonPrefix)
       formatter.writeJSON(column.value(of: object, context: context), to: &out)
     }
     out.write(byte: 125)
