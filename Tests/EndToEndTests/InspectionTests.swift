@@ -101,4 +101,26 @@ struct InspectionTests {
     #expect(parts[3].trimmingCharacters(in: .whitespacesAndNewlines) == "/lock 3")
     #expect(parts[4].contains("processes holding it:") && parts[4].contains("mq-hold /jobs"))
   }
+
+  @Test("a user without read permission still lists the objects, and show says what is missing",
+        .enabled(if: Harness.canUnshareAll, "needs unshare --ipc --mount --pid (root)"))
+  func withoutPermission() throws {
+    let r = Harness.inNamespace("""
+      q=$($H msg-create 0x99 0600); $H msg-send $q 1 hi
+      m=$($H sem-create 0x98 2 0600)
+      nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+      nobody $S ls msg sem --format json; echo =====
+      nobody $S show msg $q --format json; echo =====
+      nobody $S show sem $m; echo =====
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let parts = Harness.sections(r.stdout)
+    let rows = try #require(Harness.json(parts[0]) as? [[String: Any]])
+    #expect(rows.map { $0["type"] as? String } == ["msg", "sem"])
+    #expect(rows.first?["msgs"] as? Int == 1)
+    let msg = try #require(Harness.json(parts[1]) as? [String: Any])
+    #expect(msg["qbytes"] is NSNull)
+    #expect((msg["notes"] as? [String])?.first?.contains("msgctl(IPC_STAT) on queue") == true)
+    #expect(parts[2].contains("note: semaphore values not shown") && parts[2].contains("permission denied"))
+  }
 }
