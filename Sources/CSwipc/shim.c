@@ -17,6 +17,14 @@ int swipc_semctl_set(int semid, const struct semid_ds *buf) {
   return semctl(semid, 0, IPC_SET, arg);
 }
 
+int swipc_semctl_stat_any(int index, struct semid_ds *buf) {
+  union swipc_semun arg = {.buf = buf};
+  return semctl(index, 0, SEM_STAT_ANY, arg);
+}
+
+int swipc_msg_stat_any(void) { return MSG_STAT_ANY; }
+int swipc_shm_stat_any(void) { return SHM_STAT_ANY; }
+
 int swipc_semctl_rmid(int semid) { return semctl(semid, 0, IPC_RMID); }
 
 int swipc_semctl_cmd(int semid, int semnum, int cmd) { return semctl(semid, semnum, cmd); }
@@ -72,3 +80,8 @@ void swipc_ipc_usage(struct swipc_ipc_usage *u) {
   }
 }
 
+
+sem_t *swipc_sem_open(const char *name, int oflag, mode_t mode, unsigned int value) {
+  sem_t *s = (oflag & O_CREAT) ? sem_open(name, oflag, mode, value) : sem_open(name, oflag);
+  return s == SEM_FAILED ? NULL : s;
+}

@@ -122,29 +122,61 @@ struct FilterOptions: ParsableArguments {
   }
 }
 
-/// How a command names one object: TARGET (id or /name), --key or --ftok (SPEC §2).
-struct TargetOptions: ParsableArguments {
-  @Argument(help: ArgumentHelp("The object: a System V id (decimal) or a POSIX /name.", valueName: "target"))
-  var target: String?
-
+/// --key and --ftok: naming a System V object by key (SPEC §2).
+struct KeyOptions: ParsableArguments {
   @Option(name: [.customShort("k"), .long], help: ArgumentHelp("The System V key: 0x1a2b, decimal or octal 0755.", valueName: "key"), transform: parsed(IPCKey.init(parsing:)))
   var key: IPCKey?
 
   @Option(help: ArgumentHelp("The System V key made by ftok(3) from an existing file and a project id (default 1).", valueName: "path[:proj]"))
   var ftok: String?
 
-  /// The one target given; exactly one form must be used.
-  func resolve(kind: IPCKind) throws -> ObjectTarget {
-    let given = [target != nil, key != nil, ftok != nil].filter { $0 }.count
+  var isGiven: Bool { key != nil || ftok != nil }
+
+  /// The key given, if any; both forms at once are a usage error.
+  func resolve() throws -> IPCKey? {
+    if key != nil && ftok != nil { throw ValidationError("give --key or --ftok, not both") }
+    if let key { return key }
+    if let ftok { return try IPCKey.ftok(spec: ftok) }
+    return nil
+  }
+
+  /// The target named by a positional TARGET or by these options; exactly one is needed.
+  func target(_ positional: String?, kind: IPCKind) throws -> ObjectTarget {
+    let given = (positional != nil ? 1 : 0) + (key != nil ? 1 : 0) + (ftok != nil ? 1 : 0)
     guard given == 1 else {
       throw ValidationError(given == 0
         ? "name the object: an id, a /name, --key KEY or --ftok PATH"
         : "name the object one way only: an id or /name, --key, or --ftok")
     }
-    if let key { return .key(key) }
-    if let ftok { return .key(try IPCKey.ftok(spec: ftok)) }
-    return try ObjectTarget(parsing: target!, kind: kind)
+    if let key = try resolve() { return .key(key) }
+    return try ObjectTarget(parsing: positional!, kind: kind)
   }
+}
+
+/// How a command names one object: TARGET (id or /name), --key or --ftok (SPEC §2).
+struct TargetOptions: ParsableArguments {
+  @Argument(help: ArgumentHelp("The object: a System V id (decimal) or a POSIX /name.", valueName: "target"))
+  var target: String?
+
+  @OptionGroup var keys: KeyOptions
+
+  func resolve(kind: IPCKind) throws -> ObjectTarget {
+    try keys.target(target, kind: kind)
+  }
+}
+
+/// `TARGET VALUE` or, with --key/--ftok, `VALUE` alone: chmod and chown.
+func splitTargetAndValue(_ arguments: [String], keys: KeyOptions, kind: IPCKind, valueName: String) throws
+  -> (ObjectTarget, String)
+{
+  let expected = keys.isGiven ? 1 : 2
+  guard arguments.count == expected else {
+    throw ValidationError(keys.isGiven
+      ? "expected \(valueName) alone after --key/--ftok"
+      : "expected TARGET \(valueName), e.g. 32768 \(valueName == "MODE" ? "600" : "alice:staff") or /name \(valueName == "MODE" ? "600" : "alice")")
+  }
+  let target = try keys.target(keys.isGiven ? nil : arguments[0], kind: kind)
+  return (target, arguments[expected - 1])
 }
 
 extension Substring {

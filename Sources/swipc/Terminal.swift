@@ -28,6 +28,16 @@ enum Terminal {
     write(fd: 2, Array(("swipc: " + message + "\n").utf8))
   }
 
+  /// Asks a yes/no question on stderr and reads the answer from stdin (a terminal).
+  static func confirm(_ question: String) -> Bool {
+    write(fd: 2, Array(question.utf8))
+    var answer = [UInt8]()
+    var byte: UInt8 = 0
+    while Glibc.read(0, &byte, 1) == 1 && byte != 10 { answer.append(byte) }
+    let text = String(decoding: answer, as: UTF8.self).lowercased()
+    return text == "y" || text == "yes"
+  }
+
   static func exitStatus(for category: SwipcError.Category) -> Int32 {
     switch category {
     case .usage: return 64

@@ -36,6 +36,10 @@ struct swipc_ipc_usage {
 };
 void swipc_ipc_usage(struct swipc_ipc_usage *usage);
 
+// sem_open(3) is variadic.
+#include <semaphore.h>
+sem_t *swipc_sem_open(const char *name, int oflag, mode_t mode, unsigned int value);
+
 // mq_open(3) is variadic.
 mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_attr *attr);
 
@@ -51,6 +55,10 @@ static inline int swipc_getval(void) { return GETVAL; }
 static inline int swipc_getpid(void) { return GETPID; }
 static inline int swipc_getncnt(void) { return GETNCNT; }
 static inline int swipc_getzcnt(void) { return GETZCNT; }
+// The *_STAT_ANY commands (Linux 4.17) read an object by index without a permission check.
+int swipc_msg_stat_any(void);
+int swipc_shm_stat_any(void);
+int swipc_semctl_stat_any(int index, struct semid_ds *buf);
 
 /// getrlimit(RLIMIT_MSGQUEUE): the bytes of POSIX queues one user may hold.
 static inline int swipc_getrlimit_msgqueue(struct rlimit *rl) { return getrlimit(RLIMIT_MSGQUEUE, rl); }

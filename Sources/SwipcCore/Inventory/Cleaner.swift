@@ -1,0 +1,110 @@
+import Glibc
+import SystemPackage
+
+/// One line of a clean report: an object selected, and what became of it.
+public struct CleanEntry: Sendable {
+  public enum Result: Sendable, Equatable {
+    case removed
+    case wouldRemove
+    /// Not removed on purpose (it changed or vanished since it was listed).
+    case skipped(String)
+    /// The removal was attempted and failed.
+    case failed(SwipcError)
+  }
+  public var object: IPCObject
+  public var result: Result
+}
+
+/// What `swipc clean` is asked to do (SPEC §5).
+public struct CleanRequest: Sendable {
+  public var kinds: [IPCKind]
+  public var filter: ObjectFilter
+  /// Select every object of the kinds (explicitly, since no filter at all is refused).
+  public var all = false
+  /// Include objects of other users (neither owned nor created by the caller).
+  public var allUsers = false
+  public var dryRun = false
+  /// The calling user: root's clean touches root's objects only, unless asked.
+  public var caller: UInt32 = getuid()
+
+  public init(kinds: [IPCKind], filter: ObjectFilter) {
+    self.kinds = kinds
+    self.filter = filter
+  }
+
+  public func validate() throws(SwipcError) {
+    if filter.isEmpty && !all {
+      throw .usage("clean needs a filter (e.g. --orphaned, --older-than 7d) or --all to select every object")
+    }
+  }
+}
+
+/// Safe filtered removal: select, then re-check each object just before removing it.
+public enum Cleaner {
+  /// The objects the request selects, in listing order, and warnings for stderr.
+  public static func select(_ request: CleanRequest, inventory: Inventory? = nil) throws(SwipcError)
+    -> (objects: [IPCObject], warnings: [String])
+  {
+    try request.validate()
+    let listing = Listing.make(kinds: request.kinds, filter: request.filter, inventory: inventory)
+    if let failure = listing.failure { throw failure }
+    let objects = listing.objects.filter { isCallers($0, request) }
+    return (objects, listing.warnings)
+  }
+
+  /// Another user's object is selected only with --all-users or when --owner names its owner.
+  static func isCallers(_ object: IPCObject, _ request: CleanRequest) -> Bool {
+    request.allUsers || object.uid == request.caller || object.cuid == request.caller
+      || request.filter.owners.contains(object.uid)
+  }
+
+  /// Removes the selected objects, each after checking that it is still the object that was
+  /// listed: same id, key, creator and change time (System V), or same file, owner and change
+  /// time (POSIX). Goes on after a failure.
+  public static func execute(
+    _ objects: [IPCObject], dryRun: Bool, paths: InventoryPaths = .fromEnvironment()
+  ) -> [CleanEntry] {
+    objects.map { object in
+      if dryRun { return CleanEntry(object: object, result: .wouldRemove) }
+      if let reason = changedSinceListing(object, paths: paths) {
+        return CleanEntry(object: object, result: .skipped(reason))
+      }
+      let target: ObjectTarget = object.name.map { .name($0) } ?? .id(object.id!)
+      switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: object.kind, target: target) }) {
+      case .success: return CleanEntry(object: object, result: .removed)
+      case .failure(let error) where error.category == .notFound:
+        return CleanEntry(object: object, result: .skipped("no longer exists"))
+      case .failure(let error): return CleanEntry(object: object, result: .failed(error))
+      }
+    }
+  }
+
+  /// Why the object may no longer be the one listed, or nil when it is unchanged.
+  static func changedSinceListing(_ listed: IPCObject, paths: InventoryPaths) -> String? {
+    if let id = listed.id {
+      switch SystemV.permissions(kind: listed.kind, id: id) {
+      case .failure(.invalidArgument), .failure(.identifierRemoved): return "no longer exists"
+      case .failure(let e): return "cannot re-check it before removal (\(SwipcError.strerror(e)))"
+      case .success(let now):
+        if now.key != listed.key { return "changed since it was listed: key is now \(now.key)" }
+        if now.cuid != listed.cuid { return "changed since it was listed: creator is now uid \(now.cuid)" }
+        if now.changeTime != (listed.changeTime ?? 0) { return "changed since it was listed: change time differs" }
+        return nil
+      }
+    }
+    guard let name = listed.name, let path = POSIXObjects.backingPath(kind: listed.kind, name, paths: paths) else {
+      return "cannot re-check it before removal"
+    }
+    switch FileReader.status(path) {
+    case .failure(.noSuchFileOrDirectory): return "no longer exists"
+    case .failure(let e): return "cannot re-check it before removal (\(SwipcError.strerror(e)))"
+    case .success(let st):
+      if UInt64(st.st_ino) != listed.inode || UInt64(st.st_dev) != listed.device {
+        return "changed since it was listed: a different object has the name now"
+      }
+      if st.st_uid != listed.uid { return "changed since it was listed: owner is now uid \(st.st_uid)" }
+      if Int64(st.st_ctim.tv_sec) != (listed.changeTime ?? 0) { return "changed since it was listed: change time differs" }
+      return nil
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import CSwipc
+import Glibc
+import SystemPackage
+
+/// Resolves a target to the object's id (System V) and removes or changes it.
+public enum ObjectOperations {
+  /// The System V id a target names: itself, or the id behind a key (msgget/shmget/semget with
+  /// no flags, which needs no permission).
+  public static func systemVID(kind: IPCKind, target: ObjectTarget) throws(SwipcError) -> Int32 {
+    switch target {
+    case .id(let id): return id
+    case .key(let key):
+      if key.isPrivate {
+        throw .usage("key 0x00000000 is IPC_PRIVATE and names no single object: give the id instead")
+      }
+      switch SystemV.get(kind: kind, key: key, mode: 0, create: false, exclusive: false) {
+      case .success(let r): return r.id
+      case .failure(let e):
+        throw SwipcError(category: e == .noSuchFileOrDirectory ? .notFound : nil,
+          call: "", object: "key \(key)",
+          reason: e == .noSuchFileOrDirectory ? "no \(kind.title.dropLast()) has this key" : SwipcError.strerror(e))
+      }
+    case .name: throw .usage("\(kind.rawValue) objects are named by id or key, not by /name")
+    }
+  }
+
+  static func systemVError(_ e: Errno, call: String, kind: IPCKind, id: Int32, action: String) -> SwipcError {
+    let object = "\(kind.noun) \(id)"
+    switch e {
+    case .invalidArgument, .identifierRemoved:
+      return SwipcError(category: .notFound, call: call, object: object,
+        reason: "no such \(kind.title.dropLast()) (see 'swipc ls \(kind.rawValue)')")
+    case .notPermitted, .permissionDenied:
+      return SwipcError(category: .permissionDenied, call: call, object: object,
+        reason: "permission denied: only its owner, its creator or root may \(action) it")
+    default: return SwipcError(call: call, object: object, errno: e)
+    }
+  }
+
+  static func posixError(_ e: Errno, call: String, kind: IPCKind, name: POSIXName, action: String) -> SwipcError {
+    switch e {
+    case .noSuchFileOrDirectory:
+      return SwipcError(category: .notFound, call: call, object: name.rawValue,
+        reason: "no such \(kind.title.dropLast()) (see 'swipc ls \(kind.rawValue)')")
+    case .notPermitted, .permissionDenied:
+      return SwipcError(category: .permissionDenied, call: call, object: name.rawValue,
+        reason: "permission denied: only its owner or root may \(action) it")
+    default: return SwipcError(call: call, object: name.rawValue, errno: e)
+    }
+  }
+
+  /// Removes one object: IPC_RMID, or mq_unlink/shm_unlink/sem_unlink.
+  ///
+  /// - Returns: A label for the report, e.g. `shm 32768` or `pshm /cache`.
+  public static func remove(kind: IPCKind, target: ObjectTarget) throws(SwipcError) -> String {
+    let kind = target.resolvedKind(kind)
+    if case .name(let name) = target {
+      if case .failure(let e) = POSIXObjects.unlink(kind: kind, name) {
+        throw posixError(e, call: kind == .pmsg ? "mq_unlink" : kind == .pshm ? "shm_unlink" : "sem_unlink",
+          kind: kind, name: name, action: "remove")
+      }
+      return "\(kind.rawValue) \(name.rawValue)"
+    }
+    let id = try systemVID(kind: kind, target: target)
+    if case .failure(let e) = SystemV.remove(kind: kind, id: id) {
+      let call = kind == .msg ? "msgctl(IPC_RMID)" : kind == .shm ? "shmctl(IPC_RMID)" : "semctl(IPC_RMID)"
+      throw systemVError(e, call: call, kind: kind, id: id, action: "remove")
+    }
+    return "\(kind.rawValue) \(id)"
+  }
+
+  /// Changes permissions and/or owner: IPC_SET for System V; the backing file for POSIX objects.
+  public static func setPermissions(
+    kind: IPCKind, target: ObjectTarget, mode: FileMode?, uid: UInt32?, gid: UInt32?,
+    paths: InventoryPaths = .fromEnvironment()
+  ) throws(SwipcError) {
+    let kind = target.resolvedKind(kind)
+    let action = mode != nil ? "change the permissions of" : "change the owner of"
+    if case .name(let name) = target {
+      let result: Result<Void, Errno>
+      if let path = POSIXObjects.backingPath(kind: kind, name, paths: paths) {
+        result = POSIXObjects.setPermissions(path: path, mode: mode?.rawValue, uid: uid, gid: gid)
+      } else {
+        result = POSIXObjects.setQueuePermissions(name, mode: mode?.rawValue, uid: uid, gid: gid)
+      }
+      if case .failure(let e) = result {
+        throw posixError(e, call: mode != nil ? "chmod" : "chown", kind: kind, name: name, action: action)
+      }
+      return
+    }
+    let id = try systemVID(kind: kind, target: target)
+    if case .failure(let e) = SystemV.setPermissions(kind: kind, id: id, mode: mode?.rawValue, uid: uid, gid: gid) {
+      let call = kind == .msg ? "msgctl(IPC_SET)" : kind == .shm ? "shmctl(IPC_SET)" : "semctl(IPC_SET)"
+      throw systemVError(e, call: call, kind: kind, id: id, action: action)
+    }
+  }
+}
+
+extension POSIXObjects {
+  /// fchmod/fchown through a queue descriptor, for when no mqueue filesystem is mounted (needs
+  /// read permission to open it).
+  static func setQueuePermissions(_ name: POSIXName, mode: UInt32?, uid: UInt32?, gid: UInt32?)
+    -> Result<Void, Errno>
+  {
+    let mqd = swipc_mq_open(name.rawValue, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0, nil)
+    guard mqd != -1 else { return .failure(currentErrno) }
+    defer { mq_close(mqd) }
+    if uid != nil || gid != nil, fchown(mqd, uid ?? UInt32.max, gid ?? UInt32.max) != 0 {
+      return .failure(currentErrno)
+    }
+    if let mode, fchmod(mqd, mode_t(mode)) != 0 { return .failure(currentErrno) }
+    return .success(())
+  }
+}

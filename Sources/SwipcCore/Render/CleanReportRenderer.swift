@@ -1,0 +1,56 @@
+/// Renders what `swipc clean` did to each selected object, as a table or JSON.
+public struct CleanReportRenderer {
+  public var formatter: CellFormatter
+
+  public init(formatter: CellFormatter) { self.formatter = formatter }
+
+  static func result(_ r: CleanEntry.Result) -> (String, String?) {
+    switch r {
+    case .removed: return ("removed", nil)
+    case .wouldRemove: return ("would remove", nil)
+    case .skipped(let why): return ("skipped", why)
+    case .failed(let error): return ("failed", error.reason ?? error.description)
+    }
+  }
+
+  public func table(_ entries: [CleanEntry], into out: inout OutputBuffer) {
+    var t = TableWriter(headers: ["RESULT", "TYPE", "ID", "KEY", "NAME", "OWNER", "SIZE", "REASON"],
+      rightAligned: [false, false, true, false, false, false, true, false])
+    for e in entries {
+      let (result, reason) = CleanReportRenderer.result(e.result)
+      let o = e.object
+      t.add([result, o.kind.rawValue, o.id.map { String($0) } ?? "-", o.key?.description ?? "-",
+        o.name?.rawValue ?? "-", formatter.tableText(.user(o.uid)),
+        o.size.map { formatter.tableText(.bytes($0)) } ?? "-", reason ?? ""])
+    }
+    t.write(to: &out, headings: formatter.options.headings)
+  }
+
+  public func json(_ entries: [CleanEntry], into out: inout OutputBuffer) {
+    out.write(byte: 91)
+    for (n, e) in entries.enumerated() {
+      let (result, reason) = CleanReportRenderer.result(e.result)
+      let o = e.object
+      out.write(n == 0 ? "\n  {\"type\":\"" : ",\n  {\"type\":\"")
+      out.write(o.kind.rawValue)
+      out.write("\",\"id\":")
+      formatter.writeJSON(o.id.map { .int(Int64($0)) } ?? .null, to: &out)
+      out.write(",\"key\":")
+      formatter.writeJSON(o.key.map { .key($0) } ?? .null, to: &out)
+      out.write(",\"name\":")
+      formatter.writeJSON(o.name.map { .text($0.rawValue) } ?? .null, to: &out)
+      out.write(",\"owner\":")
+      formatter.writeJSON(.user(o.uid), to: &out)
+      out.write(",\"uid\":")
+      out.write(uint: UInt64(o.uid))
+      out.write(",\"size\":")
+      formatter.writeJSON(o.size.map { .bytes($0) } ?? .null, to: &out)
+      out.write(",\"result\":")
+      out.writeJSONString(result)
+      out.write(",\"reason\":")
+      formatter.writeJSON(reason.map { .text($0) } ?? .null, to: &out)
+      out.write(byte: 125)
+    }
+    out.write(entries.isEmpty ? "]\n" : "\n]\n")
+  }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Glibc
+import SwipcCore
+
+extension Swipc {
+  struct Clean: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "clean",
+      abstract: "Remove every object that matches the filters, safely; for people and cron jobs.",
+      discussion: """
+        Never removes: anything without a filter (ask with --all); objects of other users, root \
+        included, unless --owner names them or --all-users is given; anything without --yes \
+        (--dry-run shows what would go; on a terminal it asks; in a script it refuses); an object \
+        that changed since it was listed (id, key, creator, change time are checked again just \
+        before each removal). Reports every object removed or skipped and why. Exit status: 0 \
+        when every selected object was removed or skipped as changed (or none matched), 1 when \
+        any removal failed.
+        """)
+
+    @Argument(help: ArgumentHelp("Kinds to clean: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), transform: parsed(parseKind))
+    var types: [IPCKind] = []
+
+    @OptionGroup(title: "Filters") var filters: FilterOptions
+
+    @Flag(help: "Select every object of the kinds given (clean refuses to run with no filter otherwise).")
+    var all = false
+
+    @Flag(help: "Include objects of other users (neither owned nor created by you); root's clean touches root's objects only without it.")
+    var allUsers = false
+
+    @Flag(help: "Show what would be removed; remove nothing.")
+    var dryRun = false
+
+    @Flag(name: [.customShort("y"), .long], help: "Remove without asking (required when not on a terminal).")
+    var yes = false
+
+    @Option(help: "Report format: table or json (default: table).")
+    var format: OutputFormat = .table
+
+    @Flag(name: [.customShort("b"), .long], help: "Print sizes in bytes rather than in human-readable units.")
+    var bytes = false
+
+    @Flag(help: "Do not print the heading line of the table.")
+    var noHeadings = false
+
+    func validate() throws {
+      if format == .csv || format == .prometheus { throw ValidationError("clean reports as table or json") }
+      if dryRun && yes { throw ValidationError("give --dry-run or --yes, not both") }
+    }
+
+    func run() throws {
+      var kinds = [IPCKind]()
+      for kind in (types.isEmpty ? IPCKind.allCases : types) where !kinds.contains(kind) { kinds.append(kind) }
+      var request = CleanRequest(kinds: kinds, filter: try filters.makeFilter())
+      request.all = all
+      request.allUsers = allUsers
+      request.dryRun = dryRun
+      do { try request.validate() } catch { throw ValidationError(error.description) }
+      if !dryRun && !yes && isatty(0) == 0 {
+        throw ValidationError("refusing to remove without --yes when not on a terminal; use --dry-run to see what would be removed")
+      }
+      let selection = try Cleaner.select(request)
+      for warning in selection.warnings { Terminal.warn(warning) }
+      let formatter = CellFormatter(
+        options: RenderOptions(exactBytes: bytes, headings: !noHeadings, now: Clock.now()), users: UserDirectory())
+      let renderer = CleanReportRenderer(formatter: formatter)
+
+      var dry = dryRun
+      if !dryRun && !yes {
+        // On a terminal: show what would go, and ask.
+        if selection.objects.isEmpty { dry = true } else {
+          var preview = OutputBuffer()
+          renderer.table(Cleaner.execute(selection.objects, dryRun: true), into: &preview)
+          Terminal.write(fd: 2, preview.bytes)
+          guard Terminal.confirm("Remove these \(selection.objects.count) objects? [y/N] ") else {
+            Terminal.warn("nothing removed")
+            throw ExitCode(1)
+          }
+        }
+      }
+      if !dry { TestHooks.pauseBeforeRemoving() }
+      let entries = Cleaner.execute(selection.objects, dryRun: dry)
+      var out = OutputBuffer()
+      if format == .json { renderer.json(entries, into: &out) } else { renderer.table(entries, into: &out) }
+      Terminal.write(out)
+      if entries.contains(where: { if case .failed = $0.result { return true } else { return false } }) {
+        throw ExitCode(1)
+      }
+    }
+  }
+}
+
+/// Hooks for the end-to-end tests, driven by environment variables that are not documented for
+/// users: they let a test change an object between listing and removal.
+enum TestHooks {
+  /// With SWIPC_TEST_PAUSE_BEFORE_REMOVE=FIFO, clean reads that FIFO to its end after listing
+  /// and before removing.
+  static func pauseBeforeRemoving() {
+    guard let path = getenv("SWIPC_TEST_PAUSE_BEFORE_REMOVE").map({ String(cString: $0) }) else { return }
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return }
+    var byte: UInt8 = 0
+    while read(fd, &byte, 1) > 0 {}
+    close(fd)
+  }
+}

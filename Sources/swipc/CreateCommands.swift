@@ -1,0 +1,129 @@
+import ArgumentParser
+import SwipcCore
+
+/// Naming a new object: none (IPC_PRIVATE), --key, --ftok or a /name; and --mode, --exclusive.
+struct CreateTargetOptions: ParsableArguments {
+  @Argument(help: ArgumentHelp("A POSIX /name to create; without it a System V object is made, private unless --key or --ftok is given.", valueName: "name"))
+  var name: String?
+
+  @OptionGroup var keys: KeyOptions
+
+  @Option(help: ArgumentHelp("Permissions in octal (default 0600; never world-writable unless asked).", valueName: "mode"), transform: parsed(FileMode.init(parsing:)))
+  var mode: FileMode = FileMode(0o600)
+
+  @Flag(inversion: .prefixedNo, help: "Fail if the object exists (default for POSIX names, which defeats names pre-created in /dev/shm by another user; default off for keys).")
+  var exclusive: Bool?
+
+  func request(kind: IPCKind) throws -> CreateRequest {
+    var target: ObjectTarget?
+    if name != nil || keys.isGiven { target = try keys.target(name, kind: kind) }
+    if case .key(let k) = target, k.isPrivate {
+      throw ValidationError("key 0 is IPC_PRIVATE: leave out --key to create a private object")
+    }
+    var request = CreateRequest(kind: kind, target: target)
+    request.mode = mode
+    request.exclusive = exclusive
+    return request
+  }
+}
+
+/// Runs a create request and prints the id or name alone, so that `id=$(swipc shm create ...)` works.
+func runCreate(_ request: CreateRequest) throws {
+  let created = try Creator.create(request)
+  var out = OutputBuffer()
+  out.write(created.description)
+  out.newline()
+  Terminal.write(out)
+}
+
+extension Swipc {
+  struct Msg: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "msg", abstract: "Message queues: System V (id, key) and POSIX (/name).",
+      subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Create a message queue; print its id (System V) or name (POSIX).")
+
+      @OptionGroup var target: CreateTargetOptions
+
+      @Option(help: ArgumentHelp("System V: the queue's byte limit (msg_qbytes), e.g. 64K; above MSGMNB needs CAP_SYS_RESOURCE.", valueName: "size"), transform: parsed(ByteCount.init(parsing:)))
+      var maxBytes: ByteCount?
+
+      @Option(help: ArgumentHelp("POSIX: how many messages the queue holds (default /proc/sys/fs/mqueue/msg_default).", valueName: "n"))
+      var maxMessages: Int?
+
+      @Option(help: ArgumentHelp("POSIX: the largest message in bytes (default /proc/sys/fs/mqueue/msgsize_default).", valueName: "bytes"))
+      var messageSize: Int?
+
+      func run() throws {
+        var request = try target.request(kind: .msg)
+        request.maxBytes = maxBytes
+        request.maxMessages = maxMessages
+        request.messageSize = messageSize
+        try runCreate(request)
+      }
+    }
+  }
+
+  struct Shm: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "shm", abstract: "Shared memory: System V segments (id, key) and POSIX objects (/name).",
+      subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Create a shared memory segment; print its id (System V) or name (POSIX).")
+
+      @OptionGroup var target: CreateTargetOptions
+
+      @Option(help: ArgumentHelp("Size: 4096, 4K, 4KiB, 1M (powers of 1024; KB, MB are powers of 1000). Required.", valueName: "size"), transform: parsed(ByteCount.init(parsing:)))
+      var size: ByteCount?
+
+      func run() throws {
+        var request = try target.request(kind: .shm)
+        request.size = size
+        try runCreate(request)
+      }
+    }
+  }
+
+  struct Sem: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "sem", abstract: "Semaphores: System V sets (id, key) and POSIX named semaphores (/name).",
+      subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Create a semaphore set (System V) or a named semaphore (POSIX); print its id or name.")
+
+      @OptionGroup var target: CreateTargetOptions
+
+      @Option(help: ArgumentHelp("System V: semaphores in the set (default 1, or the number of --values).", valueName: "n"))
+      var count: Int?
+
+      @Option(help: ArgumentHelp("Initial value of every semaphore (default 0).", valueName: "n"))
+      var value: Int?
+
+      @Option(help: ArgumentHelp("Initial values, one per semaphore: 1,0,3.", valueName: "list"))
+      var values: String?
+
+      func run() throws {
+        var request = try target.request(kind: .sem)
+        if value != nil && values != nil { throw ValidationError("give --value or --values, not both") }
+        request.count = count
+        if let value { request.values = [value] }
+        if let values {
+          request.values = try values.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            guard let v = Int(item.trimmingBlanks()) else {
+              throw ValidationError("invalid --values '\(values)': expected numbers separated by commas, e.g. 1,0,3")
+            }
+            return v
+          }
+        }
+        try runCreate(request)
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import SwipcCore
+
+extension Swipc {
+  struct Rm: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "rm",
+      abstract: "Remove the named objects; report each, and go on after a failure.",
+      discussion: """
+        TARGET is an id or a /name; --key and --ftok add objects by key. Exit status: the \
+        failure's own status when one target was given, 1 when some of several failed.
+        """)
+
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), transform: parsed(parseKind))
+    var type: IPCKind
+
+    @Argument(help: ArgumentHelp("Objects to remove: System V ids or POSIX /names.", valueName: "target"))
+    var targets: [String] = []
+
+    @Option(name: [.customShort("k"), .long], help: ArgumentHelp("Remove the System V object with this key; repeatable.", valueName: "key"), transform: parsed(IPCKey.init(parsing:)))
+    var key: [IPCKey] = []
+
+    @Option(help: ArgumentHelp("Remove the System V object with the ftok(3) key of PATH[:PROJ]; repeatable.", valueName: "path[:proj]"))
+    var ftok: [String] = []
+
+    @Flag(name: [.customShort("q"), .long], help: "Do not report removed objects on stdout (failures still go to stderr).")
+    var quiet = false
+
+    func run() throws {
+      // Every target is parsed before anything is removed: a usage error removes nothing.
+      var all = try targets.map { try ObjectTarget(parsing: $0, kind: type) }
+      for k in key {
+        if k.isPrivate { throw ValidationError("key 0x00000000 is IPC_PRIVATE and names no single object: give the id instead") }
+        all.append(.key(k))
+      }
+      for spec in ftok { all.append(.key(try IPCKey.ftok(spec: spec))) }
+      guard !all.isEmpty else { throw ValidationError("name at least one object to remove") }
+      var failures: [SwipcError] = []
+      for target in all {
+        // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws
+        // catch here.
+        switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: type, target: target) }) {
+        case .success(let label): if !quiet { Terminal.write(fd: 1, Array("removed \(label)\n".utf8)) }
+        case .failure(let error):
+          Terminal.warn(error.description)
+          failures.append(error)
+        }
+      }
+      if failures.count == 1 && all.count == 1 { throw ExitCode(Terminal.exitStatus(for: failures[0].category)) }
+      if !failures.isEmpty { throw ExitCode(1) }
+    }
+  }
+
+  struct Chmod: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "chmod",
+      abstract: "Change an object's permissions (IPC_SET for System V, the backing file for POSIX).")
+
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), transform: parsed(parseKind))
+    var type: IPCKind
+
+    @Argument(help: ArgumentHelp("TARGET (an id or /name) and MODE (octal, e.g. 600); MODE alone with --key or --ftok.", valueName: "target-and-mode"))
+    var arguments: [String] = []
+
+    @OptionGroup var keys: KeyOptions
+
+    func run() throws {
+      let (target, text) = try splitTargetAndValue(arguments, keys: keys, kind: type, valueName: "MODE")
+      let mode: FileMode
+      do { mode = try FileMode(parsing: text) } catch { throw ValidationError(error.description) }
+      try ObjectOperations.setPermissions(kind: type, target: target, mode: mode, uid: nil, gid: nil)
+    }
+  }
+
+  struct Chown: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "chown",
+      abstract: "Change an object's owner and group (IPC_SET for System V, the backing file for POSIX).")
+
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), transform: parsed(parseKind))
+    var type: IPCKind
+
+    @Argument(help: ArgumentHelp("TARGET (an id or /name) and OWNER (USER, USER:GROUP or :GROUP; names or ids); OWNER alone with --key or --ftok.", valueName: "target-and-owner"))
+    var arguments: [String] = []
+
+    @OptionGroup var keys: KeyOptions
+
+    func run() throws {
+      let (target, owner) = try splitTargetAndValue(arguments, keys: keys, kind: type, valueName: "OWNER")
+      let parts = owner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+      let uid = parts[0].isEmpty ? nil : try UserDirectory.resolveUser(parts[0])
+      let gid = parts.count > 1 && !parts[1].isEmpty ? try UserDirectory.resolveGroup(parts[1]) : nil
+      guard uid != nil || gid != nil else { throw ValidationError("invalid owner '\(owner)': expected USER, USER:GROUP or :GROUP") }
+      try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid)
+    }
+  }
+}
