@@ -34,4 +34,19 @@ unshare --ipc bash -c '
   $T $RUNS "6000: swipc ls sem  vs  lsipc -s" -- $SWIPC ls sem -- lsipc -s
   $T $RUNS "6000: swipc limits  vs  lsipc -g" -- $SWIPC limits -- lsipc -g
 '
+# Removing 6,000 objects: one swipc clean against one ipcrm with every id (ids pinned to 0..1999
+# per kind by the helper, so the ipcrm command line is the same for every run).
+unshare --ipc bash -c '
+  args=""; for i in $(seq 0 1999); do args="$args -q $i -m $i -s $i"; done
+  $T $(( RUNS / 4 + 3 )) "6000: swipc clean --all --yes  vs  ipcrm (all ids)" \
+    "ipcrm -a 2>/dev/null; $H fill-fixed 2000" -- $SWIPC clean --all --yes -- ipcrm $args
+'
+
+# Creating 1,000 segments from a shell loop: start-up cost per call.
+unshare --ipc bash -c '
+  $T 5 "1000x: swipc shm create  vs  ipcmk -M (shell loop)" "ipcrm -a 2>/dev/null" \
+    -- sh -c "for i in \$(seq 1000); do $SWIPC shm create --size 4K >/dev/null; done" \
+    -- sh -c "for i in \$(seq 1000); do ipcmk -M 4K >/dev/null; done"
+'
 echo "Targets (issue 2): 6000 ls/ipcs <= 0.30; per kind <= 1.00; empty ls/lsipc <= 1.50"
+echo "Targets (issue 3): clean/ipcrm <= 1.00; create loop swipc/ipcmk <= 1.50"

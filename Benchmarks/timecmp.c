@@ -1,5 +1,7 @@
 /* timecmp: times two commands alternately (A B A B ...) and prints the medians and A/B.
- * Usage: timecmp RUNS LABEL -- COMMAND_A... -- COMMAND_B...
+ * Usage: timecmp RUNS LABEL [SETUP] -- COMMAND_A... -- COMMAND_B...
+ * SETUP, when given, is a shell command run before every timed run and not timed (for example
+ * creating the objects that the commands remove).
  * Each run forks and execs the command with stdout and stderr on /dev/null; the wall-clock time
  * from fork to reaping is measured with CLOCK_MONOTONIC. Alternating cancels drift in machine load
  * between the two; the median discards outliers. */
@@ -11,7 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+static const char *setup;
+
+static void prepare(void) {
+  if (setup && system(setup) != 0) {
+    fprintf(stderr, "timecmp: setup failed: %s\n", setup);
+    exit(1);
+  }
+}
+
 static double run(char **argv) {
+  prepare();
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);
   pid_t pid = fork();
@@ -38,15 +50,17 @@ static int cmp(const void *x, const void *y) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 6) { fprintf(stderr, "usage: timecmp RUNS LABEL -- A... -- B...\n"); return 2; }
+  if (argc < 6) { fprintf(stderr, "usage: timecmp RUNS LABEL [SETUP] -- A... -- B...\n"); return 2; }
   int runs = atoi(argv[1]);
   const char *label = argv[2];
-  char **a = argv + 4, **b = NULL;
-  for (int i = 4; i < argc; i++)
+  int first = 4;
+  if (strcmp(argv[3], "--")) { setup = argv[3]; first = 5; }
+  char **a = argv + first, **b = NULL;
+  for (int i = first; i < argc; i++)
     if (!strcmp(argv[i], "--")) { argv[i] = NULL; b = argv + i + 1; break; }
   if (!b || !*b || runs < 1) { fprintf(stderr, "timecmp: need two commands\n"); return 2; }
   double *ta = calloc(runs, sizeof *ta), *tb = calloc(runs, sizeof *tb);
-  for (int w = 0; w < 3; w++) { run(a); run(b); }  /* warm caches */
+  for (int w = 0; w < (runs < 10 ? 1 : 3); w++) { run(a); run(b); }  /* warm caches */
   for (int i = 0; i < runs; i++) { ta[i] = run(a); tb[i] = run(b); }
   qsort(ta, runs, sizeof *ta, cmp);
   qsort(tb, runs, sizeof *tb, cmp);

@@ -90,6 +90,19 @@ int main(int argc, char **argv) {
       if (shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600) < 0) die("shmget");
       if (semget(IPC_PRIVATE, 2, IPC_CREAT | 0600) < 0) die("semget");
     }
+  } else if (!strcmp(cmd, "fill-fixed") && argc == 3) { /* N: ids 0..N-1 of each kind (private namespace only) */
+    int n = (int)num(argv[2]);
+    const char *files[3] = {"/proc/sys/kernel/msg_next_id", "/proc/sys/kernel/shm_next_id", "/proc/sys/kernel/sem_next_id"};
+    for (int kind = 0; kind < 3; kind++) {
+      for (int i = 0; i < n; i++) {
+        FILE *f = fopen(files[kind], "w");
+        if (!f || fprintf(f, "%d\n", i) < 0 || fclose(f) != 0) die(files[kind]);
+        int id = kind == 0 ? msgget(IPC_PRIVATE, IPC_CREAT | 0600)
+               : kind == 1 ? shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600)
+                           : semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+        if (id != i) { fprintf(stderr, "ipchelper: expected id %d, got %d\n", i, id); return 1; }
+      }
+    }
   } else if (!strcmp(cmd, "mq-create") && argc == 5) {   /* NAME MAXMSG MSGSIZE */
     struct mq_attr attr = {.mq_maxmsg = num(argv[3]), .mq_msgsize = num(argv[4])};
     mqd_t q = mq_open(argv[2], O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
