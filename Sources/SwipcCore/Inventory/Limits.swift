@@ -109,10 +109,7 @@ public enum LimitsReader {
 
   public static func read(paths: InventoryPaths, usage: SystemVUsage, snapshot: InventorySnapshot) -> [LimitRow] {
     func value(_ relative: String, _ index: Int = 0) -> UInt64? {
-      guard let text = FileReader.readText(paths.sysctl + "/" + relative),
-        let values = parseValues(text), index < values.count
-      else { return nil }
-      return values[index]
+      KernelLimits.value(relative, index: index, sysctl: paths.sysctl)
     }
     let posixQueues: UInt64? = snapshot.unavailable.contains(where: { $0.kind == .pmsg })
       ? nil : UInt64(snapshot.objects.filter { $0.kind == .pmsg }.count)

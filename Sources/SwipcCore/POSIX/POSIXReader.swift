@@ -13,20 +13,16 @@ public enum POSIXReader {
   public static func sharedMemoryAndSemaphores(in directory: String, kinds: Set<IPCKind>)
     -> Result<[IPCObject], Errno>
   {
-    let names: [String]
-    switch FileReader.list(directory) {
+    let files: [(name: String, path: String, status: stat)]
+    switch regularFiles(in: directory) {
     case .failure(let e): return .failure(e)
-    case .success(let n): names = n
+    case .success(let f): files = f
     }
     var objects = [IPCObject]()
-    for entry in names {
+    for (entry, path, st) in files {
       let isSemaphore = entry.hasPrefix("sem.") && entry.utf8.count > 4
       let kind: IPCKind = isSemaphore ? .psem : .pshm
       guard kinds.contains(kind) else { continue }
-      let path = directory + "/" + entry
-      guard case .success(let st) = FileReader.status(path), st.st_mode & S_IFMT == S_IFREG else {
-        continue
-      }
       var object = fileObject(kind: kind, name: isSemaphore ? String(entry.dropFirst(4)) : entry, st)
       if isSemaphore {
         object.value = semaphoreValue(path: path)
@@ -44,17 +40,13 @@ public enum POSIXReader {
   /// - Parameter canOpen: whether `directory` is this IPC namespace's mqueue filesystem, so that
   ///   mq_open(3) of a name found there opens the same queue (to read its attributes).
   public static func messageQueues(in directory: String, canOpen: Bool) -> Result<[IPCObject], Errno> {
-    let names: [String]
-    switch FileReader.list(directory) {
+    let files: [(name: String, path: String, status: stat)]
+    switch regularFiles(in: directory) {
     case .failure(let e): return .failure(e)
-    case .success(let n): names = n
+    case .success(let f): files = f
     }
     var objects = [IPCObject]()
-    for entry in names {
-      let path = directory + "/" + entry
-      guard case .success(let st) = FileReader.status(path), st.st_mode & S_IFMT == S_IFREG else {
-        continue
-      }
+    for (entry, path, st) in files {
       var object = fileObject(kind: .pmsg, name: entry, st)
       if let text = FileReader.readText(path), let status = MQueueStatus(parsing: text) {
         object.size = status.queuedBytes
@@ -69,6 +61,18 @@ public enum POSIXReader {
     }
     objects.sort { $0.name! < $1.name! }
     return .success(objects)
+  }
+
+  /// The regular files of a directory, with their lstat: only those are objects; anything else
+  /// found there (directories, symlinks) is skipped.
+  static func regularFiles(in directory: String) -> Result<[(name: String, path: String, status: stat)], Errno> {
+    FileReader.list(directory).map { names in
+      names.compactMap { name in
+        let path = directory + "/" + name
+        guard case .success(let st) = FileReader.status(path), st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return (name, path, st)
+      }
+    }
   }
 
   static func fileObject(kind: IPCKind, name: String, _ st: stat) -> IPCObject {
