@@ -72,7 +72,8 @@ extension Swipc {
           var preview = OutputBuffer()
           renderer.table(Cleaner.execute(selection.objects, dryRun: true), into: &preview)
           Terminal.write(fd: 2, preview.bytes)
-          guard Terminal.confirm("Remove these \(selection.objects.count) objects? [y/N] ") else {
+          let count = selection.objects.count
+          guard Terminal.confirm(count == 1 ? "Remove this object? [y/N] " : "Remove these \(count) objects? [y/N] ") else {
             Terminal.warn("nothing removed")
             throw ExitCode(1)
           }

@@ -204,4 +204,21 @@ struct LifecycleTests {
     #expect((report.first?["reason"] as? String)?.contains("key is now 0x00000301") == true)
     #expect(p[2] == "301\n", "the new queue survives")
   }
+
+  @Test("on a terminal, clean shows the list and asks; only yes removes")
+  func cleanAsks() throws {
+    let r = Harness.inNamespace("""
+      $H msg-create 0x500 0600 >/dev/null
+      st=0; printf 'n\\n' | script -qec "$S clean msg --all" /dev/null || st=$?; echo "status $st"; echo =====
+      awk 'FNR>1 {printf "%x\\n", $1}' /proc/sysvipc/msg; echo =====
+      st=0; printf 'y\\n' | script -qec "$S clean msg --all" /dev/null || st=$?; echo "status $st"; echo =====
+      awk 'FNR>1 {printf "%x\\n", $1}' /proc/sysvipc/msg; echo =====
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    #expect(p[0].contains("Remove this object? [y/N]") && p[0].contains("nothing removed") && p[0].hasSuffix("status 1\n"))
+    #expect(p[1] == "500\n")
+    #expect(p[2].contains("removed msg") && p[2].hasSuffix("status 0\n"))
+    #expect(p[3] == "")
+  }
 }
