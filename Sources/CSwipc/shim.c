@@ -85,3 +85,19 @@ sem_t *swipc_sem_open(const char *name, int oflag, mode_t mode, unsigned int val
   sem_t *s = (oflag & O_CREAT) ? sem_open(name, oflag, mode, value) : sem_open(name, oflag);
   return s == SEM_FAILED ? NULL : s;
 }
+
+int swipc_msg_max_index(void) {
+  struct msginfo mi;
+  return msgctl(0, MSG_INFO, (struct msqid_ds *)&mi);
+}
+
+int swipc_sem_max_index(void) {
+  struct seminfo si;
+  union swipc_semun arg = {.buf = (struct semid_ds *)&si};
+  return semctl(0, 0, SEM_INFO, arg);
+}
+
+int swipc_shm_max_index(void) {
+  struct shminfo si;
+  return shmctl(0, IPC_INFO, (struct shmid_ds *)&si);
+}

@@ -23,7 +23,9 @@ extension Swipc {
       for kind in (types.isEmpty ? IPCKind.allCases : types) where !kinds.contains(kind) { kinds.append(kind) }
       let filter = try filters.makeFilter()
       let columns = try output.selectedColumns()
-      let listing = Listing.make(kinds: kinds, filter: filter, countOrphans: output.format == .prometheus)
+      let listing = Listing.make(
+        kinds: kinds, filter: filter, countOrphans: output.format == .prometheus,
+        segmentMemory: ObjectColumn.showsSegmentMemory(columns, format: output.format))
       if let failure = listing.failure { throw failure }
       for warning in listing.warnings { Terminal.warn(warning) }
 

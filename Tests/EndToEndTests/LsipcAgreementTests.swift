@@ -114,6 +114,26 @@ struct LsipcAgreementTests {
     }
   }
 
+  @Test("segments listed without rss and swap (SHM_STAT_ANY) agree with /proc/sysvipc/shm")
+  func segmentSources() throws {
+    let r = Harness.inNamespace(Self.script.components(separatedBy: "$S ls msg")[0] + """
+      cols=KEY,ID,PERMS,OWNER,UID,GID,CUID,CGID,SIZE,NATTCH,STATUS,CTIME,ATTACH,DETACH,CPID,LPID
+      $S ls shm --format json; echo =====
+      $S ls shm --format json -o $cols; echo =====
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let parts = Harness.sections(r.stdout)
+    let full = try #require(Harness.json(parts[0]) as? [[String: Any]])
+    let fast = try #require(Harness.json(parts[1]) as? [[String: Any]])
+    #expect(full.count == 2 && fast.count == 2)
+    for (a, b) in zip(full, fast) {
+      for (key, value) in b {
+        #expect("\(a[key] ?? "missing")" == "\(value)", "\(key) differs")
+      }
+    }
+    #expect(fast.contains { ($0["status"] as? [String]) == ["dest"] })
+  }
+
   @Test("limits agree with lsipc -g")
   func limits() throws {
     let r = Harness.inNamespace("ipcmk -Q >/dev/null; ipcmk -S 4 >/dev/null; ipcmk -M 8192 >/dev/null; $S limits --format json; echo =====; lsipc -g --json --bytes")

@@ -56,6 +56,10 @@ static inline int swipc_getpid(void) { return GETPID; }
 static inline int swipc_getncnt(void) { return GETNCNT; }
 static inline int swipc_getzcnt(void) { return GETZCNT; }
 // The *_STAT_ANY commands (Linux 4.17) read an object by index without a permission check.
+/// The highest used index of each kind (MSG_INFO, SEM_INFO return it), or -1.
+int swipc_msg_max_index(void);
+int swipc_sem_max_index(void);
+int swipc_shm_max_index(void);
 int swipc_msg_stat_any(void);
 int swipc_shm_stat_any(void);
 int swipc_semctl_stat_any(int index, struct semid_ds *buf);

@@ -1,4 +1,3 @@
-import CSwipc
 import Glibc
 import SystemPackage
 
@@ -30,18 +29,30 @@ public struct Inventory {
   ///   - scanHolders: find the processes holding POSIX objects (one pass over /proc/*/fd and
   ///     /proc/*/maps); done only when POSIX objects were found.
   ///   - processes: the process table used for the scan.
+  ///   - segmentMemory: read the rss and swap of System V segments, which only
+  ///     /proc/sysvipc/shm reports and which make it the slowest source; without it, segments are
+  ///     listed through SHM_STAT_ANY like queues and semaphore sets.
   public func snapshot(
-    kinds: [IPCKind], scanHolders: Bool = true, processes: ProcessTable? = nil
+    kinds: [IPCKind], scanHolders: Bool = true, processes: ProcessTable? = nil,
+    segmentMemory: Bool = true
   ) -> InventorySnapshot {
     var snapshot = InventorySnapshot()
     snapshot.now = Clock.now()
     // One pass per file, parsed in place; the records of every kind go into one array, sized
     // once (records are large, and moving thousands of them costs more than parsing them).
-    snapshot.objects.reserveCapacity(sysvEstimate(kinds))
+    snapshot.objects.reserveCapacity(SysVEnumerator.estimate(kinds) + 16)
     let buffer = FileReader.Buffer()
+    let live = paths.sysvipc == "/proc/sysvipc"
     for kind in IPCKind.systemV where kinds.contains(kind) {
       let path = paths.sysvipc + "/" + kind.rawValue
       let start = snapshot.objects.count
+      if live && (kind != .shm || !segmentMemory) && SysVEnumerator.list(kind, into: &snapshot.objects) {
+        if !snapshot.objects[start...].isSorted(by: { $0.id! < $1.id! }) {
+          snapshot.objects[start...].sort { $0.id! < $1.id! }
+        }
+        continue
+      }
+      snapshot.objects.removeSubrange(start...)
       let read = FileReader.withContents(of: path, using: buffer) { text in
         SysVProcParser.parse(text, kind: kind, source: path, into: &snapshot.objects)
       }
@@ -118,19 +129,6 @@ public struct Inventory {
       }
     }
     return snapshot
-  }
-}
-
-extension Inventory {
-  /// How many System V records a listing will hold, from the kernel's in-use counts (MSG_INFO,
-  /// SHM_INFO, SEM_INFO): a capacity hint only, so a fixture directory or a failed call is harmless.
-  func sysvEstimate(_ kinds: [IPCKind]) -> Int {
-    let usage = SystemVUsage.fromKernel()
-    var total = 16
-    if kinds.contains(.msg) { total += Int(usage.queues ?? 0) }
-    if kinds.contains(.shm) { total += Int(usage.segments ?? 0) }
-    if kinds.contains(.sem) { total += Int(usage.sets ?? 0) }
-    return total
   }
 }
 

@@ -13,11 +13,12 @@ public struct Listing: Sendable {
   /// Reads the inventory of `kinds` once and applies `filter`.
   public static func make(
     kinds: [IPCKind], filter: ObjectFilter, inventory: Inventory? = nil,
-    processes: ProcessTable? = nil, countOrphans: Bool = false
+    processes: ProcessTable? = nil, countOrphans: Bool = false, segmentMemory: Bool = true
   ) -> Listing {
     let inventory = inventory ?? Inventory(paths: .fromEnvironment(resolvingMqueue: kinds.contains(.pmsg)))
     let processes = processes ?? ProcessTable(procDirectory: inventory.paths.proc)
-    let snapshot = inventory.snapshot(kinds: kinds, scanHolders: true, processes: processes)
+    let snapshot = inventory.snapshot(
+      kinds: kinds, scanHolders: true, processes: processes, segmentMemory: segmentMemory)
     var listing = Listing(kinds: kinds, objects: [], now: snapshot.now, warnings: [])
     for (kind, error) in snapshot.unavailable {
       listing.warnings.append("\(kind.title) not listed: \(error.reason ?? error.description)")

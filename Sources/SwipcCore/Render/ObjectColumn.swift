@@ -1,6 +1,9 @@
 /// A column of `swipc ls`: its name (also the JSON key, in lower case), the kinds it applies to,
 /// and how to read its value from an object.
-public struct ObjectColumn: Sendable {
+///
+/// A class, not a struct: a listing reads a column for every row, and a struct copy would retain
+/// each of its strings every time.
+public final class ObjectColumn: Sendable {
   public let name: String
   public let help: String
   public let kinds: IPCKindSet
@@ -120,6 +123,13 @@ extension ObjectColumn {
     case .psem: names = ["NAME", "PERMS", "OWNER", "VALUE", "HOLDERS", "AGE", "LAST"]
     }
     return names.map { named($0)! }
+  }
+
+  /// Whether output with these columns (nil: a format's default) shows segment rss or swap,
+  /// which only the slowest source reports.
+  public static func showsSegmentMemory(_ columns: [ObjectColumn]?, format: OutputFormat) -> Bool {
+    if let columns { return columns.contains { $0.name == "RSS" || $0.name == "SWAP" } }
+    return format == .json || format == .csv
   }
 
   /// Every column that applies to a kind: what JSON shows by default.
