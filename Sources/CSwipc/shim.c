@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include "CSwipc.h"
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
 
 union swipc_semun {
   int val;
@@ -100,4 +103,38 @@ int swipc_sem_max_index(void) {
 int swipc_shm_max_index(void) {
   struct shminfo si;
   return shmctl(0, IPC_INFO, (struct shmid_ds *)&si);
+}
+
+static volatile sig_atomic_t swipc_pending_interrupt = 0;
+
+static void swipc_record_signal(int sig) {
+  if (sig == SIGINT || sig == SIGTERM) swipc_pending_interrupt = sig;
+  /* SIGALRM needs no record: its only job is to make a blocking call return EINTR. */
+}
+
+void swipc_install_wait_handlers(void) {
+  static int installed = 0;
+  if (installed) return;
+  installed = 1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = swipc_record_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0; /* no SA_RESTART */
+  /* A SIGINT ignored on entry (a background job, nohup) stays ignored, as shells expect. */
+  struct sigaction old;
+  if (sigaction(SIGINT, NULL, &old) != 0 || old.sa_handler != SIG_IGN) sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGALRM, &sa, NULL);
+}
+
+int swipc_interrupt_signal(void) { return swipc_pending_interrupt; }
+
+void swipc_set_alarm(long first_us, long every_us) {
+  struct itimerval t;
+  t.it_value.tv_sec = first_us / 1000000;
+  t.it_value.tv_usec = first_us % 1000000;
+  t.it_interval.tv_sec = every_us / 1000000;
+  t.it_interval.tv_usec = every_us % 1000000;
+  setitimer(ITIMER_REAL, &t, NULL);
 }

@@ -40,7 +40,7 @@ extension Swipc {
   struct Msg: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "msg", abstract: "Message queues: System V (id, key) and POSIX (/name).",
-      subcommands: [Create.self])
+      subcommands: [Create.self, Send.self, Recv.self])
 
     struct Create: ParsableCommand {
       static let configuration = CommandConfiguration(

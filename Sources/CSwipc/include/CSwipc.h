@@ -36,6 +36,15 @@ struct swipc_ipc_usage {
 };
 void swipc_ipc_usage(struct swipc_ipc_usage *usage);
 
+// Signals for blocking calls. The handlers only record the signal: they are installed without
+// SA_RESTART so that msgrcv, msgsnd, semop and mq_* return EINTR, and the caller decides.
+/// Installs the handlers for SIGINT, SIGTERM and SIGALRM (once).
+void swipc_install_wait_handlers(void);
+/// The SIGINT or SIGTERM received since the handlers were installed, or 0.
+int swipc_interrupt_signal(void);
+/// Arms ITIMER_REAL: first after `first_us`, then every `every_us` until disarmed (0, 0).
+void swipc_set_alarm(long first_us, long every_us);
+
 // sem_open(3) is variadic.
 #include <semaphore.h>
 sem_t *swipc_sem_open(const char *name, int oflag, mode_t mode, unsigned int value);

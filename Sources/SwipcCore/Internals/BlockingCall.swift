@@ -1,0 +1,95 @@
+import CSwipc
+import Glibc
+import SystemPackage
+
+/// Runs a blocking system call (msgrcv, msgsnd, semop, mq_timedreceive, ...) so that it honours
+/// a timeout and SIGINT/SIGTERM, without busy waiting and without losing data.
+///
+/// The signal handlers only record the signal and are installed without SA_RESTART, so the call
+/// returns EINTR — which means it transferred nothing. A signal that arrives between the check
+/// and the call would leave it blocked, so while waiting an interval timer (SIGALRM) interrupts
+/// it again: first at the deadline, then every `watchdog` interval (also when there is no
+/// deadline). After each EINTR the loop checks for an interrupt and the deadline, and calls again.
+public struct BlockingCall {
+  /// How often a wait is re-interrupted to close that race.
+  public static let watchdogMicroseconds = 250_000
+
+  public enum Outcome<T> {
+    case done(T)
+    case failed(Errno)
+    case timedOut
+    /// SIGINT or SIGTERM: the signal number.
+    case interrupted(Int32)
+  }
+
+  let deadline: Int64?
+
+  /// - Parameter timeout: nil to wait for ever (until a signal).
+  public init(timeout: TimeSpan?) {
+    swipc_install_wait_handlers()
+    deadline = timeout.map { BlockingCall.monotonicMicroseconds() + $0.milliseconds * 1000 }
+  }
+
+  /// The pending SIGINT or SIGTERM, checked between operations of a long transfer.
+  public static var pendingInterrupt: Int32? {
+    let sig = swipc_interrupt_signal()
+    return sig == 0 ? nil : sig
+  }
+
+  /// Runs `call` (which returns -1 and sets errno on failure) until it succeeds, fails with an
+  /// error other than EINTR, the deadline passes, or SIGINT/SIGTERM arrives.
+  ///
+  /// `call(false)` must not block (IPC_NOWAIT, or a deadline already past): it is tried first, so
+  /// that a transfer that can proceed costs one system call and no timer. Only when it would block
+  /// (EAGAIN, ENOMSG, ETIMEDOUT) are the timers armed and `call(true)` made. With `wait: false`
+  /// that first answer is final: `.timedOut` stands for "would block".
+  public func run<R: FixedWidthInteger>(wait: Bool = true, _ call: (_ blocking: Bool) -> R) -> Outcome<R> {
+    if let sig = BlockingCall.pendingInterrupt { return .interrupted(sig) }
+    let first = call(false)
+    if first != -1 { return .done(first) }
+    let firstError = Errno(rawValue: errno)
+    guard BlockingCall.wouldBlock(firstError) || firstError == .interrupted else { return .failed(firstError) }
+    if !wait { return .timedOut }
+    defer { swipc_set_alarm(0, 0) }
+    while true {
+      if let sig = BlockingCall.pendingInterrupt { return .interrupted(sig) }
+      let now = BlockingCall.monotonicMicroseconds()
+      if let deadline {
+        let remaining = deadline - now
+        if remaining <= 0 { return .timedOut }
+        swipc_set_alarm(Int(min(remaining, Int64(BlockingCall.watchdogMicroseconds))), 20_000)
+      } else {
+        swipc_set_alarm(BlockingCall.watchdogMicroseconds, BlockingCall.watchdogMicroseconds)
+      }
+      let result = call(true)
+      if result != -1 { return .done(result) }
+      let err = Errno(rawValue: errno)
+      // mq_timedreceive/mq_timedsend are given the real deadline too and may report it first.
+      if err == .timedOut { return .timedOut }
+      if err != .interrupted { return .failed(err) }
+    }
+  }
+
+  static func wouldBlock(_ e: Errno) -> Bool {
+    e == .resourceTemporarilyUnavailable || e == .noMessage || e == .timedOut
+  }
+
+  /// The deadline as CLOCK_REALTIME for mq_timedsend/mq_timedreceive (far in the future when
+  /// there is none: the watchdog interrupts them anyway).
+  public var realtimeDeadline: timespec {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    guard let deadline else { return timespec(tv_sec: now.tv_sec + 86_400 * 365, tv_nsec: 0) }
+    let remaining = max(deadline - BlockingCall.monotonicMicroseconds(), 0)
+    var total = Int64(now.tv_nsec) + (remaining % 1_000_000) * 1000
+    var seconds = Int64(now.tv_sec) + remaining / 1_000_000
+    if total >= 1_000_000_000 { total -= 1_000_000_000; seconds += 1 }
+    return timespec(tv_sec: Int(seconds), tv_nsec: Int(total))
+  }
+
+  static func monotonicMicroseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+  }
+}

@@ -1,0 +1,207 @@
+import CSwipc
+import Glibc
+import SystemPackage
+
+/// An open message queue, System V or POSIX, with one preallocated buffer: sending and receiving
+/// allocate nothing per message.
+public final class MessageQueueEndpoint {
+  enum Backend {
+    case systemV(id: Int32)
+    case posix(mqd: mqd_t, name: POSIXName)
+  }
+
+  let backend: Backend
+  /// The largest message this endpoint sends or receives.
+  public let maxMessageSize: Int
+  /// `long mtype` followed by the text, as msgsnd/msgrcv want it; POSIX uses the text part only.
+  let buffer: UnsafeMutableRawPointer
+  public let label: String
+
+  /// Opens (or with `create`, creates with mode 0600) the queue a target names.
+  ///
+  /// - Parameter receiveLimit: for receiving, the largest message to accept (nil: any message
+  ///   the queue can hold).
+  public init(kind: IPCKind, target: ObjectTarget, forSending: Bool, create: Bool, receiveLimit: Int? = nil)
+    throws(SwipcError)
+  {
+    let kind = target.resolvedKind(kind)
+    switch target {
+    case .name(let name):
+      var flags = (forSending ? O_WRONLY : O_RDONLY) | O_CLOEXEC
+      if create { flags |= O_CREAT }
+      let mqd = POSIXObjects.withoutUmask { swipc_mq_open(name.rawValue, flags, 0o600, nil) }
+      guard mqd != -1 else {
+        let e = currentErrno
+        throw ObjectOperations.posixError(e, call: "mq_open", kind: .pmsg, name: name,
+          action: forSending ? "send to" : "receive from")
+      }
+      var attributes = mq_attr()
+      mq_getattr(mqd, &attributes)
+      backend = .posix(mqd: mqd, name: name)
+      // mq_receive insists on a buffer of at least mq_msgsize.
+      maxMessageSize = Int(attributes.mq_msgsize)
+      label = "queue \(name.rawValue)"
+    default:
+      precondition(kind == .msg)
+      let id: Int32
+      if create, case .key(let key) = target, !key.isPrivate {
+        switch SystemV.get(kind: .msg, key: key, mode: 0o600, create: true, exclusive: false) {
+        case .success(let r): id = r.id
+        case .failure(let e): throw SwipcError(call: "msgget", object: "key \(key)", errno: e)
+        }
+      } else {
+        id = try ObjectOperations.systemVID(kind: .msg, target: target)
+      }
+      backend = .systemV(id: id)
+      label = "queue \(id)"
+      if forSending {
+        maxMessageSize = Int(KernelLimits.value("kernel/msgmax") ?? 8192)
+      } else {
+        // A queued message is never larger than the queue's byte limit.
+        let qbytes: Int
+        switch SystemV.messageQueueStatus(id: id) {
+        case .success(let ds): qbytes = Int(ds.msg_qbytes)
+        case .failure(let e):
+          throw ObjectOperations.systemVError(e, call: "msgctl(IPC_STAT)", kind: .msg, id: id, action: "receive from")
+        }
+        maxMessageSize = receiveLimit ?? max(qbytes, Int(KernelLimits.value("kernel/msgmax") ?? 8192))
+      }
+    }
+    buffer = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<Int>.size + max(maxMessageSize, 1), alignment: 16)
+  }
+
+  deinit {
+    if case .posix(let mqd, _) = backend { mq_close(mqd) }
+    buffer.deallocate()
+  }
+
+  public var isPOSIX: Bool {
+    if case .posix = backend { return true }
+    return false
+  }
+
+  /// Sends one message.
+  ///
+  /// - Parameters:
+  ///   - type: System V message type (at least 1), or POSIX priority.
+  ///   - wait: block while the queue is full (else `.wouldBlock`).
+  /// The corresponding C functions are `msgsnd` and `mq_timedsend`.
+  public func send(_ bytes: UnsafeRawBufferPointer, type: Int, wait: Bool, call: BlockingCall) throws(SwipcError) {
+    let size = bytes.count
+    if size > maxMessageSize { throw tooLarge(size) }
+    let outcome: BlockingCall.Outcome<Int32>
+    switch backend {
+    case .systemV(let id):
+      buffer.storeBytes(of: type, as: Int.self)
+      if size > 0 { (buffer + MemoryLayout<Int>.size).copyMemory(from: bytes.baseAddress!, byteCount: size) }
+      outcome = call.run(wait: wait) { blocking in
+        msgsnd(id, buffer, size, blocking ? 0 : IPC_NOWAIT)
+      }
+    case .posix(let mqd, _):
+      let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer(buffer.assumingMemoryBound(to: CChar.self))
+      outcome = call.run(wait: wait) { blocking in
+        var deadline = blocking ? call.realtimeDeadline : timespec()
+        return mq_timedsend(mqd, base, size, UInt32(type), &deadline)
+      }
+    }
+    switch outcome {
+    case .done: return
+    case .timedOut:
+      throw SwipcError(category: .wouldBlock, call: callName(send: true), object: label,
+        reason: wait ? "timed out: the queue stayed full" : "the queue is full")
+    case .interrupted: throw SwipcError(category: .interrupted, call: callName(send: true), object: label, reason: "interrupted")
+    case .failed(let e): throw failure(e, send: true, size: size)
+    }
+  }
+
+  /// One received message: its type (System V) or priority (POSIX), and its bytes, valid until
+  /// the next call.
+  public struct Received {
+    public var type: Int
+    public var bytes: UnsafeRawBufferPointer
+  }
+
+  /// Receives one message. System V `type`: 0 the first message, N > 0 the first of type N (with
+  /// `except`, the first not of type N), N < 0 the first of the lowest type at most |N|.
+  ///
+  /// The corresponding C functions are `msgrcv` and `mq_timedreceive`.
+  public func receive(type: Int, except: Bool, truncate: Bool, wait: Bool, call: BlockingCall)
+    throws(SwipcError) -> Received
+  {
+    let text = buffer + MemoryLayout<Int>.size
+    switch backend {
+    case .systemV(let id):
+      var flags: Int32 = 0
+      if except { flags |= 0o20000 }  // MSG_EXCEPT
+      if truncate { flags |= MSG_NOERROR }
+      let outcome = call.run(wait: wait) { blocking in
+        msgrcv(id, buffer, maxMessageSize, type, flags | (blocking ? 0 : IPC_NOWAIT))
+      }
+      switch outcome {
+      case .done(let n):
+        return Received(type: buffer.load(as: Int.self), bytes: UnsafeRawBufferPointer(start: text, count: n))
+      case .timedOut: throw emptyError(wait: wait)
+      case .interrupted: throw SwipcError(category: .interrupted, call: "msgrcv", object: label, reason: "interrupted")
+      case .failed(.argListTooLong):
+        throw SwipcError(category: .failed, call: "msgrcv", object: label,
+          reason: "the next matching message is larger than \(maxMessageSize) bytes (--max-size); it stays in the queue: use --truncate or a larger --max-size")
+      case .failed(let e): throw failure(e, send: false, size: 0)
+      }
+    case .posix(let mqd, _):
+      var priority: UInt32 = 0
+      let outcome = call.run(wait: wait) { blocking in
+        var deadline = blocking ? call.realtimeDeadline : timespec()
+        return mq_timedreceive(mqd, text.assumingMemoryBound(to: CChar.self), maxMessageSize, &priority, &deadline)
+      }
+      switch outcome {
+      case .done(let n): return Received(type: Int(priority), bytes: UnsafeRawBufferPointer(start: text, count: n))
+      case .timedOut: throw emptyError(wait: wait)
+      case .interrupted: throw SwipcError(category: .interrupted, call: "mq_timedreceive", object: label, reason: "interrupted")
+      case .failed(let e): throw failure(e, send: false, size: 0)
+      }
+    }
+  }
+
+  func callName(send: Bool) -> String {
+    switch backend {
+    case .systemV: return send ? "msgsnd to" : "msgrcv from"
+    case .posix: return send ? "mq_send to" : "mq_receive from"
+    }
+  }
+
+  func emptyError(wait: Bool) -> SwipcError {
+    SwipcError(category: .wouldBlock, call: callName(send: false), object: label,
+      reason: wait ? "timed out: no message arrived" : "no message is waiting")
+  }
+
+  func tooLarge(_ size: Int) -> SwipcError {
+    switch backend {
+    case .systemV:
+      return SwipcError(category: .failed, call: "msgsnd to", object: label,
+        reason: "message of \(size) bytes exceeds \(KernelLimits.describe("MSGMAX", "kernel/msgmax"))")
+    case .posix:
+      return SwipcError(category: .failed, call: "mq_send to", object: label,
+        reason: "message of \(size) bytes exceeds the queue's message size (mq_msgsize \(maxMessageSize))")
+    }
+  }
+
+  func failure(_ e: Errno, send: Bool, size: Int) -> SwipcError {
+    let call = callName(send: send)
+    switch e {
+    case .identifierRemoved:
+      return SwipcError(category: .notFound, call: call, object: label, reason: "\(label) was removed while waiting")
+    case .invalidArgument:
+      if case .systemV(let id) = backend {
+        return ObjectOperations.systemVError(e, call: call, kind: .msg, id: id, action: send ? "send to" : "receive from")
+      }
+      return SwipcError(category: .failed, call: call, object: label, errno: e)
+    case .messageTooLong: return tooLarge(size)
+    case .permissionDenied, .notPermitted:
+      return SwipcError(category: .permissionDenied, call: call, object: label,
+        reason: "permission denied (needs \(send ? "write" : "read") permission on the queue)")
+    case .badFileDescriptor:
+      return SwipcError(category: .permissionDenied, call: call, object: label, reason: "not opened for \(send ? "writing" : "reading")")
+    default: return SwipcError(call: call, object: label, errno: e)
+    }
+  }
+}
