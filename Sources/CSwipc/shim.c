@@ -126,6 +126,14 @@ void swipc_install_wait_handlers(void) {
   if (sigaction(SIGINT, NULL, &old) != 0 || old.sa_handler != SIG_IGN) sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGALRM, &sa, NULL);
+  /* A parent may hand down a mask with these blocked (threads of a runtime often block every
+   * signal, and children inherit it); the timeout cannot work without SIGALRM. */
+  sigset_t wanted;
+  sigemptyset(&wanted);
+  sigaddset(&wanted, SIGINT);
+  sigaddset(&wanted, SIGTERM);
+  sigaddset(&wanted, SIGALRM);
+  sigprocmask(SIG_UNBLOCK, &wanted, NULL);
 }
 
 int swipc_interrupt_signal(void) { return swipc_pending_interrupt; }

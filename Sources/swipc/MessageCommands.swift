@@ -77,7 +77,8 @@ extension Swipc.Msg {
 
       let endpoint = try MessageQueueEndpoint(kind: .msg, target: target, forSending: true, create: create)
       let reader = text.isEmpty
-        ? RecordReader(fd: 0, delimiter: records.delimiter, limit: endpoint.maxMessageSize) : nil
+        ? RecordReader(fd: 0, delimiter: records.delimiter, limit: endpoint.maxMessageSize, limitName: endpoint.limitName)
+        : nil
       let bytes = text.isEmpty ? nil : Array(text.joined(separator: " ").utf8)
       // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws catch.
       let sent = Result { () throws(SwipcError) in

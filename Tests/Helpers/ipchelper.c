@@ -1,6 +1,7 @@
 /* An independent IPC client for swipc's tests: creates, uses and holds objects with the plain C
  * API, so that what swipc reports is checked against objects it did not make.
  * Usage: ipchelper COMMAND ARGS...; prints ids on stdout; exits non-zero with a message on error. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
@@ -103,6 +104,35 @@ int main(int argc, char **argv) {
         if (id != i) { fprintf(stderr, "ipchelper: expected id %d, got %d\n", i, id); return 1; }
       }
     }
+  } else if (!strcmp(cmd, "msg-recv") && argc == 6) {    /* ID TYPE MAXSIZE FLAGS(n,e,t): print "type size" and the data hex, or the errno name */
+    struct { long type; char text[65536]; } m;
+    int flags = IPC_NOWAIT;
+    if (strchr(argv[5], 'e')) flags |= MSG_EXCEPT;
+    if (strchr(argv[5], 't')) flags |= MSG_NOERROR;
+    ssize_t n = msgrcv((int)num(argv[2]), &m, (size_t)num(argv[4]), num(argv[3]), flags);
+    if (n < 0) { printf("%s\n", errno == E2BIG ? "E2BIG" : errno == ENOMSG ? "ENOMSG" : strerror(errno)); return 0; }
+    printf("%ld %zd ", m.type, n);
+    for (ssize_t i = 0; i < n; i++) printf("%02x", (unsigned char)m.text[i]);
+    printf("\n");
+  } else if (!strcmp(cmd, "msg-sendfile") && argc == 5) { /* ID TYPE FILE: the file's bytes as one message */
+    struct { long type; char text[65536]; } m;
+    FILE *f = fopen(argv[4], "rb");
+    if (!f) die("fopen");
+    size_t n = fread(m.text, 1, sizeof m.text, f);
+    fclose(f);
+    m.type = num(argv[3]);
+    if (msgsnd((int)num(argv[2]), &m, n, 0) < 0) die("msgsnd");
+  } else if (!strcmp(cmd, "mq-recv") && argc == 3) {      /* NAME: print "priority size" and the data hex */
+    char buf[65536];
+    unsigned prio;
+    mqd_t q = mq_open(argv[2], O_RDONLY | O_NONBLOCK);
+    if (q == (mqd_t)-1) die("mq_open");
+    ssize_t n = mq_receive(q, buf, sizeof buf, &prio);
+    if (n < 0) die("mq_receive");
+    printf("%u %zd ", prio, n);
+    for (ssize_t i = 0; i < n; i++) printf("%02x", (unsigned char)buf[i]);
+    printf("\n");
+    mq_close(q);
   } else if (!strcmp(cmd, "mq-create") && argc == 5) {   /* NAME MAXMSG MSGSIZE */
     struct mq_attr attr = {.mq_maxmsg = num(argv[3]), .mq_msgsize = num(argv[4])};
     mqd_t q = mq_open(argv[2], O_CREAT | O_EXCL | O_RDWR, 0600, &attr);

@@ -9,11 +9,14 @@ public struct RecordReader {
   public let delimiter: UInt8?
   /// A record longer than this is an error (the queue could not take it anyway).
   public let limit: Int
+  /// The limit as the error names it, e.g. `MSGMAX (8192, /proc/sys/kernel/msgmax)`.
+  public let limitName: String
 
-  public init(fd: Int32, delimiter: UInt8?, limit: Int) {
+  public init(fd: Int32, delimiter: UInt8?, limit: Int, limitName: String? = nil) {
     self.fd = fd
     self.delimiter = delimiter
     self.limit = limit
+    self.limitName = limitName ?? "the limit of \(limit) bytes"
   }
 
   /// Calls `body` with each record (without its delimiter) and its 1-based number. A final record
@@ -86,7 +89,8 @@ public struct RecordReader {
   }
 
   func recordTooLong(_ number: Int) -> SwipcError {
-    SwipcError(category: .failed, call: "", object: delimiter == nil ? "standard input" : "record \(number) of standard input",
-      reason: "longer than the largest message the queue takes (\(limit) bytes)")
+    let what = delimiter == 10 ? "line \(number) of standard input" : delimiter == nil ? "standard input" : "record \(number) of standard input"
+    return SwipcError(category: .failed, call: "", object: what,
+      reason: "message of more than \(limit) bytes exceeds \(limitName)")
   }
 }

@@ -16,6 +16,8 @@ public final class MessageQueueEndpoint {
   /// `long mtype` followed by the text, as msgsnd/msgrcv want it; POSIX uses the text part only.
   let buffer: UnsafeMutableRawPointer
   public let label: String
+  /// Set when the queue's msg_qbytes, not MSGMAX, bounds what can be sent.
+  var queueByteLimit: Int?
 
   /// Opens (or with `create`, creates with mode 0600) the queue a target names.
   ///
@@ -55,7 +57,15 @@ public final class MessageQueueEndpoint {
       backend = .systemV(id: id)
       label = "queue \(id)"
       if forSending {
-        maxMessageSize = Int(KernelLimits.value("kernel/msgmax") ?? 8192)
+        // A message larger than the queue's byte limit would wait for ever: check both limits
+        // (msg_qbytes needs read permission; a write-only sender gets MSGMAX alone).
+        let msgmax = Int(KernelLimits.value("kernel/msgmax") ?? 8192)
+        if case .success(let ds) = SystemV.messageQueueStatus(id: id), Int(ds.msg_qbytes) < msgmax {
+          maxMessageSize = Int(ds.msg_qbytes)
+          queueByteLimit = Int(ds.msg_qbytes)
+        } else {
+          maxMessageSize = msgmax
+        }
       } else {
         // A queued message is never larger than the queue's byte limit.
         let qbytes: Int
@@ -174,15 +184,19 @@ public final class MessageQueueEndpoint {
       reason: wait ? "timed out: no message arrived" : "no message is waiting")
   }
 
-  func tooLarge(_ size: Int) -> SwipcError {
+  /// The limit on a message's size, named as errors name it.
+  public var limitName: String {
     switch backend {
     case .systemV:
-      return SwipcError(category: .failed, call: "msgsnd to", object: label,
-        reason: "message of \(size) bytes exceeds \(KernelLimits.describe("MSGMAX", "kernel/msgmax"))")
-    case .posix:
-      return SwipcError(category: .failed, call: "mq_send to", object: label,
-        reason: "message of \(size) bytes exceeds the queue's message size (mq_msgsize \(maxMessageSize))")
+      if let queueByteLimit { return "the queue's byte limit (msg_qbytes \(queueByteLimit))" }
+      return KernelLimits.describe("MSGMAX", "kernel/msgmax")
+    case .posix: return "the queue's message size (mq_msgsize \(maxMessageSize))"
     }
+  }
+
+  func tooLarge(_ size: Int) -> SwipcError {
+    SwipcError(category: .failed, call: callName(send: true), object: label,
+      reason: "message of \(size) bytes exceeds \(limitName)")
   }
 
   func failure(_ e: Errno, send: Bool, size: Int) -> SwipcError {
