@@ -9,7 +9,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/timecmp" Benchmarks/timecmp.c
 cc -O2 -o "$work/ipchelper" Tests/Helpers/ipchelper.c
-export SWIPC RUNS T="$work/timecmp" H="$work/ipchelper"
+cc -O2 -o "$work/msgref" Benchmarks/msgref.c
+export SWIPC RUNS T="$work/timecmp" H="$work/ipchelper" M="$work/msgref" W="$work"
 
 if ! unshare --ipc true 2>/dev/null; then
   echo "make bench needs private IPC namespaces (run as root): skipped" >&2
@@ -48,5 +49,15 @@ unshare --ipc bash -c '
     -- sh -c "for i in \$(seq 1000); do $SWIPC shm create --size 4K >/dev/null; done" \
     -- sh -c "for i in \$(seq 1000); do ipcmk -M 4K >/dev/null; done"
 '
+# Streaming 1,000,000 lines of 64 bytes into a System V queue drained by a C receiver: swipc msg
+# send --lines against the C reference sender (Benchmarks/msgref.c), same receiver, same queue.
+unshare --ipc bash -c '
+  awk "BEGIN { for (i = 0; i < 1000000; i++) printf \"%063d\\n\", i }" > $W/lines
+  q=$($SWIPC msg create --max-bytes 16K)
+  $T 5 "1M x 64B: swipc msg send --lines  vs  C msgsnd loop" \
+    -- sh -c "$M drain $q 1000000 & $SWIPC msg send $q --lines < $W/lines; wait" \
+    -- sh -c "$M drain $q 1000000 & $M send $q < $W/lines; wait"
+'
 echo "Targets (issue 2): 6000 ls/ipcs <= 0.30; per kind <= 1.00; empty ls/lsipc <= 1.50"
 echo "Targets (issue 3): clean/ipcrm <= 1.00; create loop swipc/ipcmk <= 1.50"
+echo "Targets (issue 4): msg send --lines time / C time <= 1.25 (rate >= 0.8x C)"
