@@ -142,6 +142,8 @@ struct MessageTests {
       $S msg create /small --max-messages 1 --message-size 16 >/dev/null; head -c 17 /dev/zero | $S msg send /small; echo "status $?"; echo =====
       $S msg send 999999 hi; echo "status $?"; echo =====
       $S msg send $f 123456789; echo "status $?"; echo =====
+      nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+      nobody $S msg send $g hi; echo "status $?"; nobody $S msg recv $g --nowait; echo "status $?"; echo =====
       """)
     let p = Harness.sections(r.stdout)
     try #require(p.count >= 11, "\(r.stdout) \(r.stderr)")
@@ -158,5 +160,6 @@ struct MessageTests {
     #expect(p[8] == "status 1\n" && r.stderr.contains("exceeds the queue's message size (mq_msgsize 16)"))
     #expect(p[9] == "status 66\n")
     #expect(p[10] == "status 1\n" && r.stderr.contains("message of 9 bytes exceeds the queue's byte limit (msg_qbytes 8)"))
+    #expect(p[11] == "status 77\nstatus 77\n" && r.stderr.contains("permission denied"))
   }
 }
