@@ -153,8 +153,10 @@ public final class MessageQueueEndpoint {
       case .timedOut: throw emptyError(wait: wait)
       case .interrupted: throw SwipcError(category: .interrupted, call: "msgrcv", object: label, reason: "interrupted")
       case .failed(.argListTooLong):
-        throw SwipcError(category: .failed, call: "msgrcv", object: label,
-          reason: "the next matching message is larger than \(maxMessageSize) bytes (--max-size); it stays in the queue: use --truncate or a larger --max-size")
+        let size = MessageQueueEndpoint.sizeOfNextMessage(id: id, type: type, except: except)
+          .map { "of \($0) bytes is larger than" } ?? "is larger than"
+        throw SwipcError(category: .failed, call: "msgrcv from", object: label,
+          reason: "the next matching message \(size) --max-size \(maxMessageSize); it stays in the queue: use --truncate or a larger --max-size")
       case .failed(let e): throw failure(e, send: false, size: 0)
       }
     case .posix(let mqd, _):
@@ -170,6 +172,27 @@ public final class MessageQueueEndpoint {
       case .failed(let e): throw failure(e, send: false, size: 0)
       }
     }
+  }
+
+  /// The size of the message msgrcv would take next, found by peeking at each queued message with
+  /// MSG_COPY (Linux 3.8 with CONFIG_CHECKPOINT_RESTORE) and applying the msgtyp rules; nil where
+  /// MSG_COPY is not available.
+  static func sizeOfNextMessage(id: Int32, type: Int, except: Bool) -> Int? {
+    guard case .success(let ds) = SystemV.messageQueueStatus(id: id) else { return nil }
+    let capacity = max(Int(ds.msg_qbytes), 1)
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<Int>.size + capacity, alignment: 16)
+    defer { scratch.deallocate() }
+    var queued: [(type: Int, size: Int)] = []
+    for index in 0..<Int(ds.msg_qnum) {
+      let n = msgrcv(id, scratch, capacity, index, 0o40000 | IPC_NOWAIT)  // MSG_COPY
+      guard n >= 0 else { return nil }
+      queued.append((scratch.load(as: Int.self), n))
+    }
+    if type == 0 { return queued.first?.size }
+    if type > 0 { return queued.first { except ? $0.type != type : $0.type == type }?.size }
+    let eligible = queued.filter { $0.type <= -type }
+    guard let lowest = eligible.map(\.type).min() else { return nil }
+    return eligible.first { $0.type == lowest }?.size
   }
 
   func callName(send: Bool) -> String {
