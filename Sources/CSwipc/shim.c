@@ -53,7 +53,6 @@ mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_at
 }
 
 key_t swipc_ipc_perm_key(const struct ipc_perm *perm) { return perm->__key; }
-unsigned short swipc_ipc_perm_seq(const struct ipc_perm *perm) { return perm->__seq; }
 
 void swipc_ipc_usage(struct swipc_ipc_usage *u) {
   struct msginfo mi;

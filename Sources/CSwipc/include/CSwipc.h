@@ -52,14 +52,10 @@ sem_t *swipc_sem_open(const char *name, int oflag, mode_t mode, unsigned int val
 // mq_open(3) is variadic.
 mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_attr *attr);
 
-// The ipc_perm fields whose names differ between C libraries.
+// The ipc_perm field whose name differs between C libraries.
 key_t swipc_ipc_perm_key(const struct ipc_perm *perm);
-unsigned short swipc_ipc_perm_seq(const struct ipc_perm *perm);
 
-// The command constants, which Swift imports as macros of the wrong type on some versions.
-static inline int swipc_ipc_rmid(void) { return IPC_RMID; }
-static inline int swipc_ipc_set(void) { return IPC_SET; }
-static inline int swipc_ipc_stat(void) { return IPC_STAT; }
+// The semctl commands, which Swift does not import from <sys/sem.h>.
 static inline int swipc_getval(void) { return GETVAL; }
 static inline int swipc_getpid(void) { return GETPID; }
 static inline int swipc_getncnt(void) { return GETNCNT; }

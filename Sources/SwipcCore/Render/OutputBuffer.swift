@@ -10,13 +10,6 @@ public struct OutputBuffer: Sendable {
   @inline(__always) public mutating func write(byte: UInt8) { bytes.append(byte) }
   @inline(__always) public mutating func newline() { bytes.append(10) }
 
-  public mutating func write(padded text: String, width: Int, right: Bool) {
-    let count = TextWidth.of(text)
-    if right { for _ in count..<max(width, count) { bytes.append(32) } }
-    write(text)
-    if !right { for _ in count..<max(width, count) { bytes.append(32) } }
-  }
-
   /// A decimal integer, written without making a String.
   public mutating func write(int value: Int64) {
     if value < 0 {
