@@ -47,6 +47,10 @@ int swipc_semctl_setval(int semid, int semnum, int value) {
   return semctl(semid, semnum, SETVAL, arg);
 }
 
+int swipc_semtimedop(int semid, struct sembuf *ops, size_t nops, const struct timespec *timeout) {
+  return semtimedop(semid, ops, nops, timeout);
+}
+
 mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_attr *attr) {
   if (oflag & O_CREAT) return mq_open(name, oflag, mode, (struct mq_attr *)attr);
   return mq_open(name, oflag);
@@ -136,6 +140,23 @@ void swipc_install_wait_handlers(void) {
 }
 
 int swipc_interrupt_signal(void) { return swipc_pending_interrupt; }
+
+int swipc_wait_for_interrupt(void) {
+  swipc_install_wait_handlers();
+  /* Block the two signals while checking, and let sigsuspend unblock them atomically: a signal
+   * that arrives between the check and the sleep is not lost. */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  sigset_t during = old;
+  sigdelset(&during, SIGINT);
+  sigdelset(&during, SIGTERM);
+  while (swipc_pending_interrupt == 0) sigsuspend(&during);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return swipc_pending_interrupt;
+}
 
 void swipc_set_alarm(long first_us, long every_us) {
   struct itimerval t;

@@ -70,7 +70,7 @@ extension Swipc {
   struct Shm: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "shm", abstract: "Shared memory: System V segments (id, key) and POSIX objects (/name).",
-      subcommands: [Create.self])
+      subcommands: [Create.self, Write.self, Dump.self, Attach.self])
 
     struct Create: ParsableCommand {
       static let configuration = CommandConfiguration(
@@ -92,7 +92,7 @@ extension Swipc {
   struct Sem: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "sem", abstract: "Semaphores: System V sets (id, key) and POSIX named semaphores (/name).",
-      subcommands: [Create.self])
+      subcommands: [Create.self, Init.self, Get.self, Wait.self, Post.self, Run.self])
 
     struct Create: ParsableCommand {
       static let configuration = CommandConfiguration(
@@ -114,14 +114,7 @@ extension Swipc {
         if value != nil && values != nil { throw ValidationError("give --value or --values, not both") }
         request.count = count
         if let value { request.values = [value] }
-        if let values {
-          request.values = try values.split(separator: ",", omittingEmptySubsequences: false).map { item in
-            guard let v = Int(item.trimmingBlanks()) else {
-              throw ValidationError("invalid --values '\(values)': expected numbers separated by commas, e.g. 1,0,3")
-            }
-            return v
-          }
-        }
+        if let values { request.values = try parseValueList(values) }
         try runCreate(request)
       }
     }

@@ -179,6 +179,16 @@ func splitTargetAndValue(_ arguments: [String], keys: KeyOptions, kind: IPCKind,
   return (target, arguments[expected - 1])
 }
 
+/// `--values 1,0,3`: one value per semaphore.
+func parseValueList(_ text: String) throws -> [Int] {
+  try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+    guard let v = Int(item.trimmingBlanks()) else {
+      throw ValidationError("invalid --values '\(text)': expected numbers separated by commas, e.g. 1,0,3")
+    }
+    return v
+  }
+}
+
 extension Substring {
   func trimmingBlanks() -> String {
     var s = self

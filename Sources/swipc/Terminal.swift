@@ -10,17 +10,29 @@ enum Terminal {
   }
 
   static func write(fd: Int32, _ bytes: [UInt8]) {
-    bytes.withUnsafeBytes { raw in
-      var offset = 0
-      while offset < raw.count {
-        let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-        if n < 0 {
-          if errno == EINTR { continue }
-          return  // EPIPE and the like: the reader is gone; nothing useful remains to do.
-        }
-        offset += n
+    bytes.withUnsafeBytes { raw in write(fd: fd, raw) }
+  }
+
+  static func write(fd: Int32, _ raw: UnsafeRawBufferPointer) {
+    var offset = 0
+    while offset < raw.count {
+      let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+      if n < 0 {
+        if errno == EINTR { continue }
+        return  // EPIPE and the like: the reader is gone; nothing useful remains to do.
       }
+      offset += n
     }
+  }
+
+  /// When `fd` is a pipe, raises its capacity (F_SETPIPE_SZ) towards `bytes`, at most
+  /// /proc/sys/fs/pipe-max-size: a large transfer then takes a few wake-ups of the reader rather
+  /// than one per 64 KiB. Silently leaves the pipe as it is when that fails.
+  static func widenPipe(fd: Int32, toHold bytes: Int) {
+    var st = stat()
+    guard bytes > 65536, fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFIFO else { return }
+    let limit = KernelLimits.value("fs/pipe-max-size").map { Int($0) } ?? 1 << 20
+    _ = fcntl(fd, 1031, Int32(clamping: min(bytes, limit)))  // F_SETPIPE_SZ
   }
 
   /// One line on stderr, prefixed `swipc: `.

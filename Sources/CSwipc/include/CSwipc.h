@@ -26,6 +26,8 @@ int swipc_semctl_cmd(int semid, int semnum, int cmd);
 int swipc_semctl_getall(int semid, unsigned short *values);
 int swipc_semctl_setall(int semid, const unsigned short *values);
 int swipc_semctl_setval(int semid, int semnum, int value);
+/// semtimedop(2), declared by glibc only under _GNU_SOURCE; `timeout` NULL waits for ever.
+int swipc_semtimedop(int semid, struct sembuf *ops, size_t nops, const struct timespec *timeout);
 
 /// What the kernel counts for this IPC namespace (ipcs -u): MSG_INFO, SHM_INFO and SEM_INFO.
 /// A field is -1 when its call failed.
@@ -42,6 +44,8 @@ void swipc_ipc_usage(struct swipc_ipc_usage *usage);
 void swipc_install_wait_handlers(void);
 /// The SIGINT or SIGTERM received since the handlers were installed, or 0.
 int swipc_interrupt_signal(void);
+/// Sleeps until SIGINT or SIGTERM arrives (sigsuspend, no polling) and returns it.
+int swipc_wait_for_interrupt(void);
 /// Arms ITIMER_REAL: first after `first_us`, then every `every_us` until disarmed (0, 0).
 void swipc_set_alarm(long first_us, long every_us);
 

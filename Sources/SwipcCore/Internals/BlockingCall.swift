@@ -64,8 +64,10 @@ public struct BlockingCall {
       let result = call(true)
       if result != -1 { return .done(result) }
       let err = Errno(rawValue: errno)
-      // mq_timedreceive/mq_timedsend are given the real deadline too and may report it first.
+      // mq_timedreceive, mq_timedsend and sem_timedwait are given the real deadline too and may
+      // report it first; semtimedop reports its relative timeout as EAGAIN: check the deadline.
       if err == .timedOut { return .timedOut }
+      if err == .resourceTemporarilyUnavailable && deadline != nil { continue }
       if err != .interrupted { return .failed(err) }
     }
   }
@@ -85,6 +87,13 @@ public struct BlockingCall {
     var seconds = Int64(now.tv_sec) + remaining / 1_000_000
     if total >= 1_000_000_000 { total -= 1_000_000_000; seconds += 1 }
     return timespec(tv_sec: Int(seconds), tv_nsec: Int(total))
+  }
+
+  /// The time left until the deadline, for semtimedop; nil when there is none.
+  public var remainingTimeout: timespec? {
+    guard let deadline else { return nil }
+    let remaining = max(deadline - BlockingCall.monotonicMicroseconds(), 0)
+    return timespec(tv_sec: Int(remaining / 1_000_000), tv_nsec: Int(remaining % 1_000_000) * 1000)
   }
 
   static func monotonicMicroseconds() -> Int64 {

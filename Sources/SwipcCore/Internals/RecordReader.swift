@@ -12,11 +12,21 @@ public struct RecordReader {
   /// The limit as the error names it, e.g. `MSGMAX (8192, /proc/sys/kernel/msgmax)`.
   public let limitName: String
 
-  public init(fd: Int32, delimiter: UInt8?, limit: Int, limitName: String? = nil) {
+  /// The error for input longer than `limit`, when the default (naming a message) does not fit.
+  let overflow: SwipcError?
+  /// What `fd` is, for errors: `standard input` or a file's path.
+  public let source: String
+
+  public init(
+    fd: Int32, delimiter: UInt8?, limit: Int, limitName: String? = nil, overflow: SwipcError? = nil,
+    source: String = "standard input"
+  ) {
     self.fd = fd
+    self.source = source
     self.delimiter = delimiter
     self.limit = limit
     self.limitName = limitName ?? "the limit of \(limit) bytes"
+    self.overflow = overflow
   }
 
   /// Calls `body` with each record (without its delimiter) and its 1-based number. A final record
@@ -46,7 +56,7 @@ public struct RecordReader {
         let room = capacity - filled
         let base = storage + filled
         switch valueOrErrno({ Glibc.read(fd, base, room) }) {
-        case .failure(let e): throw SwipcError(call: "read", object: "standard input", errno: e)
+        case .failure(let e): throw SwipcError(call: "read", object: source, errno: e)
         case .success(0): eof = true
         case .success(let k): filled += k
         }
@@ -89,7 +99,8 @@ public struct RecordReader {
   }
 
   func recordTooLong(_ number: Int) -> SwipcError {
-    let what = delimiter == 10 ? "line \(number) of standard input" : delimiter == nil ? "standard input" : "record \(number) of standard input"
+    if let overflow { return overflow }
+    let what = delimiter == 10 ? "line \(number) of \(source)" : delimiter == nil ? source : "record \(number) of \(source)"
     return SwipcError(category: .failed, call: "", object: what,
       reason: "message of more than \(limit) bytes exceeds \(limitName)")
   }

@@ -68,12 +68,7 @@ public struct DetailsRenderer {
     }
     out.write("},\"semaphores\":")
     if let semaphores = d.semaphores {
-      out.write(byte: 91)
-      for (i, s) in semaphores.enumerated() {
-        if i > 0 { out.write(byte: 44) }
-        out.write("{\"semnum\":\(s.index),\"value\":\(s.value),\"ncount\":\(s.waitingForIncrease),\"zcount\":\(s.waitingForZero),\"pid\":\(s.lastPid)}")
-      }
-      out.write(byte: 93)
+      out.writeSemaphoresJSON(semaphores, posix: false)
     } else {
       out.write("null")
     }
@@ -93,5 +88,30 @@ public struct DetailsRenderer {
     out.write(",\"notes\":")
     formatter.writeJSON(.list(d.notes), to: &out)
     out.write("}\n")
+  }
+}
+
+extension OutputBuffer {
+  /// `[{"semnum":0,"value":1,"ncount":0,"zcount":0,"pid":123}]`; POSIX semaphores have a value
+  /// alone.
+  public mutating func writeSemaphoresJSON(_ semaphores: [SemaphoreState], posix: Bool) {
+    write(byte: 91)
+    for (i, s) in semaphores.enumerated() {
+      if i > 0 { write(byte: 44) }
+      write("{\"semnum\":")
+      write(int: Int64(s.index))
+      write(",\"value\":")
+      write(int: Int64(s.value))
+      if !posix {
+        write(",\"ncount\":")
+        write(int: Int64(s.waitingForIncrease))
+        write(",\"zcount\":")
+        write(int: Int64(s.waitingForZero))
+        write(",\"pid\":")
+        write(int: Int64(s.lastPid))
+      }
+      write(byte: 125)
+    }
+    write(byte: 93)
   }
 }

@@ -1,0 +1,267 @@
+import CSwipc
+import Glibc
+import SystemPackage
+
+/// An open semaphore: a System V set (every semaphore in it, by index) or a POSIX named
+/// semaphore (one value, index 0). Reads, sets, waits on and posts them.
+public final class SemaphoreHandle {
+  /// SEMVMX: the largest value a System V semaphore holds (a kernel constant, not a sysctl).
+  public static let systemVMaximum = 32767
+  /// SEM_VALUE_MAX of glibc: the largest value of a POSIX semaphore.
+  public static let posixMaximum = Int(Int32.max)
+
+  enum Backend {
+    case systemV(id: Int32)
+    case posix(UnsafeMutablePointer<sem_t>)
+  }
+
+  let backend: Backend
+  /// How messages name it: `semaphore set 5` or `semaphore /jobs`.
+  public let label: String
+
+  /// Opens the semaphore a target names (System V: id, key; POSIX: /name).
+  ///
+  /// The corresponding C functions are `semget` and `sem_open`.
+  public init(target: ObjectTarget) throws(SwipcError) {
+    if case .name(let name) = target {
+      guard let sem = swipc_sem_open(name.rawValue, 0, 0, 0) else {
+        throw ObjectOperations.posixError(currentErrno, call: "sem_open", kind: .psem, name: name, action: "use")
+      }
+      backend = .posix(sem)
+      label = "semaphore \(name.rawValue)"
+    } else {
+      let id = try ObjectOperations.systemVID(kind: .sem, target: target)
+      backend = .systemV(id: id)
+      label = "semaphore set \(id)"
+    }
+  }
+
+  deinit {
+    if case .posix(let sem) = backend { sem_close(sem) }
+  }
+
+  public var isPOSIX: Bool {
+    if case .posix = backend { return true }
+    return false
+  }
+
+  public var maximum: Int { isPOSIX ? SemaphoreHandle.posixMaximum : SemaphoreHandle.systemVMaximum }
+
+  /// The number of semaphores: the set's sem_nsems (read through SEM_STAT_ANY when only alter
+  /// permission is granted), or 1.
+  public func count() throws(SwipcError) -> Int {
+    guard case .systemV(let id) = backend else { return 1 }
+    var ds = semid_ds()
+    var result = valueOrErrno { swipc_semctl_stat(id, &ds) }
+    if case .failure(.permissionDenied) = result {
+      result = SystemV.statAny(id: id) { swipc_semctl_stat_any($0, &ds) }
+    }
+    if case .failure(let e) = result { throw error(e, call: "semctl(IPC_STAT)", action: "read") }
+    return Int(ds.sem_nsems)
+  }
+
+  /// Every semaphore's state: value, last pid and waiters (POSIX: the value alone).
+  ///
+  /// The corresponding C functions are `semctl` (GETVAL, GETPID, GETNCNT, GETZCNT) and
+  /// `sem_getvalue`.
+  public func states() throws(SwipcError) -> [SemaphoreState] {
+    switch backend {
+    case .posix(let sem):
+      var value: Int32 = 0
+      if case .failure(let e) = valueOrErrno({ sem_getvalue(sem, &value) }) {
+        throw SwipcError(call: "sem_getvalue", object: label, errno: e)
+      }
+      return [SemaphoreState(index: 0, value: value, lastPid: 0, waitingForIncrease: 0, waitingForZero: 0)]
+    case .systemV(let id):
+      let n = try count()
+      switch SystemV.semaphores(id: id, count: n) {
+      case .success(let states): return states
+      case .failure(let e): throw error(e, call: "semctl(GETVAL)", action: "read")
+      }
+    }
+  }
+
+  /// Sets one semaphore (SETVAL), or a POSIX semaphore by taking it down to 0 and posting
+  /// `value` times, which other processes may interleave with.
+  ///
+  /// The corresponding C functions are `semctl` (SETVAL), `sem_trywait` and `sem_post`.
+  public func setValue(_ value: Int, index: Int) throws(SwipcError) {
+    try checkValue(value)
+    switch backend {
+    case .systemV(let id):
+      try checkIndex(index)
+      if case .failure(let e) = valueOrErrno({ swipc_semctl_setval(id, Int32(index), Int32(value)) }) {
+        throw error(e, call: "semctl(SETVAL)", action: "set")
+      }
+    case .posix(let sem):
+      while sem_trywait(sem) == 0 || errno == EINTR {}
+      if errno != EAGAIN { throw SwipcError(call: "sem_trywait", object: label, errno: currentErrno) }
+      for _ in 0..<value {
+        if case .failure(let e) = valueOrErrno({ sem_post(sem) }) {
+          throw SwipcError(call: "sem_post", object: label, errno: e)
+        }
+      }
+    }
+  }
+
+  /// Sets every semaphore of a System V set at once (SETALL); `values` has one per semaphore.
+  public func setValues(_ values: [Int]) throws(SwipcError) {
+    guard case .systemV(let id) = backend else {
+      if values.count == 1 { return try setValue(values[0], index: 0) }
+      throw .usage("\(label) is a single POSIX semaphore: give one value, not --values")
+    }
+    let n = try count()
+    guard values.count == n else {
+      throw .usage("--values gives \(values.count) value\(values.count == 1 ? "" : "s") but \(label) has \(n) semaphore\(n == 1 ? "" : "s")")
+    }
+    for value in values { try checkValue(value) }
+    if case .failure(let e) = SystemV.setValues(id: id, values.map { UInt16($0) }) {
+      throw error(e, call: "semctl(SETALL)", action: "set")
+    }
+  }
+
+  /// The operations of `wait`/`post`: take `by` (P), give `by` (V), or wait for zero.
+  public enum Operation: Sendable, Equatable {
+    case take(Int)
+    case give(Int)
+    case waitForZero
+  }
+
+  /// Performs one operation on semaphore `index`: System V in one atomic semop (with SEM_UNDO
+  /// when `undo`); POSIX as `by` single waits or posts, returning what was done when one fails
+  /// part way, so that nothing is half-done.
+  ///
+  /// The corresponding C functions are `semtimedop`, `sem_trywait`, `sem_timedwait` and
+  /// `sem_post`.
+  public func perform(_ operation: Operation, index: Int, undo: Bool, wait: Bool, call: BlockingCall)
+    throws(SwipcError)
+  {
+    if case .take(let n) = operation, n < 1 { throw .usage("invalid --by \(n): at least 1") }
+    if case .give(let n) = operation, n < 1 { throw .usage("invalid --by \(n): at least 1") }
+    switch backend {
+    case .systemV(let id):
+      if case .take(let n) = operation, n > SemaphoreHandle.systemVMaximum {
+        throw .usage("--by \(n) exceeds SEMVMX \(SemaphoreHandle.systemVMaximum), the most a System V semaphore holds")
+      }
+      if case .give(let n) = operation, n > SemaphoreHandle.systemVMaximum {
+        throw .usage("--by \(n) exceeds SEMVMX \(SemaphoreHandle.systemVMaximum), the most a System V semaphore holds")
+      }
+      if index < 0 || index > Int(UInt16.max) { try checkIndex(index) }
+      let delta: Int
+      switch operation {
+      case .take(let n): delta = -n
+      case .give(let n): delta = n
+      case .waitForZero: delta = 0
+      }
+      var op = sembuf(sem_num: UInt16(clamping: index), sem_op: Int16(clamping: delta),
+        sem_flg: Int16(undo ? SEM_UNDO : 0))
+      let outcome = call.run(wait: wait) { blocking in
+        op.sem_flg = Int16(undo ? SEM_UNDO : 0) | Int16(blocking ? 0 : IPC_NOWAIT)
+        if !blocking { return swipc_semtimedop(id, &op, 1, nil) }
+        guard var timeout = call.remainingTimeout else { return swipc_semtimedop(id, &op, 1, nil) }
+        return swipc_semtimedop(id, &op, 1, &timeout)
+      }
+      try check(outcome, operation: operation, index: index, call: "semop on", wait: wait)
+    case .posix(let sem):
+      switch operation {
+      case .waitForZero:
+        throw .usage("waiting for zero (--zero) applies to System V semaphores; \(label) is POSIX")
+      case .give(let n):
+        var posted = 0
+        while posted < n {
+          if sem_post(sem) != 0 {
+            let e = currentErrno
+            for _ in 0..<posted { _ = sem_trywait(sem) }
+            throw SwipcError(call: "sem_post", object: label, errno: e,
+              reason: e == .overflow ? "posting \(n) would pass SEM_VALUE_MAX (\(SemaphoreHandle.posixMaximum)); the value is unchanged" : nil)
+          }
+          posted += 1
+        }
+      case .take(let n):
+        var taken = 0
+        while taken < n {
+          let outcome = call.run(wait: wait) { blocking in
+            if !blocking { return sem_trywait(sem) }
+            var deadline = call.realtimeDeadline
+            return sem_timedwait(sem, &deadline)
+          }
+          if case .done = outcome {
+            taken += 1
+            continue
+          }
+          // Give back what this call took: a failed wait leaves the value as it was.
+          for _ in 0..<taken { sem_post(sem) }
+          try check(outcome, operation: operation, index: index, call: "sem_wait on", wait: wait)
+        }
+      }
+    }
+  }
+
+  func check(_ outcome: BlockingCall.Outcome<Int32>, operation: Operation, index: Int, call: String, wait: Bool)
+    throws(SwipcError)
+  {
+    let which = isPOSIX ? label : "semaphore \(index) of \(label.dropFirst("semaphore ".count))"
+    switch outcome {
+    case .done: return
+    case .timedOut:
+      var what: String
+      switch operation {
+      case .take(let n): what = wait ? "timed out: the value stayed below \(n)" : "would block: the value is below \(n)"
+      case .waitForZero: what = wait ? "timed out: the value did not reach 0" : "would block: the value is not 0"
+      case .give: what = "would block"
+      }
+      if !wait { what += " (--nowait)" }
+      throw SwipcError(category: .wouldBlock, call: call, object: which, reason: what)
+    case .interrupted:
+      throw SwipcError(category: .interrupted, call: call, object: which, reason: "interrupted; nothing was taken")
+    case .failed(let e):
+      switch e {
+      case .identifierRemoved:
+        throw SwipcError(category: .notFound, call: call, object: which, reason: "\(label) was removed while waiting")
+      case .fileTooLarge:
+        let n = (try? self.count()).map { "it has \($0) (indexes 0 to \($0 - 1))" } ?? "it has fewer"
+        throw .usage("--index \(index) is out of range for \(label): \(n)")
+      case .outOfRange:
+        let current = (try? states()).flatMap { $0.indices.contains(index) ? Int($0[index].value) : nil }
+        if case .give(let n) = operation, let current {
+          throw SwipcError(category: .failed, call: call, object: which,
+            reason: "value \(current + n) exceeds SEMVMX \(SemaphoreHandle.systemVMaximum) (the value is \(current)); nothing was changed")
+        }
+        throw SwipcError(category: .failed, call: call, object: which,
+          reason: "the value or its SEM_UNDO adjustment would pass SEMVMX \(SemaphoreHandle.systemVMaximum); nothing was changed")
+      default:
+        throw error(e, call: call, action: "operate on")
+      }
+    }
+  }
+
+  func checkValue(_ value: Int) throws(SwipcError) {
+    guard value >= 0 else { throw .usage("invalid value \(value): a semaphore's value is at least 0") }
+    guard value <= maximum else {
+      throw .usage(isPOSIX
+        ? "value \(value) exceeds SEM_VALUE_MAX \(maximum)"
+        : "value \(value) exceeds SEMVMX \(maximum), the largest value of a System V semaphore")
+    }
+  }
+
+  func checkIndex(_ index: Int) throws(SwipcError) {
+    guard !isPOSIX else {
+      if index != 0 { throw .usage("--index applies to System V sets; \(label) is a single POSIX semaphore") }
+      return
+    }
+    let n = try count()
+    guard index >= 0, index < n else {
+      throw .usage("--index \(index) is out of range for \(label): it has \(n) semaphore\(n == 1 ? "" : "s") (indexes 0 to \(n - 1))")
+    }
+  }
+
+  func error(_ e: Errno, call: String, action: String) -> SwipcError {
+    guard case .systemV(let id) = backend else { return SwipcError(call: call, object: label, errno: e) }
+    if e == .permissionDenied || e == .notPermitted {
+      let needs = action == "read" ? "read" : "write (alter)"
+      return SwipcError(category: .permissionDenied, call: call, object: label,
+        reason: "permission denied: \(action) needs \(needs) permission on the set (see 'swipc show sem \(id)')")
+    }
+    return ObjectOperations.systemVError(e, call: call, kind: .sem, id: id, action: action)
+  }
+}

@@ -1,0 +1,208 @@
+import ArgumentParser
+import Glibc
+import SwipcCore
+
+/// --index: which semaphore of a System V set.
+struct IndexOption: ParsableArguments {
+  @Option(name: [.customShort("i"), .long], help: ArgumentHelp("Which semaphore of a System V set, from 0 (default 0).", valueName: "i"))
+  var index: Int = 0
+}
+
+/// Runs a semaphore operation, turning an interrupt into exit status 130 with one line.
+func perform(_ operation: SemaphoreHandle.Operation, on semaphore: SemaphoreHandle, index: Int, undo: Bool, wait: WaitOptions)
+  throws
+{
+  try semaphore.perform(operation, index: index, undo: undo, wait: !wait.nowait, call: wait.call)
+}
+
+extension Swipc.Sem {
+  struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "init",
+      abstract: "Set a semaphore's value (SETVAL), or every value of a set with --values (SETALL).",
+      discussion: """
+        A POSIX semaphore is set by taking it down to 0 and posting VALUE times; processes using \
+        it meanwhile can interleave. Values run from 0 to SEMVMX (32767) for System V, to \
+        SEM_VALUE_MAX for POSIX.
+        """)
+
+    @Argument(help: ArgumentHelp("TARGET then VALUE; only VALUE with --key or --ftok; TARGET alone with --values.", valueName: "target-and-value"))
+    var arguments: [String] = []
+
+    @OptionGroup var keys: KeyOptions
+    @OptionGroup var which: IndexOption
+
+    @Option(help: ArgumentHelp("One value per semaphore of the set, e.g. 1,0,3.", valueName: "list"))
+    var values: String?
+
+    func run() throws {
+      let expected = (keys.isGiven ? 0 : 1) + (values == nil ? 1 : 0)
+      guard arguments.count == expected else {
+        throw ValidationError(values == nil
+          ? "expected TARGET VALUE, e.g. 'swipc sem init 32768 1' (or VALUE alone after --key/--ftok)"
+          : "--values replaces VALUE: give TARGET alone (or nothing after --key/--ftok)")
+      }
+      let target = try keys.target(keys.isGiven ? nil : arguments[0], kind: .sem)
+      let semaphore = try SemaphoreHandle(target: target)
+      if let values {
+        try semaphore.setValues(parseValueList(values))
+        return
+      }
+      guard let value = Int(arguments[expected - 1]) else {
+        throw ValidationError("invalid value '\(arguments[expected - 1])': expected a number from 0 to \(semaphore.maximum)")
+      }
+      try semaphore.setValue(value, index: which.index)
+    }
+  }
+
+  struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print semaphore values: one line per semaphore of the set, or --index I alone.",
+      discussion: """
+        --format json adds, for System V, each semaphore's last pid and the processes waiting \
+        for an increase (ncount) and for zero (zcount).
+        """)
+
+    @OptionGroup var target: TargetOptions
+
+    @Option(name: [.customShort("i"), .long], help: ArgumentHelp("Only this semaphore of a System V set.", valueName: "i"))
+    var index: Int?
+
+    @Option(help: "Output format: plain (default, one value a line) or json.")
+    var format: ValueFormat = .plain
+
+    enum ValueFormat: String, ExpressibleByArgument { case plain, json }
+
+    func run() throws {
+      let target = try self.target.resolve(kind: .sem)
+      let semaphore = try SemaphoreHandle(target: target)
+      var states = try semaphore.states()
+      if let index {
+        guard states.indices.contains(index) else {
+          throw SwipcError.usage("--index \(index) is out of range for \(semaphore.label): it has \(states.count) semaphore\(states.count == 1 ? "" : "s")")
+        }
+        states = [states[index]]
+      }
+      var out = OutputBuffer()
+      if format == .json {
+        if case .name(let name) = target {
+          out.write("{\"type\":\"psem\",\"name\":")
+          out.writeJSONString(name.rawValue)
+        } else {
+          out.write("{\"type\":\"sem\",\"id\":")
+          out.write(int: Int64(try ObjectOperations.systemVID(kind: .sem, target: target)))
+        }
+        out.write(",\"semaphores\":")
+        out.writeSemaphoresJSON(states, posix: semaphore.isPOSIX)
+        out.write("}\n")
+      } else {
+        for s in states {
+          out.write(int: Int64(s.value))
+          out.newline()
+        }
+      }
+      Terminal.write(out)
+    }
+  }
+
+  struct Wait: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Take a semaphore (P): wait until it can be lowered by --by, then lower it.",
+      discussion: """
+        System V: one atomic semop; with --undo the kernel gives the amount back when this \
+        process's holder exits (so use it with 'sem run', not alone). --zero waits until the \
+        value is 0 instead. POSIX: --by N waits N times; a wait that fails part way gives back \
+        what it took. Exit status: 75 with --nowait or --timeout when the value stayed too low; \
+        66 when the set is removed while waiting; 130 when interrupted (nothing taken).
+        """)
+
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var which: IndexOption
+
+    @Option(help: ArgumentHelp("Lower the value by this much (default 1).", valueName: "n"))
+    var by: Int = 1
+
+    @Flag(help: "System V: wait until the value is 0 (a semop of 0) rather than lowering it.")
+    var zero = false
+
+    @Flag(help: "System V: SEM_UNDO; the kernel reverses the change when the process exits.")
+    var undo = false
+
+    @OptionGroup var wait: WaitOptions
+
+    func validate() throws {
+      if zero && by != 1 { throw ValidationError("--zero waits for 0 and takes nothing: --by does not apply") }
+    }
+
+    func run() throws {
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
+      if undo && semaphore.isPOSIX { throw ValidationError("--undo applies to System V semaphores; POSIX semaphores have no undo") }
+      try perform(zero ? .waitForZero : .take(by), on: semaphore, index: which.index, undo: undo, wait: wait)
+    }
+  }
+
+  struct Post: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Give a semaphore (V): raise it by --by, waking waiters.",
+      discussion: """
+        Fails with nothing changed when the value would pass SEMVMX (32767) for System V or \
+        SEM_VALUE_MAX for POSIX.
+        """)
+
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var which: IndexOption
+
+    @Option(help: ArgumentHelp("Raise the value by this much (default 1).", valueName: "n"))
+    var by: Int = 1
+
+    @Flag(help: "System V: SEM_UNDO; the kernel reverses the change when the process exits.")
+    var undo = false
+
+    func run() throws {
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
+      if undo && semaphore.isPOSIX { throw ValidationError("--undo applies to System V semaphores; POSIX semaphores have no undo") }
+      try semaphore.perform(.give(by), index: which.index, undo: undo, wait: true, call: BlockingCall(timeout: nil))
+    }
+  }
+
+  struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Take a semaphore, run COMMAND, give it back: a cross-process mutex for scripts.",
+      discussion: """
+        Like flock(1), but for a semaphore, which also counts: a set initialised to 3 lets three \
+        commands run at once. System V: the semaphore is taken with SEM_UNDO and COMMAND runs \
+        in swipc's own process (exec), so the kernel gives it back when COMMAND exits, however \
+        it exits (even killed with SIGKILL). POSIX: COMMAND runs in a child and swipc posts \
+        after it exits; a POSIX semaphore has no undo, so if swipc itself is killed with SIGKILL \
+        the semaphore stays taken. Exit status: COMMAND's; 75 when --nowait or --timeout gave \
+        up; 126/127 when COMMAND cannot be run; 130 when interrupted while waiting.
+        """)
+
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var which: IndexOption
+    @OptionGroup var wait: WaitOptions
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run while holding the semaphore, after '--'.", valueName: "command"))
+    var command: [String] = []
+
+    func validate() throws {
+      if command.isEmpty { throw ValidationError("give the command to run after '--', e.g. swipc sem run 32768 -- ./job.sh") }
+    }
+
+    func run() throws {
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
+      let undo = !semaphore.isPOSIX
+      try perform(.take(1), on: semaphore, index: which.index, undo: undo, wait: wait)
+      if undo {
+        // The SEM_UNDO adjustment survives exec and is applied when COMMAND's process exits.
+        let error = ChildProcess.exec(command)
+        try? semaphore.perform(.give(1), index: which.index, undo: true, wait: true, call: BlockingCall(timeout: nil))
+        Terminal.warn(error.description)
+        throw ExitCode(ChildProcess.failureStatus(of: error))
+      }
+      let status = try runHolding(command)
+      try semaphore.perform(.give(1), index: which.index, undo: false, wait: true, call: BlockingCall(timeout: nil))
+      if status != 0 { throw ExitCode(status) }
+    }
+  }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import CSwipc
+import Glibc
+import SwipcCore
+
+extension ByteDump.Format: ExpressibleByArgument {}
+
+extension Swipc.Shm {
+  struct Write: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write TEXT, a file or standard input into a shared memory segment.",
+      discussion: """
+        TARGET is a System V id, --key/--ftok, or a POSIX /name. TEXT arguments are joined by \
+        spaces (no newline is added); without TEXT, --file or standard input is written, binary \
+        safe. Input that would pass the end of the segment is refused with exit status 64 and \
+        nothing is written.
+        """)
+
+    @Argument(help: ArgumentHelp("TARGET then TEXT...; only TEXT with --key or --ftok.", valueName: "target-and-text"))
+    var arguments: [String] = []
+
+    @OptionGroup var keys: KeyOptions
+
+    @Option(help: ArgumentHelp("Where to start writing, in bytes from the start (default 0; units as for --size).", valueName: "offset"), transform: parsed(ByteCount.init(parsing:)))
+    var offset: ByteCount?
+
+    @Option(help: ArgumentHelp("Write this file's contents.", valueName: "path"))
+    var file: String?
+
+    func run() throws {
+      let target = try keys.target(keys.isGiven ? nil : arguments.first, kind: .shm)
+      let text = keys.isGiven ? arguments : Array(arguments.dropFirst())
+      if !text.isEmpty && file != nil { throw ValidationError("give TEXT or --file, not both") }
+      let mapping = try SharedMemoryMapping(target: target, readOnly: false)
+      let start = Int(clamping: offset?.bytes ?? 0)
+      let room = try mapping.room(from: start)
+      if !text.isEmpty {
+        let bytes = Array(text.joined(separator: " ").utf8)
+        try bytes.withUnsafeBytes { raw in try mapping.write(raw, at: start) }
+        return
+      }
+      var fd: Int32 = 0
+      if let file {
+        fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+          let e = errno
+          throw SwipcError(category: e == ENOENT ? .notFound : e == EACCES ? .permissionDenied : nil,
+            call: "open", object: file, errno: .init(rawValue: e))
+        }
+      }
+      defer { if file != nil { close(fd) } }
+      let source = file ?? "standard input"
+      let reader = RecordReader(fd: fd, delimiter: nil, limit: room,
+        overflow: mapping.tooMuchInput(from: start, source: source), source: source)
+      try reader.forEach { bytes, _ throws(SwipcError) in try mapping.write(bytes, at: start) }
+    }
+  }
+
+  struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write a shared memory segment's bytes to standard output.",
+      discussion: """
+        The segment is attached read-only. --format hex is the layout of 'hexdump -C' (offsets \
+        from the start of the segment; '*' for repeated lines), raw the bytes themselves, base64 \
+        lines of 76 characters as base64(1) writes them. The default is hex on a terminal, raw \
+        otherwise.
+        """)
+
+    @OptionGroup var target: TargetOptions
+
+    @Option(help: ArgumentHelp("Start this many bytes into the segment (default 0).", valueName: "offset"), transform: parsed(ByteCount.init(parsing:)))
+    var offset: ByteCount?
+
+    @Option(help: ArgumentHelp("Dump this many bytes (default: to the end).", valueName: "length"), transform: parsed(ByteCount.init(parsing:)))
+    var length: ByteCount?
+
+    @Option(help: "Output format: hex, raw or base64 (default: hex on a terminal, else raw).")
+    var format: ByteDump.Format?
+
+    func run() throws {
+      let mapping = try SharedMemoryMapping(target: target.resolve(kind: .shm), readOnly: true)
+      let bytes = try mapping.range(offset: Int(clamping: offset?.bytes ?? 0), length: length.map { Int(clamping: $0.bytes) })
+      let format = self.format ?? (isatty(1) == 1 ? .hex : .raw)
+      Terminal.widenPipe(fd: 1, toHold: bytes.count)
+      if format == .raw {
+        _ = try mapping.stream(bytes, to: 1)
+        return
+      }
+      mapping.prefault(bytes)
+      var hex = ByteDump.Hex(offset: Int(clamping: offset?.bytes ?? 0))
+      var out = OutputBuffer(capacity: ByteDump.chunkSize * 5)
+      var start = 0
+      while start < bytes.count {
+        let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + ByteDump.chunkSize, bytes.count)])
+        out.bytes.removeAll(keepingCapacity: true)
+        if format == .hex { hex.write(chunk, into: &out) } else { ByteDump.writeBase64(chunk, into: &out) }
+        Terminal.write(out)
+        start += chunk.count
+      }
+      if format == .hex {
+        out.bytes.removeAll(keepingCapacity: true)
+        hex.finish(into: &out, wroteAnything: !bytes.isEmpty)
+        Terminal.write(out)
+      }
+    }
+  }
+
+  struct Attach: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Stay attached to a shared memory segment while COMMAND runs, or until a signal.",
+      discussion: """
+        Attaches (shmat, or shm_open and mmap for a /name) and says so on standard error. With \
+        '-- COMMAND...', runs COMMAND, detaches when it exits and exits with its status \
+        (SIGINT and SIGTERM are passed on to it). Without COMMAND, holds the attach until SIGINT \
+        or SIGTERM, then detaches and exits 0.
+        """)
+
+    @OptionGroup var target: TargetOptions
+
+    @Flag(help: "Attach read-only (SHM_RDONLY, PROT_READ): needs only read permission.")
+    var readonly = false
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run while attached, after '--'.", valueName: "command"))
+    var command: [String] = []
+
+    func run() throws {
+      let mapping = try SharedMemoryMapping(target: target.resolve(kind: .shm), readOnly: readonly)
+      let address = mapping.base.map { "0x" + String(UInt(bitPattern: $0), radix: 16) } ?? "(nothing mapped: size 0)"
+      Terminal.warn("attached \(mapping.label) \(readonly ? "read-only" : "read-write") at \(address) (\(mapping.size) bytes) in pid \(getpid()); "
+        + (command.isEmpty ? "SIGINT (Ctrl-C) or SIGTERM detaches" : "detaches when \(command[0]) exits"))
+      let status = try runHolding(command)
+      withExtendedLifetime(mapping) {}
+      if status != 0 { throw ExitCode(status) }
+    }
+  }
+}
+
+/// Runs `command` in a child and returns its status as a shell reports it (126 or 127 when it
+/// cannot be run); with no command, waits for SIGINT or SIGTERM and returns 0. What the caller
+/// holds stays held until this returns.
+func runHolding(_ command: [String]) throws -> Int32 {
+  guard !command.isEmpty else {
+    _ = swipc_wait_for_interrupt()
+    return 0
+  }
+  let spawned = Result { () throws(SwipcError) in try ChildProcess.spawn(command) }
+  switch spawned {
+  case .success(let pid): return ChildProcess.wait(for: pid)
+  case .failure(let error):
+    Terminal.warn(error.description)
+    return ChildProcess.failureStatus(of: error)
+  }
+}
