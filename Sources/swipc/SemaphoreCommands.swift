@@ -4,7 +4,7 @@ import SwipcCore
 
 /// --index: which semaphore of a System V set.
 struct IndexOption: ParsableArguments {
-  @Option(name: [.customShort("i"), .long], help: ArgumentHelp("Which semaphore of a System V set, from 0 (default 0).", valueName: "i"))
+  @Option(name: [.customShort("i"), .long], parsing: .unconditional, help: ArgumentHelp("Which semaphore of a System V set, from 0 (default 0).", valueName: "i"))
   var index: Int = 0
 }
 
@@ -65,7 +65,7 @@ extension Swipc.Sem {
 
     @OptionGroup var target: TargetOptions
 
-    @Option(name: [.customShort("i"), .long], help: ArgumentHelp("Only this semaphore of a System V set.", valueName: "i"))
+    @Option(name: [.customShort("i"), .long], parsing: .unconditional, help: ArgumentHelp("Only this semaphore of a System V set.", valueName: "i"))
     var index: Int?
 
     @Option(help: "Output format: plain (default, one value a line) or json.")
@@ -119,7 +119,7 @@ extension Swipc.Sem {
     @OptionGroup var target: TargetOptions
     @OptionGroup var which: IndexOption
 
-    @Option(help: ArgumentHelp("Lower the value by this much (default 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Lower the value by this much (default 1).", valueName: "n"))
     var by: Int = 1
 
     @Flag(help: "System V: wait until the value is 0 (a semop of 0) rather than lowering it.")
@@ -152,7 +152,7 @@ extension Swipc.Sem {
     @OptionGroup var target: TargetOptions
     @OptionGroup var which: IndexOption
 
-    @Option(help: ArgumentHelp("Raise the value by this much (default 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Raise the value by this much (default 1).", valueName: "n"))
     var by: Int = 1
 
     @Flag(help: "System V: SEM_UNDO; the kernel reverses the change when the process exits.")

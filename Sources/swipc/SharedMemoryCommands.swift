@@ -21,7 +21,7 @@ extension Swipc.Shm {
 
     @OptionGroup var keys: KeyOptions
 
-    @Option(help: ArgumentHelp("Where to start writing, in bytes from the start (default 0; units as for --size).", valueName: "offset"), transform: parsed(ByteCount.init(parsing:)))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Where to start writing, in bytes from the start (default 0; units as for --size).", valueName: "offset"), transform: parsed(ByteCount.init(parsing:)))
     var offset: ByteCount?
 
     @Option(help: ArgumentHelp("Write this file's contents.", valueName: "path"))
@@ -68,10 +68,10 @@ extension Swipc.Shm {
 
     @OptionGroup var target: TargetOptions
 
-    @Option(help: ArgumentHelp("Start this many bytes into the segment (default 0).", valueName: "offset"), transform: parsed(ByteCount.init(parsing:)))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Start this many bytes into the segment (default 0).", valueName: "offset"), transform: parsed(ByteCount.init(parsing:)))
     var offset: ByteCount?
 
-    @Option(help: ArgumentHelp("Dump this many bytes (default: to the end).", valueName: "length"), transform: parsed(ByteCount.init(parsing:)))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Dump this many bytes (default: to the end).", valueName: "length"), transform: parsed(ByteCount.init(parsing:)))
     var length: ByteCount?
 
     @Option(help: "Output format: hex, raw or base64 (default: hex on a terminal, else raw).")

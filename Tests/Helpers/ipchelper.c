@@ -62,9 +62,45 @@ int main(int argc, char **argv) {
   } else if (!strcmp(cmd, "sem-set") && argc == 5) {      /* ID NUM VALUE */
     union semun arg = {.val = (int)num(argv[4])};
     if (semctl((int)num(argv[2]), (int)num(argv[3]), SETVAL, arg) < 0) die("semctl(SETVAL)");
-  } else if (!strcmp(cmd, "sem-op") && argc == 5) {       /* ID NUM DELTA */
+  } else if (!strcmp(cmd, "sem-op") && argc == 5) {       /* ID NUM DELTA: blocks as semop does; says "done" */
     struct sembuf op = {(unsigned short)num(argv[3]), (short)num(argv[4]), 0};
     if (semop((int)num(argv[2]), &op, 1) < 0) die("semop");
+    printf("done\n");
+  } else if (!strcmp(cmd, "sem-get") && argc == 4) {      /* ID NUM: print GETVAL */
+    int v = semctl((int)num(argv[2]), (int)num(argv[3]), GETVAL);
+    if (v < 0) die("semctl(GETVAL)");
+    printf("%d\n", v);
+  } else if ((!strcmp(cmd, "mem-write") || !strcmp(cmd, "mem-read")) && argc == 5) {
+    /* mem-write ID|/NAME OFFSET TEXT; mem-read ID|/NAME OFFSET LENGTH (prints the bytes): through
+     * shmat for a System V id, shm_open and mmap for a POSIX /name */
+    int writing = !strcmp(cmd, "mem-write");
+    char *p;
+    if (argv[2][0] == '/') {
+      int fd = shm_open(argv[2], writing ? O_RDWR : O_RDONLY, 0);
+      if (fd < 0) die("shm_open");
+      struct stat st;
+      if (fstat(fd, &st) < 0) die("fstat");
+      p = mmap(NULL, (size_t)st.st_size, writing ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+      if (p == MAP_FAILED) die("mmap");
+      close(fd);
+    } else {
+      p = shmat((int)num(argv[2]), NULL, writing ? 0 : SHM_RDONLY);
+      if (p == (void *)-1) die("shmat");
+    }
+    long off = num(argv[3]);
+    if (writing) memcpy(p + off, argv[4], strlen(argv[4]));
+    else fwrite(p + off, 1, (size_t)num(argv[4]), stdout);
+  } else if (!strcmp(cmd, "psem-get") && argc == 3) {     /* NAME: print sem_getvalue */
+    sem_t *s = sem_open(argv[2], 0);
+    int v;
+    if (s == SEM_FAILED) die("sem_open");
+    if (sem_getvalue(s, &v) < 0) die("sem_getvalue");
+    printf("%d\n", v);
+  } else if ((!strcmp(cmd, "psem-wait") || !strcmp(cmd, "psem-post")) && argc == 3) { /* NAME */
+    sem_t *s = sem_open(argv[2], 0);
+    if (s == SEM_FAILED) die("sem_open");
+    if (!strcmp(cmd, "psem-post") ? sem_post(s) : sem_wait(s)) die(cmd);
+    printf("done\n");
   } else if (!strcmp(cmd, "rm") && argc == 4) {           /* msg|shm|sem ID */
     int id = (int)num(argv[3]), rc;
     if (!strcmp(argv[2], "msg")) rc = msgctl(id, IPC_RMID, NULL);

@@ -94,6 +94,7 @@ public final class SemaphoreHandle {
         throw error(e, call: "semctl(SETVAL)", action: "set")
       }
     case .posix(let sem):
+      try checkIndex(index)
       while sem_trywait(sem) == 0 || errno == EINTR {}
       if errno != EAGAIN { throw SwipcError(call: "sem_trywait", object: label, errno: currentErrno) }
       for _ in 0..<value {
@@ -163,6 +164,7 @@ public final class SemaphoreHandle {
       }
       try check(outcome, operation: operation, index: index, call: "semop on", wait: wait)
     case .posix(let sem):
+      try checkIndex(index)
       switch operation {
       case .waitForZero:
         throw .usage("waiting for zero (--zero) applies to System V semaphores; \(label) is POSIX")
