@@ -58,6 +58,20 @@ unshare --ipc bash -c '
     -- sh -c "$M drain $q 1000000 & $SWIPC msg send $q --lines < $W/lines; wait" \
     -- sh -c "$M drain $q 1000000 & $M send $q < $W/lines; wait"
 '
+# Dumping a 64 MiB System V segment and a 64 MiB POSIX object to a pipe, against cat of a 64 MiB
+# file in /dev/shm (a private tmpfs here) to the same kind of pipe.
+unshare --ipc --mount bash -c '
+  mount -t tmpfs -o size=512M none /dev/shm
+  head -c 64M /dev/urandom > /dev/shm/file64
+  id=$($SWIPC shm create --size 64M); $SWIPC shm write $id --file /dev/shm/file64
+  $SWIPC shm create /seg64 --size 64M >/dev/null; $SWIPC shm write /seg64 --file /dev/shm/file64
+  $SWIPC shm dump $id --format raw | cmp -s - /dev/shm/file64 || { echo "shm dump differs" >&2; exit 1; }
+  $T $RUNS "64M: swipc shm dump (System V) | cat  vs  cat file | cat" \
+    -- sh -c "$SWIPC shm dump $id --format raw | cat >/dev/null" -- sh -c "cat /dev/shm/file64 | cat >/dev/null"
+  $T $RUNS "64M: swipc shm dump /seg64 | cat  vs  cat file | cat" \
+    -- sh -c "$SWIPC shm dump /seg64 --format raw | cat >/dev/null" -- sh -c "cat /dev/shm/file64 | cat >/dev/null"
+'
 echo "Targets (issue 2): 6000 ls/ipcs <= 0.30; per kind <= 1.00; empty ls/lsipc <= 1.50"
 echo "Targets (issue 3): clean/ipcrm <= 1.00; create loop swipc/ipcmk <= 1.50"
 echo "Targets (issue 4): msg send --lines time / C time <= 1.25 (rate >= 0.8x C)"
+echo "Targets (issue 5): shm dump time / cat time <= 1.11 (speed >= 0.9x cat)"

@@ -5,7 +5,7 @@ import SwipcCore
 struct Swipc: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "swipc",
-    abstract: "List, create, inspect and clean up Linux IPC objects: System V and POSIX queues, shared memory and semaphores.",
+    abstract: "List, create, use, inspect and clean up Linux IPC objects: System V and POSIX queues, shared memory and semaphores.",
     discussion: """
       Objects are named by a System V id (123), --key KEY, --ftok PATH[:PROJ], or a POSIX /name.
       Exit status: 0 success, 1 failure, 64 usage error, 66 no such object, 69 facility \
