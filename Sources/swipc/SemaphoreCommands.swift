@@ -8,7 +8,17 @@ struct IndexOption: ParsableArguments {
   var index: Int = 0
 }
 
-/// Runs a semaphore operation, turning an interrupt into exit status 130 with one line.
+/// --undo: SEM_UNDO, for System V semaphores only.
+struct UndoOption: ParsableArguments {
+  @Flag(help: "System V: SEM_UNDO; the kernel reverses the change when the process exits.")
+  var undo = false
+
+  func check(_ semaphore: SemaphoreHandle) throws {
+    if undo && semaphore.isPOSIX { throw ValidationError("--undo applies to System V semaphores; POSIX semaphores have no undo") }
+  }
+}
+
+/// Runs a semaphore operation with the wait options.
 func perform(_ operation: SemaphoreHandle.Operation, on semaphore: SemaphoreHandle, index: Int, undo: Bool, wait: WaitOptions)
   throws
 {
@@ -125,8 +135,7 @@ extension Swipc.Sem {
     @Flag(help: "System V: wait until the value is 0 (a semop of 0) rather than lowering it.")
     var zero = false
 
-    @Flag(help: "System V: SEM_UNDO; the kernel reverses the change when the process exits.")
-    var undo = false
+    @OptionGroup var undo: UndoOption
 
     @OptionGroup var wait: WaitOptions
 
@@ -136,8 +145,8 @@ extension Swipc.Sem {
 
     func run() throws {
       let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
-      if undo && semaphore.isPOSIX { throw ValidationError("--undo applies to System V semaphores; POSIX semaphores have no undo") }
-      try perform(zero ? .waitForZero : .take(by), on: semaphore, index: which.index, undo: undo, wait: wait)
+      try undo.check(semaphore)
+      try perform(zero ? .waitForZero : .take(by), on: semaphore, index: which.index, undo: undo.undo, wait: wait)
     }
   }
 
@@ -155,13 +164,12 @@ extension Swipc.Sem {
     @Option(parsing: .unconditional, help: ArgumentHelp("Raise the value by this much (default 1).", valueName: "n"))
     var by: Int = 1
 
-    @Flag(help: "System V: SEM_UNDO; the kernel reverses the change when the process exits.")
-    var undo = false
+    @OptionGroup var undo: UndoOption
 
     func run() throws {
       let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
-      if undo && semaphore.isPOSIX { throw ValidationError("--undo applies to System V semaphores; POSIX semaphores have no undo") }
-      try semaphore.perform(.give(by), index: which.index, undo: undo, wait: true, call: BlockingCall(timeout: nil))
+      try undo.check(semaphore)
+      try semaphore.perform(.give(by), index: which.index, undo: undo.undo, wait: true, call: BlockingCall(timeout: nil))
     }
   }
 
