@@ -119,6 +119,7 @@ struct MessageTests {
       seq 1 100000 | sed 's/$/ some text/' > /tmp/lines.$$; trap 'rm -f /tmp/lines.$$' EXIT
       md5sum < /tmp/lines.$$; echo =====
       $S msg send $q --lines < /tmp/lines.$$ & $S msg recv $q --count 100000 --lines | md5sum; wait; echo =====
+      $S msg create /lines >/dev/null  # before the receiver starts: it does not create
       $S msg send /lines --create --lines < /tmp/lines.$$ & $S msg recv /lines --count 100000 --lines | md5sum; wait; echo =====
       printf 'a\\0b\\0' | $S msg send $q --null; $S msg recv $q --count 2 --format json; echo =====
       """)
