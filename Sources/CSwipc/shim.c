@@ -166,3 +166,45 @@ void swipc_set_alarm(long first_us, long every_us) {
   t.it_interval.tv_usec = every_us % 1000000;
   setitimer(ITIMER_REAL, &t, NULL);
 }
+
+int swipc_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }
+
+int swipc_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid) {
+  struct ucred c;
+  socklen_t length = sizeof c;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &length) != 0) return -1;
+  *pid = c.pid;
+  *uid = c.uid;
+  *gid = c.gid;
+  return 0;
+}
+
+long swipc_receive_datagram(int fd, void *buffer, unsigned long capacity, struct sockaddr_storage *from,
+                            socklen_t *from_length, int *pid, unsigned *uid, unsigned *gid) {
+  union {
+    struct cmsghdr header;
+    char space[CMSG_SPACE(sizeof(struct ucred))];
+  } control;
+  struct iovec iov = {.iov_base = buffer, .iov_len = capacity};
+  struct msghdr message = {0};
+  message.msg_name = from;
+  message.msg_namelen = sizeof *from;
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = &control;
+  message.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(fd, &message, 0);
+  if (n < 0) return -1;
+  *from_length = message.msg_namelen;
+  *pid = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+      struct ucred cred;
+      memcpy(&cred, CMSG_DATA(c), sizeof cred);
+      *pid = cred.pid;
+      *uid = cred.uid;
+      *gid = cred.gid;
+    }
+  }
+  return (long)n;
+}

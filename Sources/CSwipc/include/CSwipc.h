@@ -56,6 +56,17 @@ sem_t *swipc_sem_open(const char *name, int oflag, mode_t mode, unsigned int val
 // mq_open(3) is variadic.
 mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_attr *attr);
 
+// Sockets: what glibc declares only under _GNU_SOURCE (accept4, struct ucred, SCM_CREDENTIALS).
+#include <sys/socket.h>
+/// accept4 with SOCK_CLOEXEC | SOCK_NONBLOCK.
+int swipc_accept(int fd);
+/// SO_PEERCRED of a connected unix socket.
+int swipc_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid);
+/// recvmsg of one datagram with its sender's address and, where SO_PASSCRED is on, its
+/// SCM_CREDENTIALS (pid stays -1 when none came).
+long swipc_receive_datagram(int fd, void *buffer, unsigned long capacity, struct sockaddr_storage *from,
+                            socklen_t *from_length, int *pid, unsigned *uid, unsigned *gid);
+
 // The ipc_perm field whose name differs between C libraries.
 key_t swipc_ipc_perm_key(const struct ipc_perm *perm);
 

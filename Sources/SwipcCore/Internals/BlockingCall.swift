@@ -72,6 +72,45 @@ public struct BlockingCall {
     }
   }
 
+  /// Waits until `fd` is ready for `events` (POLLIN, POLLOUT), the deadline passes, or
+  /// SIGINT/SIGTERM arrives. poll sleeps at most a watchdog interval at a time, so that a signal
+  /// landing just before it is seen soon.
+  ///
+  /// The corresponding C function is `poll`.
+  public func poll(fd: Int32, events: Int16) -> Outcome<Int32> {
+    while true {
+      if let sig = BlockingCall.pendingInterrupt { return .interrupted(sig) }
+      var slice = BlockingCall.watchdogMicroseconds
+      if let deadline {
+        let remaining = deadline - BlockingCall.monotonicMicroseconds()
+        if remaining <= 0 { return .timedOut }
+        slice = Int(min(remaining, Int64(slice)))
+      }
+      var entry = pollfd(fd: fd, events: events, revents: 0)
+      let n = Glibc.poll(&entry, 1, Int32((slice + 999) / 1000))
+      if n > 0 { return .done(Int32(entry.revents)) }
+      if n < 0 && errno != EINTR { return .failed(currentErrno) }
+    }
+  }
+
+  /// Runs a call on a non-blocking descriptor: when it would block (EAGAIN), waits with
+  /// `poll(fd:events:)` and calls again.
+  public func nonBlocking(fd: Int32, events: Int16, _ call: () -> Int) -> Outcome<Int> {
+    while true {
+      let r = call()
+      if r >= 0 { return .done(r) }
+      let e = currentErrno
+      if e == .interrupted { continue }
+      guard e == .resourceTemporarilyUnavailable || e == .nowInProgress else { return .failed(e) }
+      switch poll(fd: fd, events: events) {
+      case .done: continue
+      case .timedOut: return .timedOut
+      case .interrupted(let sig): return .interrupted(sig)
+      case .failed(let e): return .failed(e)
+      }
+    }
+  }
+
   static func wouldBlock(_ e: Errno) -> Bool {
     e == .resourceTemporarilyUnavailable || e == .noMessage || e == .timedOut
   }

@@ -6,8 +6,12 @@ import SystemPackage
 public enum POSIXObjects {
   /// Runs `body` with the umask cleared, so that a mode asked for is the mode the object gets
   /// (mq_open, shm_open and sem_open all apply the umask).
-  static func withoutUmask<T>(_ body: () -> T) -> T {
-    let old = umask(0)
+  static func withoutUmask<T>(_ body: () -> T) -> T { withMask(0, body) }
+
+  /// Runs `body` with the umask set to `mask` (bind(2) of a unix socket takes its file's mode
+  /// from the umask alone).
+  static func withMask<T>(_ mask: UInt32, _ body: () -> T) -> T {
+    let old = umask(mode_t(mask))
     defer { umask(old) }
     return body()
   }

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Glibc
+import SwipcCore
+
+extension Swipc {
+  struct Pipe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "pipe", abstract: "Named pipes (FIFOs): create, send and receive with timeouts.",
+      subcommands: [Create.self, Send.self, Recv.self])
+
+    struct Create: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Create a FIFO (mkfifo); an existing FIFO is left as it is, any other file is refused.")
+
+      @Argument(help: ArgumentHelp("The FIFO's path.", valueName: "path"))
+      var path: String
+
+      @Option(help: ArgumentHelp("Permissions in octal (default 0600).", valueName: "mode"), transform: parsed(FileMode.init(parsing:)))
+      var mode: FileMode = FileMode(0o600)
+
+      func run() throws {
+        _ = try FIFO.create(path: path, mode: mode.rawValue)
+      }
+    }
+
+    struct Send: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Write TEXT (with a newline, as echo does) or standard input into a FIFO.",
+        discussion: """
+          Waits for a reader to open the FIFO, then writes. --timeout covers both the wait for \
+          a reader and the transfer: exit 75 when it passes. Exit 1 when the reader closes the \
+          FIFO before everything was written.
+          """)
+
+      @Argument(help: ArgumentHelp("PATH then TEXT...", valueName: "path-and-text"))
+      var arguments: [String] = []
+
+      @OptionGroup var records: RecordOptions
+
+      @Option(help: ArgumentHelp("Send only the first N lines (or NUL records) of standard input.", valueName: "n"))
+      var count: Int?
+
+      @OptionGroup var wait: WaitOptions
+
+      func validate() throws {
+        if arguments.isEmpty { throw ValidationError("name the FIFO: swipc pipe send PATH [TEXT...]") }
+        if let count, count < 1 { throw ValidationError("invalid --count \(count): at least 1") }
+        if arguments.count > 1 && (count != nil || records.delimiter != nil) {
+          throw ValidationError("--lines, --null and --count read standard input; give TEXT or those, not both")
+        }
+      }
+
+      func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let path = arguments[0]
+        let call = wait.nowait ? BlockingCall(timeout: TimeSpan(milliseconds: 0)) : wait.call
+        let fd = try FIFO.open(path: path, forWriting: true, call: call)
+        defer { close(fd) }
+        let output = StreamEnd(fd: fd, nonBlocking: true, label: "FIFO \(path)")
+        try interruptible(output.label) { () throws(SwipcError) in
+          if arguments.count > 1 {
+            let text = Array((arguments.dropFirst().joined(separator: " ") + "\n").utf8)
+            try text.withUnsafeBytes { raw in
+              Result { () throws(SwipcError) in try StreamCopy.write(raw, to: output, call: call, copied: 0) }
+            }.get()
+          } else {
+            _ = try StreamCopy.copy(from: StreamEnd(fd: 0, nonBlocking: false, label: "standard input"), to: output,
+              call: call, delimiter: count != nil ? (records.delimiter ?? 10) : nil, count: count)
+          }
+        }
+      }
+    }
+
+    struct Recv: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Read from a FIFO to standard output, until every writer closes it or --count records.",
+        discussion: """
+          Waits for a writer to open the FIFO. --timeout covers both the wait for a writer and \
+          the transfer: exit 75 when it passes (what arrived before is written). --count N stops \
+          after N lines (or NUL records with --null).
+          """)
+
+      @Argument(help: ArgumentHelp("The FIFO's path.", valueName: "path"))
+      var path: String
+
+      @OptionGroup var records: RecordOptions
+
+      @Option(help: ArgumentHelp("Stop after N lines (or NUL records with --null).", valueName: "n"))
+      var count: Int?
+
+      @OptionGroup var wait: WaitOptions
+
+      func validate() throws {
+        if let count, count < 1 { throw ValidationError("invalid --count \(count): at least 1") }
+      }
+
+      func run() throws {
+        let call = wait.nowait ? BlockingCall(timeout: TimeSpan(milliseconds: 0)) : wait.call
+        let fd = try FIFO.open(path: path, forWriting: false, call: call)
+        defer { close(fd) }
+        let input = StreamEnd(fd: fd, nonBlocking: true, label: "FIFO \(path)")
+        try interruptible(input.label) { () throws(SwipcError) in
+          _ = try StreamCopy.copy(from: input, to: StreamEnd(fd: 1, nonBlocking: false, label: "standard output"),
+            call: call, delimiter: count != nil || records.delimiter != nil ? (records.delimiter ?? 10) : nil, count: count)
+        }
+      }
+    }
+  }
+}
+
+/// Runs a transfer; an interrupt is reported in one line and exits 130.
+func interruptible(_ label: String, _ body: () throws(SwipcError) -> Void) throws {
+  // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws catch.
+  let result = Result { () throws(SwipcError) in try body() }
+  if case .failure(let error) = result, error.category == .interrupted {
+    Terminal.warn(error.description)
+    throw exitInterrupted()
+  }
+  try result.get()
+}

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Glibc
+import SwipcCore
+
+extension SocketAddress.Kind: ExpressibleByArgument {}
+
+extension Swipc {
+  struct Sock: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "sock", abstract: "Unix and loopback TCP sockets: listen and send.",
+      subcommands: [Listen.self, Send.self])
+
+    struct Listen: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Listen on ADDRESS and write what arrives to standard output.",
+        discussion: """
+          ADDRESS is a path, @name (abstract, no file) or tcp:HOST:PORT (port 0: any free one). \
+          Says on standard error where it listens. A socket file in the way is replaced only \
+          when it is a socket of yours and nothing answers a connect on it; a live socket or \
+          any other file is refused. The socket file is removed on exit. Without --once or \
+          --count it serves until SIGINT or SIGTERM, then exits 0.
+          """)
+
+      @Argument(help: ArgumentHelp("A path, @name or tcp:HOST:PORT.", valueName: "address"), transform: parsed(SocketAddress.init(parsing:)))
+      var address: SocketAddress
+
+      @Option(name: .customLong("type"), help: "stream (default), dgram or seqpacket.")
+      var kind: SocketAddress.Kind = .stream
+
+      @Flag(help: "Serve one connection (or datagram), then exit.")
+      var once = false
+
+      @Option(help: ArgumentHelp("Serve N connections (or datagrams), then exit.", valueName: "n"))
+      var count: Int?
+
+      @Flag(help: "Say each peer's pid, uid and gid (SO_PEERCRED, SCM_CREDENTIALS) or TCP address on standard error.")
+      var peer = false
+
+      @Flag(help: "Send back what each peer sends.")
+      var echo = false
+
+      @Option(help: ArgumentHelp("Permissions of the socket file in octal (default 0600).", valueName: "mode"), transform: parsed(FileMode.init(parsing:)))
+      var mode: FileMode = FileMode(0o600)
+
+      func validate() throws {
+        if let count, count < 1 { throw ValidationError("invalid --count \(count): at least 1") }
+        if once && count != nil { throw ValidationError("give --once or --count, not both") }
+      }
+
+      func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let listener = try SocketListener(address: address, kind: kind, mode: mode.rawValue)
+        if listener.replacedStale { Terminal.warn("\(address): removed a stale socket file nobody listened on") }
+        var shown = address.description
+        if case .tcp(let host, _) = address, let port = listener.boundPort { shown = "tcp:\(host):\(port)" }
+        Terminal.warn("listening on \(shown) (\(kind.rawValue))")
+        let processes = ProcessTable()
+        let limit = once ? 1 : count
+        let served = Result { () throws(SwipcError) in
+          try listener.serve(count: limit, echo: echo, call: BlockingCall(timeout: nil),
+            onPeer: { who in
+              guard peer else { return }
+              if let pid = who.pid {
+                Terminal.warn("peer pid=\(pid) uid=\(who.uid ?? 0) gid=\(who.gid ?? 0) command=\(processes.command(of: pid) ?? "?")")
+              } else {
+                Terminal.warn("peer \(who.address ?? "unknown")")
+              }
+            },
+            onData: { bytes in Terminal.write(fd: 1, bytes) })
+        }
+        if case .failure(let error) = served, error.category == .interrupted {
+          if limit == nil { return }
+          Terminal.warn(error.description)
+          throw exitInterrupted()
+        }
+        _ = try served.get()
+      }
+    }
+
+    struct Send: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Send TEXT (joined by spaces) or standard input to a socket.",
+        discussion: """
+          stream: the bytes, then end of data; dgram and seqpacket: one message. With --reply, \
+          waits for the answer (until the peer closes a stream, or one message) and writes it \
+          to standard output. --timeout covers the connect, the sending and the reply: exit 75. \
+          Exit 66 when no socket is there or nobody listens.
+          """)
+
+      @Argument(help: ArgumentHelp("ADDRESS then TEXT...", valueName: "address-and-text"))
+      var arguments: [String] = []
+
+      @Option(name: .customLong("type"), help: "stream (default), dgram or seqpacket.")
+      var kind: SocketAddress.Kind = .stream
+
+      @Flag(help: "Wait for the reply and write it to standard output.")
+      var reply = false
+
+      @OptionGroup var wait: WaitOptions
+
+      func validate() throws {
+        if arguments.isEmpty { throw ValidationError("name the socket: swipc sock send ADDRESS [TEXT...]") }
+      }
+
+      func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let address = try SocketAddress(parsing: arguments[0])
+        let call = wait.nowait ? BlockingCall(timeout: TimeSpan(milliseconds: 0)) : wait.call
+        let fd = try SocketConnection.connect(to: address, kind: kind, call: call)
+        defer { close(fd) }
+        let end = StreamEnd(fd: fd, nonBlocking: true, label: "socket \(address)")
+        let out = StreamEnd(fd: 1, nonBlocking: false, label: "standard output")
+        let text = arguments.count > 1 ? Array(arguments.dropFirst().joined(separator: " ").utf8) : nil
+        try interruptible(end.label) { () throws(SwipcError) in
+          if kind == .stream && text == nil {
+            _ = try StreamCopy.copy(from: StreamEnd(fd: 0, nonBlocking: false, label: "standard input"), to: end, call: call)
+          } else {
+            var message = text ?? []
+            if text == nil {
+              let reader = RecordReader(fd: 0, delimiter: nil, limit: 212_992, limitName: "the largest message swipc sends (208 KiB)")
+              try reader.forEach { bytes, _ in message = Array(bytes) }
+            }
+            try message.withUnsafeBytes { raw in
+              Result { () throws(SwipcError) in try StreamCopy.write(raw, to: end, call: call, copied: 0) }
+            }.get()
+          }
+          guard reply else { return }
+          if kind != .dgram { shutdown(fd, Int32(SHUT_WR)) }
+          if kind == .dgram {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 18, alignment: 16)
+            defer { buffer.deallocate() }
+            let n = try StreamCopy.read(end, into: buffer, capacity: 1 << 18, call: call, copied: 0)
+            try StreamCopy.write(UnsafeRawBufferPointer(start: buffer, count: n), to: out, call: call, copied: 0)
+          } else {
+            _ = try StreamCopy.copy(from: end, to: out, call: call)
+          }
+        }
+      }
+    }
+  }
+}
