@@ -8,19 +8,32 @@ extension Swipc {
       abstract: "List IPC objects, one row each.",
       discussion: """
         TYPE is msg, shm, sem (System V) or pmsg, pshm, psem (POSIX); the default is all six. \
+        'ls pipe' lists pipes and FIFOs in use with their reader and writer processes; 'ls sock' \
+        the unix sockets of /proc/net/unix with the processes holding them. \
         Listing reads /proc/sysvipc, /dev/shm and the mqueue filesystem, and needs no permission \
         on the objects. Columns for -o: \(ObjectColumn.catalog.map(\.name).joined(separator: ", ")).
         """)
 
-    @Argument(help: ArgumentHelp("Kinds to list: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), transform: parsed(parseKind))
-    var types: [IPCKind] = []
+    @Argument(help: ArgumentHelp("Kinds to list: msg, shm, sem, pmsg, pshm, psem (default: all); or pipe, or sock, alone.", valueName: "type"))
+    var types: [String] = []
 
     @OptionGroup(title: "Filters") var filters: FilterOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func run() throws {
+      if let stream = types.first(where: { $0 == "pipe" || $0 == "sock" }) {
+        guard types.count == 1 else { throw ValidationError("list '\(stream)' on its own: its columns differ from the other types'") }
+        guard filters.isEmpty else { throw ValidationError("the filters apply to IPC objects, not to 'ls \(stream)'") }
+        guard output.columns == nil else { throw ValidationError("-o/--columns applies to IPC objects; 'ls \(stream)' has fixed columns") }
+        guard output.format != .prometheus else { throw ValidationError("'ls \(stream)' writes table, json or csv") }
+        return try listStreams(sockets: stream == "sock")
+      }
       var kinds = [IPCKind]()
-      for kind in (types.isEmpty ? IPCKind.allCases : types) where !kinds.contains(kind) { kinds.append(kind) }
+      for text in types {
+        let kind = try parseKind(text)
+        if !kinds.contains(kind) { kinds.append(kind) }
+      }
+      if kinds.isEmpty { kinds = IPCKind.allCases }
       let filter = try filters.makeFilter()
       let columns = try output.selectedColumns()
       let listing = Listing.make(
@@ -43,6 +56,24 @@ extension Swipc {
         var writer = PrometheusWriter()
         InventoryMetrics.write(listing.objects, kinds: kinds, orphaned: listing.orphanCounts, users: users, into: &writer)
         out = writer.out
+      }
+      Terminal.write(out)
+    }
+
+    /// `ls pipe` and `ls sock`: one pass over /proc/*/fd, then the records in the chosen format.
+    func listStreams(sockets: Bool) throws {
+      let scan = DescriptorScan.scan()
+      let (renderer, rows, types) = sockets
+        ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan), headings: !output.noHeadings)
+        : RecordRenderer.pipes(scan.pipes, headings: !output.noHeadings)
+      if scan.uninspectable > 0 {
+        Terminal.warn("\(scan.uninspectable) process\(scan.uninspectable == 1 ? "" : "es") could not be inspected (another user's; run as root to see \(sockets ? "which sockets they hold" : "their pipes"))")
+      }
+      var out = OutputBuffer(capacity: 64 + rows.count * 96)
+      switch output.format {
+      case .table: renderer.table(rows, into: &out)
+      case .csv: renderer.csv(rows, into: &out)
+      default: renderer.json(rows, types: types, into: &out)
       }
       Terminal.write(out)
     }

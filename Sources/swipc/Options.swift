@@ -19,7 +19,7 @@ extension IPCKind: ExpressibleByArgument {
 @Sendable func parseKind(_ text: String) throws(SwipcError) -> IPCKind {
   guard let kind = IPCKind(rawValue: text) else {
     if text == "pipe" || text == "sock" {
-      throw .usage("type '\(text)' is not supported by this version yet; use msg, shm, sem, pmsg, pshm or psem")
+      throw .usage("type '\(text)' is listed by 'swipc ls \(text)' alone; here use msg, shm, sem, pmsg, pshm or psem")
     }
     throw .usage("unknown type '\(text)': use msg, shm, sem, pmsg, pshm or psem")
   }
@@ -97,6 +97,12 @@ struct FilterOptions: ParsableArguments {
 
   @Flag(help: "Only objects any user may read (mode o+r): an audit.")
   var worldReadable = false
+
+  /// Whether no filter was given.
+  var isEmpty: Bool {
+    owner.isEmpty && creator.isEmpty && key.isEmpty && name.isEmpty && olderThan == nil && idleFor == nil
+      && !unattached && !orphaned && !removed && !worldWritable && !worldReadable
+  }
 
   func makeFilter() throws -> ObjectFilter {
     var filter = ObjectFilter()

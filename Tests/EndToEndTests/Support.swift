@@ -75,6 +75,8 @@ enum Harness {
   static let canUnshareIPC: Bool = run(["unshare", "--ipc", "true"]).status == 0
   static let privateNamespaces = ["--ipc", "--mount", "--pid", "--fork", "--mount-proc"]
   static let canUnshareAll: Bool = run(["unshare"] + privateNamespaces + ["true"]).status == 0
+  /// The same with a network namespace of its own (loopback only) and `ip` to bring it up.
+  static let canUnshareNet: Bool = run(["unshare"] + privateNamespaces + ["--net", "ip", "link", "set", "lo", "up"]).status == 0
 
   /// Runs a bash script in private IPC, mount and PID namespaces (with its own /proc) with $S
   /// (swipc) and $H (the C helper) set. Every object and process the script makes dies with the

@@ -67,3 +67,47 @@ struct ByteDumpTests {
     #expect(lines[0].hasPrefix("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4"))
   }
 }
+
+@Suite("Pipes and sockets: parsing and rendering")
+struct StreamInventoryTests {
+  static let unix = """
+    Num       RefCount Protocol Flags    Type St Inode Path
+    0000000000000000: 00000002 00000000 00010000 0001 01 5001 /run/app.sock
+    0000000000000000: 00000002 00000000 00010000 0005 01 5002 @abstract name
+    0000000000000000: 00000002 00000000 00000000 0002 01 5003 /dev/log
+    0000000000000000: 00000003 00000000 00000000 0001 03 5004
+    garbage line
+    0000000000000000: 00000003 00000000 00000000 0001 zz 5005
+
+    """
+
+  @Test("/proc/net/unix: path or @name (spaces kept), type, listen or connection state; bad lines skipped")
+  func parseUnix() {
+    let records = UnixSocketTable.parse(Self.unix)
+    #expect(records.count == 4)
+    #expect(records[0] == UnixSocketRecord(path: "/run/app.sock", type: "stream", state: "listen", inode: 5001))
+    #expect(records[1].path == "@abstract name" && records[1].type == "seqpacket" && records[1].state == "listen")
+    #expect(records[2].type == "dgram" && records[2].state == "unconnected")
+    #expect(records[3].path == nil && records[3].state == "connected")
+  }
+
+  @Test("ls pipe rows: '-' for none in tables, null and arrays in JSON")
+  func renderPipes() {
+    let p = PipeRecord(isFIFO: true, inode: 7, path: "/tmp/f, x",
+      readers: [ProcessRef(pid: 10, name: "cat")], writers: [])
+    let (renderer, rows, types) = RecordRenderer.pipes([p], headings: true)
+    var table = OutputBuffer()
+    renderer.table(rows, into: &table)
+    #expect(String(decoding: table.bytes, as: UTF8.self) == "TYPE INODE READERS WRITERS PATH\nfifo     7 10:cat  -       /tmp/f, x\n")
+    var csv = OutputBuffer()
+    renderer.csv(rows, into: &csv)
+    #expect(String(decoding: csv.bytes, as: UTF8.self) == "TYPE,INODE,READERS,WRITERS,PATH\nfifo,7,10:cat,-,\"/tmp/f, x\"\n")
+    var json = OutputBuffer()
+    renderer.json(rows, types: types, into: &json)
+    #expect(String(decoding: json.bytes, as: UTF8.self) ==
+      "[\n{\"type\":\"pipe\",\"pipe_type\":\"fifo\",\"inode\":7,\"readers\":[{\"pid\":10,\"command\":\"cat\"}],\"writers\":[],\"path\":\"/tmp/f, x\"}\n]\n")
+    var empty = OutputBuffer()
+    renderer.json([], types: [], into: &empty)
+    #expect(String(decoding: empty.bytes, as: UTF8.self) == "[]\n")
+  }
+}
