@@ -32,6 +32,7 @@ struct PipeSocketTests {
       $S pipe send f hello world & $S pipe recv f --timeout 5s; wait; echo "text $?"
       seq 100 | $S pipe send f & $S pipe recv f --count 3 --timeout 5s; echo "count $?"; wait
       $S pipe send plain x; echo "not-fifo $?"; $S pipe recv missing; echo "missing $?"
+      $S pipe recv f 2>/dev/null & p=$!; sleep 0.2; kill -TERM $p; wait $p; echo "interrupted $?"
       """)
     try #require(r.status == 0, "\(r.stderr)")
     #expect(r.stdout == """
@@ -48,6 +49,7 @@ struct PipeSocketTests {
       count 0
       not-fifo 64
       missing 66
+      interrupted 130
 
       """)
     #expect(r.stderr.contains("open FIFO f: timed out: no reader opened it"))

@@ -50,8 +50,11 @@ public final class SocketListener {
     guard bound == 0 else {
       let e = currentErrno
       close(fd)
-      throw SwipcError(category: e == .permissionDenied ? .permissionDenied : .failed, call: "bind", object: address.description,
-        errno: e, reason: e == .addressInUse ? "the address is in use: another process listens there" : nil)
+      throw SwipcError(
+        category: e == .permissionDenied ? .permissionDenied : e == .noSuchFileOrDirectory ? .notFound : .failed,
+        call: "bind", object: address.description, errno: e,
+        reason: e == .addressInUse ? "the address is in use: another process listens there"
+          : e == .noSuchFileOrDirectory ? "the directory does not exist" : nil)
     }
     if case .path(let path) = address {
       var st = stat()
@@ -235,6 +238,10 @@ public enum SocketConnection {
       case .noSuchFileOrDirectory:
         throw SwipcError(category: .notFound, call: "connect to", object: address.description, reason: "no such socket")
       case .connectionRefused:
+        var st = stat()
+        if case .path(let path) = address, lstat(path, &st) == 0, st.st_mode & S_IFMT != S_IFSOCK {
+          throw SwipcError(category: .failed, call: "connect to", object: path, reason: "\(FIFO.describe(st.st_mode)) is there, not a socket")
+        }
         throw SwipcError(category: .notFound, call: "connect to", object: address.description, reason: "nobody is listening there")
       case .permissionDenied, .notPermitted:
         throw SwipcError(category: .permissionDenied, call: "connect to", object: address.description,
