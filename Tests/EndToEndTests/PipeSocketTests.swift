@@ -134,6 +134,9 @@ struct PipeSocketTests {
       set +e
       $S sock listen $d/live.sock 2>/dev/null > live.out & live=$!
       listening $d/live.sock
+      $S sock listen $d/mode.sock --mode 0660 --once 2>/dev/null & m=$!; listening $d/mode.sock
+      stat -c 'mode %a' $d/mode.sock; $S sock send $d/mode.sock >/dev/null; wait $m
+      stat -c 'default %a' $d/live.sock
       $S sock listen $d/live.sock --once; echo "live $?"
       $S sock send $d/live.sock still here; echo "send $?"
       $S sock listen $d/stale.sock 2>/dev/null & s=$!; listening $d/stale.sock; kill -KILL $s; wait $s
@@ -149,6 +152,8 @@ struct PipeSocketTests {
       """)
     try #require(r.status == 0, "\(r.stderr)")
     #expect(r.stdout == """
+      mode 660
+      default 600
       live 1
       send 0
       stale file left
