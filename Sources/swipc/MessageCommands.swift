@@ -35,6 +35,17 @@ struct RecordOptions: ParsableArguments {
 /// Maps a SIGINT/SIGTERM that ended a transfer to exit status 130 after what was done is kept.
 func exitInterrupted() -> ExitCode { ExitCode(130) }
 
+/// Runs a transfer; an interrupt (SIGINT, SIGTERM) is reported in one line and exits 130.
+func interruptible(_ body: () throws(SwipcError) -> Void) throws {
+  // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws catch.
+  let result = Result { () throws(SwipcError) in try body() }
+  if case .failure(let error) = result, error.category == .interrupted {
+    Terminal.warn(error.description)
+    throw exitInterrupted()
+  }
+  try result.get()
+}
+
 extension Swipc.Msg {
   struct Send: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -80,16 +91,10 @@ extension Swipc.Msg {
         ? RecordReader(fd: 0, delimiter: records.delimiter, limit: endpoint.maxMessageSize, limitName: endpoint.limitName)
         : nil
       let bytes = text.isEmpty ? nil : Array(text.joined(separator: " ").utf8)
-      // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws catch.
-      let sent = Result { () throws(SwipcError) in
-        try MessageTransfer.send(to: endpoint, text: bytes, reader: reader, type: value,
+      try interruptible { () throws(SwipcError) in
+        _ = try MessageTransfer.send(to: endpoint, text: bytes, reader: reader, type: value,
           wait: !wait.nowait, call: wait.call)
       }
-      if case .failure(let error) = sent, error.category == .interrupted {
-        Terminal.warn("\(endpoint.label): interrupted; \(error.reason ?? "")")
-        throw exitInterrupted()
-      }
-      _ = try sent.get()
     }
   }
 

@@ -57,7 +57,7 @@ extension Swipc {
         let fd = try FIFO.open(path: path, forWriting: true, call: call)
         defer { close(fd) }
         let output = StreamEnd(fd: fd, nonBlocking: true, label: "FIFO \(path)")
-        try interruptible(output.label) { () throws(SwipcError) in
+        try interruptible { () throws(SwipcError) in
           if arguments.count > 1 {
             let text = Array((arguments.dropFirst().joined(separator: " ") + "\n").utf8)
             try text.withUnsafeBytes { raw in
@@ -99,22 +99,11 @@ extension Swipc {
         let fd = try FIFO.open(path: path, forWriting: false, call: call)
         defer { close(fd) }
         let input = StreamEnd(fd: fd, nonBlocking: true, label: "FIFO \(path)")
-        try interruptible(input.label) { () throws(SwipcError) in
+        try interruptible { () throws(SwipcError) in
           _ = try StreamCopy.copy(from: input, to: StreamEnd(fd: 1, nonBlocking: false, label: "standard output"),
             call: call, delimiter: count != nil || records.delimiter != nil ? (records.delimiter ?? 10) : nil, count: count)
         }
       }
     }
   }
-}
-
-/// Runs a transfer; an interrupt is reported in one line and exits 130.
-func interruptible(_ label: String, _ body: () throws(SwipcError) -> Void) throws {
-  // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws catch.
-  let result = Result { () throws(SwipcError) in try body() }
-  if case .failure(let error) = result, error.category == .interrupted {
-    Terminal.warn(error.description)
-    throw exitInterrupted()
-  }
-  try result.get()
 }

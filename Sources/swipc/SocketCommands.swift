@@ -111,7 +111,7 @@ extension Swipc {
         let end = StreamEnd(fd: fd, nonBlocking: true, label: "socket \(address)")
         let out = StreamEnd(fd: 1, nonBlocking: false, label: "standard output")
         let text = arguments.count > 1 ? Array(arguments.dropFirst().joined(separator: " ").utf8) : nil
-        try interruptible(end.label) { () throws(SwipcError) in
+        try interruptible { () throws(SwipcError) in
           if kind == .stream && text == nil {
             _ = try StreamCopy.copy(from: StreamEnd(fd: 0, nonBlocking: false, label: "standard input"), to: end, call: call)
           } else {
