@@ -116,11 +116,11 @@ struct MessageTests {
   func lineStream() throws {
     let r = Harness.inNamespace(Self.mqueue + """
       q=$($S msg create)
-      seq 1 100000 | sed 's/$/ some text/' > /tmp/lines.$$; trap 'rm -f /tmp/lines.$$' EXIT
-      md5sum < /tmp/lines.$$; echo =====
-      $S msg send $q --lines < /tmp/lines.$$ & $S msg recv $q --count 100000 --lines | md5sum; wait; echo =====
+      l=$(mktemp); trap 'rm -f $l' EXIT; seq 1 100000 | sed 's/$/ some text/' > $l
+      md5sum < $l; echo =====
+      $S msg send $q --lines < $l & $S msg recv $q --count 100000 --lines | md5sum; wait; echo =====
       $S msg create /lines >/dev/null  # before the receiver starts: it does not create
-      $S msg send /lines --create --lines < /tmp/lines.$$ & $S msg recv /lines --count 100000 --lines | md5sum; wait; echo =====
+      $S msg send /lines --create --lines < $l & $S msg recv /lines --count 100000 --lines | md5sum; wait; echo =====
       printf 'a\\0b\\0' | $S msg send $q --null; $S msg recv $q --count 2 --format json; echo =====
       """)
     try #require(r.status == 0, "\(r.stderr)")

@@ -6,6 +6,7 @@ import Testing
 struct SemaphoreTests {
   static let setup = """
     mount -t tmpfs none /dev/shm
+    d=$(mktemp -d); trap 'rm -rf $d' EXIT
     # Waits until semaphore $2 of set $1 has $3 processes waiting to take it (GETNCNT).
     waiters() { for i in $(seq 200); do [ "$($S sem get $1 --index $2 --format json | grep -o '"ncount":[0-9]*')" = "\\"ncount\\":$3" ] && return 0; sleep 0.02; done; return 1; }
 
@@ -38,15 +39,15 @@ struct SemaphoreTests {
   func wakeups() throws {
     let r = Harness.inNamespace(Self.setup + """
       s=$($S sem create --count 2)
-      $H sem-op $s 1 -2 > /tmp/c1 & c=$!
+      $H sem-op $s 1 -2 > $d/c1 & c=$!
       waiters $s 1 1
-      $S sem post $s --index 1; sleep 0.1; cat /tmp/c1; echo "after one post: $($H sem-get $s 1)"
-      $S sem post $s --index 1; wait $c; cat /tmp/c1; $H sem-get $s 1; echo =====
+      $S sem post $s --index 1; sleep 0.1; cat $d/c1; echo "after one post: $($H sem-get $s 1)"
+      $S sem post $s --index 1; wait $c; cat $d/c1; $H sem-get $s 1; echo =====
       $S sem wait $s --by 3 & w=$!
       waiters $s 0 1
       $H sem-op $s 0 3 >/dev/null; wait $w; echo "swipc woke: $?"; $H sem-get $s 0; echo =====
-      $H psem-create /p 0; $H psem-wait /p > /tmp/c2 & c=$!
-      sleep 0.2; $S sem post /p; wait $c; cat /tmp/c2; $S sem get /p; echo =====
+      $H psem-create /p 0; $H psem-wait /p > $d/c2 & c=$!
+      sleep 0.2; $S sem post /p; wait $c; cat $d/c2; $S sem get /p; echo =====
       $S sem wait $s --index 1 --zero & w=$!; sleep 0.2; $H sem-set $s 1 0; wait $w; echo "zero $?"; echo =====
       """)
     try #require(r.status == 0, "\(r.stderr)")
@@ -113,11 +114,11 @@ struct SemaphoreTests {
   @Test("mutual exclusion: 8 processes x 200 sem run around read-increment-write count exactly 1,600")
   func mutualExclusion() throws {
     let r = Harness.inNamespace(Self.setup + """
-      s=$($S sem create --value 1); echo 0 > /tmp/count
+      s=$($S sem create --value 1); echo 0 > $d/count; export d
       for w in 1 2 3 4 5 6 7 8; do
-        ( for i in $(seq 200); do $S sem run $s -- sh -c 'n=$(cat /tmp/count); echo $((n + 1)) > /tmp/count'; done ) &
+        ( for i in $(seq 200); do $S sem run $s -- sh -c 'n=$(cat $d/count); echo $((n + 1)) > $d/count'; done ) &
       done
-      wait; cat /tmp/count; $S sem get $s
+      wait; cat $d/count; $S sem get $s
       """)
     try #require(r.status == 0, "\(r.stderr)")
     #expect(r.stdout == "1600\n1\n")

@@ -5,7 +5,7 @@ import Testing
 /// their own, so that POSIX names never meet the host's).
 @Suite("Shared memory: write, dump, attach", .enabled(if: Harness.canUnshareAll, "needs unshare --ipc --mount --pid (root)"))
 struct SharedMemoryTests {
-  static let privateShm = "mount -t tmpfs none /dev/shm\n"
+  static let privateShm = "mount -t tmpfs none /dev/shm\nd=$(mktemp -d); trap 'rm -rf $d' EXIT\n"
 
   @Test("interop both ways, System V and POSIX: swipc writes, C reads; C writes, swipc dumps", arguments: ["sysv", "posix"])
   func interop(kind: String) throws {
@@ -15,9 +15,9 @@ struct SharedMemoryTests {
       $S shm write $t --offset 100 "from swipc"; $H mem-read $t 100 10; echo; echo =====
       $H mem-write $t 4000 from-c; $S shm dump $t --offset 4000 --length 6 --format raw; echo; echo =====
       printf 'line one\\nline two\\n' | $S shm write $t --offset 8174; $H mem-read $t 8174 18; echo =====
-      head -c 3000 /dev/urandom > /tmp/r; $S shm write $t --file /tmp/r --offset 5000
-      $S shm dump $t --offset 5000 --length 3000 | cmp - /tmp/r && echo file-same; echo =====
-      $H mem-read $t 5000 3000 | cmp - /tmp/r && echo c-same; echo =====
+      head -c 3000 /dev/urandom > $d/r; $S shm write $t --file $d/r --offset 5000
+      $S shm dump $t --offset 5000 --length 3000 | cmp - $d/r && echo file-same; echo =====
+      $H mem-read $t 5000 3000 | cmp - $d/r && echo c-same; echo =====
       """)
     try #require(r.status == 0, "\(r.stderr)")
     let p = Harness.sections(r.stdout)
@@ -32,16 +32,16 @@ struct SharedMemoryTests {
   func formatsAgainstUtilities() throws {
     let r = Harness.inNamespace(Self.privateShm + """
       t=$($S shm create --size 10000); p=$($S shm create /p --size 10000)
-      head -c 700 /dev/urandom > /tmp/r
-      for x in $t /p; do $S shm write $x --offset 3 --file /tmp/r; $S shm write $x --offset 2000 "hello"; done
-      $S shm dump $t --format raw > /tmp/all
-      cmp /tmp/all /dev/shm/p && echo same-bytes; echo =====
+      head -c 700 /dev/urandom > $d/r
+      for x in $t /p; do $S shm write $x --offset 3 --file $d/r; $S shm write $x --offset 2000 "hello"; done
+      $S shm dump $t --format raw > $d/all
+      cmp $d/all /dev/shm/p && echo same-bytes; echo =====
       for range in "0 10000" "3 700" "1 17" "1990 100" "9999 1" "5000 0"; do
         set -- $range
-        diff <($S shm dump $t --offset $1 --length $2 --format hex) <(hexdump -C -s $1 -n $2 /tmp/all) && echo "sysv $1 ok"
+        diff <($S shm dump $t --offset $1 --length $2 --format hex) <(hexdump -C -s $1 -n $2 $d/all) && echo "sysv $1 ok"
         diff <($S shm dump /p --offset $1 --length $2 --format hex) <(hexdump -C -s $1 -n $2 /dev/shm/p) && echo "posix $1 ok"
       done; echo =====
-      diff <($S shm dump $t --format base64) <(base64 /tmp/all) && echo base64-ok
+      diff <($S shm dump $t --format base64) <(base64 $d/all) && echo base64-ok
       $S shm dump /p --format base64 | base64 -d | cmp - /dev/shm/p && echo decodes; echo =====
       """)
     try #require(r.status == 0, "\(r.stderr)")
@@ -59,11 +59,11 @@ struct SharedMemoryTests {
       before=$($S shm dump $t --format base64)
       $S shm write $t --offset 95 "too long"; echo "text $?"
       head -c 101 /dev/zero | $S shm write $t; echo "stdin $?"
-      head -c 100 /dev/zero > /tmp/z; $S shm write $t --offset 1 --file /tmp/z; echo "file $?"
+      head -c 100 /dev/zero > $d/z; $S shm write $t --offset 1 --file $d/z; echo "file $?"
       $S shm write $t --offset 101 x; echo "offset $?"
       $S shm dump $t --offset 90 --length 11; echo "dump $?"
       $S shm write $t --file /nonexistent; echo "missing $?"
-      $S shm write $t --file /tmp/z x; echo "both $?"
+      $S shm write $t --file $d/z x; echo "both $?"
       [ "$before" = "$($S shm dump $t --format base64)" ] && echo unchanged
       $S shm write $t --offset 92 "8 bytes!"; echo "fits $?"
       """)
