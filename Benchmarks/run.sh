@@ -10,6 +10,7 @@ trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/timecmp" Benchmarks/timecmp.c
 cc -O2 -o "$work/ipchelper" Tests/Helpers/ipchelper.c
 cc -O2 -o "$work/msgref" Benchmarks/msgref.c
+cc -O2 -o "$work/benchref" Benchmarks/benchref.c
 export SWIPC RUNS T="$work/timecmp" H="$work/ipchelper" M="$work/msgref" W="$work"
 
 if ! unshare --ipc true 2>/dev/null; then
@@ -71,7 +72,13 @@ unshare --ipc --mount bash -c '
   $T $RUNS "64M: swipc shm dump /seg64 | cat  vs  cat file | cat" \
     -- sh -c "$SWIPC shm dump /seg64 --format raw | cat >/dev/null" -- sh -c "cat /dev/shm/file64 | cat >/dev/null"
 '
+# swipc bench against the C reference, every mechanism and size, alternating rounds.
+echo
+echo "swipc bench vs C reference (Benchmarks/benchref.c), $(nproc) CPUs, pinned cross, medians of ${BENCH_ROUNDS:-5} alternating rounds"
+unshare --ipc python3 Benchmarks/benchcmp.py "$SWIPC" "$work/benchref" "${BENCH_ROUNDS:-5}" "${BENCH_MESSAGES:-20000}"
+echo
 echo "Targets (issue 2): 6000 ls/ipcs <= 0.30; per kind <= 1.00; empty ls/lsipc <= 1.50"
 echo "Targets (issue 3): clean/ipcrm <= 1.00; create loop swipc/ipcmk <= 1.50"
 echo "Targets (issue 4): msg send --lines time / C time <= 1.25 (rate >= 0.8x C)"
 echo "Targets (issue 5): shm dump time / cat time <= 1.11 (speed >= 0.9x cat)"
+echo "Targets (issue 7): p50 swipc/C <= 1.05; 64B msg/s swipc/C >= 0.90; 4K and 64K >= 0.95; shm-spin p50 <= 1.5"

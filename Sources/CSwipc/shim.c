@@ -110,7 +110,10 @@ int swipc_shm_max_index(void) {
 
 static volatile sig_atomic_t swipc_pending_interrupt = 0;
 
+static volatile sig_atomic_t swipc_pending_child = 0;
+
 static void swipc_record_signal(int sig) {
+  if (sig == SIGCHLD) swipc_pending_child = 1;
   if (sig == SIGINT || sig == SIGTERM) swipc_pending_interrupt = sig;
   /* SIGALRM needs no record: its only job is to make a blocking call return EINTR. */
 }
@@ -208,3 +211,39 @@ long swipc_receive_datagram(int fd, void *buffer, unsigned long capacity, struct
   }
   return (long)n;
 }
+
+#include <sched.h>
+#include <sys/prctl.h>
+
+void swipc_install_bench_handlers(int orphan_signal) {
+  swipc_install_wait_handlers();
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = swipc_record_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_NOCLDSTOP; /* no SA_RESTART */
+  sigaction(SIGCHLD, &sa, NULL);
+  if (orphan_signal) prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+int swipc_child_exited(void) { return swipc_pending_child; }
+
+void swipc_reset_child_exited(void) { swipc_pending_child = 0; }
+
+int swipc_pin_to_cpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof set, &set);
+}
+
+int swipc_usable_cpus(int *cpus, int capacity) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+  int n = 0;
+  for (int i = 0; i < CPU_SETSIZE && n < capacity; i++)
+    if (CPU_ISSET(i, &set)) cpus[n++] = i;
+  return n;
+}
+
+int swipc_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

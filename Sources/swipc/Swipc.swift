@@ -12,7 +12,7 @@ struct Swipc: ParsableCommand {
       unavailable, 75 would block or timed out, 77 permission denied, 130 interrupted.
       """,
     version: SwipcVersion.string,
-    subcommands: [Ls.self, Show.self, Limits.self, Msg.self, Shm.self, Sem.self, Pipe.self, Sock.self, Rm.self, Chmod.self, Chown.self, Clean.self])
+    subcommands: [Ls.self, Show.self, Limits.self, Msg.self, Shm.self, Sem.self, Pipe.self, Sock.self, Rm.self, Chmod.self, Chown.self, Clean.self, Bench.self, BenchPeerCommand.self])
 
   /// Parses, runs, and turns every error into one line on stderr and the documented exit status.
   static func main() {

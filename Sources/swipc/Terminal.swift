@@ -35,6 +35,11 @@ enum Terminal {
     _ = fcntl(fd, 1031, Int32(clamping: min(bytes, limit)))  // F_SETPIPE_SZ
   }
 
+  /// A progress line on stderr (a terminal), rewritten in place; nil clears it.
+  static func progress(_ text: String?) {
+    write(fd: 2, Array(("\r\u{1b}[K" + (text ?? "")).utf8))
+  }
+
   /// One line on stderr, prefixed `swipc: `.
   static func warn(_ message: String) {
     write(fd: 2, Array(("swipc: " + message + "\n").utf8))

@@ -46,6 +46,29 @@ void swipc_install_wait_handlers(void);
 int swipc_interrupt_signal(void);
 /// Sleeps until SIGINT or SIGTERM arrives (sigsuspend, no polling) and returns it.
 int swipc_wait_for_interrupt(void);
+/// Also records SIGCHLD (no SA_RESTART), so that a blocking call returns EINTR when a child
+/// exits: `swipc bench` notices a dead peer. And asks for SIGTERM when the parent dies
+/// (PR_SET_PDEATHSIG) when `orphan_signal` is set: the peer follows a parent that is gone.
+void swipc_install_bench_handlers(int orphan_signal);
+/// pipe2(fds, O_CLOEXEC), declared by glibc only under _GNU_SOURCE.
+int swipc_pipe_cloexec(int fds[2]);
+/// Whether a SIGCHLD arrived since the bench handlers were installed.
+int swipc_child_exited(void);
+/// Forgets an earlier SIGCHLD (the previous peer's), before a new peer starts.
+void swipc_reset_child_exited(void);
+/// sched_setaffinity of this process to one CPU; -1 on failure.
+int swipc_pin_to_cpu(int cpu);
+/// The CPUs this process may run on (sched_getaffinity), at most `capacity` of them, in `cpus`.
+int swipc_usable_cpus(int *cpus, int capacity);
+/// Atomic load (acquire) and store (release) of a 32-bit word in shared memory, for shm-spin.
+static inline unsigned swipc_atomic_load(const volatile unsigned *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void swipc_atomic_store(volatile unsigned *p, unsigned v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline void swipc_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 /// Arms ITIMER_REAL: first after `first_us`, then every `every_us` until disarmed (0, 0).
 void swipc_set_alarm(long first_us, long every_us);
 

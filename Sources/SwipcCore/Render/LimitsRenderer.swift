@@ -11,9 +11,7 @@ public struct LimitsRenderer {
 
   static func percent(_ p: Double?) -> String {
     guard let p else { return "-" }
-    let hundredths = Int64((p * 100).rounded())
-    let frac = hundredths % 100
-    return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)%"
+    return TextFormat.fixed(p, digits: 2) + "%"
   }
 
   public func table(_ rows: [LimitRow], into out: inout OutputBuffer) {

@@ -4,6 +4,17 @@ import Glibc
 public enum TextFormat {
   /// A size as util-linux prints it: `0B`, `512B`, `4K`, `1.5M`, `16E` (powers of 1024, one
   /// decimal when it is not zero).
+  /// A non-negative number with `digits` decimals (1 or 2), without Foundation: `12.3`.
+  public static func fixed(_ value: Double, digits: Int) -> String {
+    let scale: Double = digits == 1 ? 10 : 100
+    guard value.isFinite, value >= 0, value < 1e15 else { return "0" }
+    let units = Int64((value * scale).rounded())
+    let whole = units / Int64(scale)
+    let frac = units % Int64(scale)
+    let text = String(frac)
+    return "\(whole)." + String(repeating: "0", count: digits - text.count) + text
+  }
+
   public static func humanSize(_ bytes: UInt64) -> String {
     if bytes < 1024 { return "\(bytes)B" }
     let suffixes = ["K", "M", "G", "T", "P", "E"]

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Glibc
+import SwipcCore
+
+extension BenchMechanism: ExpressibleByArgument {}
+extension BenchPinning: ExpressibleByArgument {}
+
+extension Swipc {
+  struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Measure every IPC mechanism on this machine: round-trip latency and throughput.",
+      discussion: """
+        MECHANISM: \(BenchMechanism.allCases.map(\.rawValue).joined(separator: ", ")) (default: \
+        all). Two processes, the peer being swipc itself: a ping-pong of --messages round trips \
+        gives latency p50 and p99, then --messages one-way messages give MB/s and messages/s. \
+        A size above a mechanism's limit shows as n/a. Every object it makes is removed, also \
+        when interrupted.
+        """)
+
+    @Argument(help: ArgumentHelp("Mechanisms to measure (default: all).", valueName: "mechanism"))
+    var mechanisms: [BenchMechanism] = []
+
+    @Option(help: ArgumentHelp("Message sizes, comma-separated (default 64,4K,64K).", valueName: "list"))
+    var sizes: String = "64,4K,64K"
+
+    @Option(help: ArgumentHelp("Round trips, and one-way messages, per cell (default 20000).", valueName: "n"))
+    var messages: Int?
+
+    @Option(help: ArgumentHelp("Aim for this long per cell (e.g. 1s) instead of a fixed --messages.", valueName: "duration"), transform: parsed(TimeSpan.init(parsing:)))
+    var duration: TimeSpan?
+
+    @Option(help: "CPU placement: cross (default with two usable CPUs), same or none.")
+    var pin: BenchPinning?
+
+    @Option(help: "Output format: table (with bars), json or csv.")
+    var format: OutputFormat = .table
+
+    @Flag(help: "Do not print the heading lines.")
+    var noHeadings = false
+
+    func validate() throws {
+      if let messages, messages < 1 || messages > 100_000_000 { throw ValidationError("invalid --messages \(messages): 1 to 100000000") }
+      if messages != nil && duration != nil { throw ValidationError("give --messages or --duration, not both") }
+      if format == .prometheus { throw ValidationError("bench writes table, json or csv") }
+    }
+
+    func run() throws {
+      var sizeList: [Int] = []
+      for item in sizes.split(separator: ",", omittingEmptySubsequences: false) {
+        let size = try ByteCount(parsing: item.trimmingBlanks())
+        guard size.bytes >= 1, size.bytes <= 16 << 20 else { throw ValidationError("invalid size '\(item)' in --sizes: 1 byte to 16M") }
+        sizeList.append(Int(size.bytes))
+      }
+      var list: [BenchMechanism] = []
+      for m in mechanisms.isEmpty ? BenchMechanism.allCases : mechanisms where !list.contains(m) { list.append(m) }
+      let count = messages ?? 20_000
+      var runner = BenchRunner(pings: count, messages: count, pinning: pin)
+      let progress = isatty(2) == 1
+      var results: [BenchResult] = []
+      let outcome = Result { () throws(SwipcError) in
+        for size in sizeList {
+          for mechanism in list {
+            if progress { Terminal.progress("bench: \(mechanism.rawValue), \(size) bytes ...") }
+            if let duration {
+              // A short cell first, to size the real one to the duration.
+              runner.pings = 500
+              runner.messages = 500
+              let probe = try runner.run(mechanism, size: size)
+              if probe.skipped == nil {
+                let half = Double(duration.milliseconds) / 2000
+                runner.pings = Int(min(max(half / (Double(max(probe.p50, 1)) / 1e9), 100), 5_000_000))
+                runner.messages = Int(min(max(half * probe.messagesPerSecond, 100), 50_000_000))
+              }
+            }
+            results.append(try runner.run(mechanism, size: size))
+          }
+        }
+      }
+      if progress { Terminal.progress(nil) }
+      if case .failure(let error) = outcome {
+        if error.category == .interrupted {
+          Terminal.warn("bench interrupted; every object it made was removed")
+          throw exitInterrupted()
+        }
+        throw error
+      }
+      var out = OutputBuffer()
+      switch format {
+      case .json: BenchRenderer.json(results, into: &out)
+      case .csv: BenchRenderer.csv(results, headings: !noHeadings, into: &out)
+      default: BenchRenderer.table(results, sizes: sizeList, headings: !noHeadings, into: &out)
+      }
+      Terminal.write(out)
+    }
+  }
+
+  /// The peer of `swipc bench`, re-executed by it; not for people.
+  struct BenchPeerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench-peer", shouldDisplay: false)
+
+    @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
+
+    func run() throws {
+      // Stopped by swipc bench (SIGTERM) or by its death: nothing to say.
+      let result = Result { () throws(SwipcError) in try BenchPeer.run(arguments) }
+      if case .failure(let error) = result, error.category == .interrupted { throw ExitCode(130) }
+      try result.get()
+    }
+  }
+}
