@@ -145,8 +145,12 @@ public struct BenchRunner {
     let elapsed = Double(BenchRunner.now() - start) / 1e9
     finished = true
 
-    var sorted = UnsafeMutableBufferPointer(start: samples, count: pings)
-    sorted.sort()
+    // qsort sorts in place without allocating (an unspecialized Swift sort allocates in debug).
+    qsort(samples, pings, MemoryLayout<UInt64>.size) { a, b in
+      let x = a!.load(as: UInt64.self), y = b!.load(as: UInt64.self)
+      return x < y ? -1 : x > y ? 1 : 0
+    }
+    let sorted = UnsafeBufferPointer(start: samples, count: pings)
     result.p50 = pings > 0 ? sorted[pings / 2] : 0
     result.p99 = pings > 0 ? sorted[min(pings - 1, pings * 99 / 100)] : 0
     result.messagesPerSecond = Double(messages) / elapsed
