@@ -3,7 +3,7 @@
 
 Runs swipc and C alternately (A B A B ...) for ROUNDS rounds per cell and prints the medians and
 the ratios swipc/C: round-trip p50 (lower is better) and messages/s (higher is better).
-Usage: benchcmp.py SWIPC BENCHREF [ROUNDS] [MESSAGES]"""
+Usage: benchcmp.py SWIPC BENCHREF [ROUNDS] [MESSAGES] [MECHANISM,...]"""
 import csv
 import statistics
 import subprocess
@@ -13,6 +13,8 @@ swipc, ref = sys.argv[1], sys.argv[2]
 rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
 messages = sys.argv[4] if len(sys.argv) > 4 else "20000"
 mechanisms = ["pipe", "fifo", "msg", "pmsg", "shm", "pshm", "shm-spin", "unix-stream", "unix-dgram", "tcp"]
+if len(sys.argv) > 5:
+    mechanisms = sys.argv[5].split(",")
 sizes = [64, 4096, 65536]
 
 
@@ -41,4 +43,4 @@ for size in sizes:
             continue
         pa, pb = statistics.median(x[0] for x in a), statistics.median(x[0] for x in b)
         ma, mb = statistics.median(x[1] for x in a), statistics.median(x[1] for x in b)
-        print(f"{name:24} {pa:10.1f} {pb:8.1f} {pa / pb:6.2f}   {ma:12.0f} {mb:10.0f} {ma / mb:6.2f}", flush=True)
+        print(f"{name:24} {pa:10.2f} {pb:8.2f} {pa / pb:6.2f}   {ma:12.0f} {mb:10.0f} {ma / mb:6.2f}", flush=True)

@@ -9,7 +9,7 @@ public enum BenchRenderer {
     return String(repeating: "█", count: units / 8) + eighths[units % 8]
   }
 
-  static func micros(_ ns: UInt64) -> String { TextFormat.fixed(Double(ns) / 1000, digits: 1) }
+  static func micros(_ ns: UInt64) -> String { TextFormat.fixed(Double(ns) / 1000, digits: 2) }
 
   public static func table(_ results: [BenchResult], sizes: [Int], headings: Bool, into out: inout OutputBuffer) {
     for (n, size) in sizes.enumerated() {
