@@ -20,6 +20,13 @@ enum BenchStop {
     }
   }
 
+  /// A zeroed, cache-line aligned buffer for one message, allocated once per link.
+  static func messageBuffer(_ capacity: Int) -> UnsafeMutableRawPointer {
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 64)
+    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: max(capacity, 1))
+    return buffer
+  }
+
   /// Runs a call until it succeeds, retrying on EINTR after checking the stop conditions.
   @inline(__always)
   static func retry(_ name: String, _ call: () -> Int) throws(SwipcError) -> Int {
@@ -45,8 +52,7 @@ final class StreamLink: BenchLink {
   init(input: Int32, output: Int32, capacity: Int) {
     self.input = input
     self.output = output
-    buffer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 64)
-    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: max(capacity, 1))
+    buffer = BenchStop.messageBuffer(capacity)
   }
 
   deinit {
@@ -79,8 +85,7 @@ final class DatagramLink: BenchLink {
 
   init(fd: Int32, capacity: Int) {
     self.fd = fd
-    buffer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 64)
-    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: max(capacity, 1))
+    buffer = BenchStop.messageBuffer(capacity)
   }
 
   deinit {
@@ -108,8 +113,7 @@ final class SysVQueueLink: BenchLink {
     self.id = id
     self.outType = outType
     self.inType = inType
-    buffer = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<Int>.size + max(capacity, 1), alignment: 64)
-    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<Int>.size + max(capacity, 1))
+    buffer = BenchStop.messageBuffer(MemoryLayout<Int>.size + capacity)
   }
 
   deinit { buffer.deallocate() }
@@ -135,8 +139,7 @@ final class POSIXQueueLink: BenchLink {
     self.output = output
     self.input = input
     self.capacity = capacity
-    buffer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 64)
-    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: max(capacity, 1))
+    buffer = BenchStop.messageBuffer(capacity)
   }
 
   deinit {
@@ -183,8 +186,7 @@ final class SharedMemoryLink: BenchLink {
     outSlot = client ? toPeer : toClient
     inSlot = client ? toClient : toPeer
     (outFull, outEmpty, inFull, inEmpty) = client ? (0, 1, 2, 3) : (2, 3, 0, 1)
-    buffer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 64)
-    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: max(capacity, 1))
+    buffer = BenchStop.messageBuffer(capacity)
   }
 
   deinit { buffer.deallocate() }
@@ -252,8 +254,7 @@ final class SpinLink: BenchLink {
     inAck = client ? words[3] : words[1]
     outSlot = client ? slots : slots + capacity
     inSlot = client ? slots + capacity : slots
-    buffer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 64)
-    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: max(capacity, 1))
+    buffer = BenchStop.messageBuffer(capacity)
   }
 
   deinit { buffer.deallocate() }
