@@ -8,7 +8,7 @@ struct PipeSocketTests {
   static let namespaces = Harness.privateNamespaces + ["--net"]
   static let setup = """
     ip link set lo up
-    d=$(mktemp -d); cd $d
+    d=$(mktemp -d); cd $d; trap 'cd /; rm -rf $d' EXIT
     # Waits until a socket is listening at $1 (a path or @name) in this namespace.
     listening() { for i in $(seq 200); do $S ls sock --format csv --no-headings | grep -q "^$1,.*,listen," && return 0; sleep 0.02; done; return 1; }
 

@@ -16,13 +16,15 @@ enum Harness {
     return packageRoot + "/.build/debug/swipc"
   }()
 
-  /// The independent C client, compiled once per test process.
+  /// The independent C client, compiled once per test process into .build (not left in /tmp).
   static let helper: String = {
-    let dir = NSTemporaryDirectory() + "swipc-e2e-\(getpid())"
+    let dir = packageRoot + "/.build/e2e"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let out = dir + "/ipchelper"
-    let result = run(["cc", "-O2", "-o", out, packageRoot + "/Tests/Helpers/ipchelper.c"])
+    let building = out + ".\(getpid())"
+    let result = run(["cc", "-O2", "-o", building, packageRoot + "/Tests/Helpers/ipchelper.c"])
     precondition(result.status == 0, "cannot compile the C helper: \(result.stderr)")
+    precondition(rename(building, out) == 0, "cannot move the C helper into place")
     return out
   }()
 
