@@ -171,10 +171,7 @@ public struct BenchRunner {
     defer { posix_spawn_file_actions_destroy(&actions) }
     for (i, fd) in descriptors.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(3 + i)) }
     var pid: pid_t = 0
-    var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-    pointers.append(nil)
-    defer { for p in pointers { free(p) } }
-    let r = posix_spawn(&pid, pointers[0]!, &actions, nil, pointers, environ)
+    let r = ChildProcess.withCStrings(arguments) { argv in posix_spawn(&pid, argv[0]!, &actions, nil, argv, environ) }
     guard r == 0 else { throw SwipcError(call: "posix_spawn", object: "bench peer", errno: Errno(rawValue: r)) }
     return pid
   }
