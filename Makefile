@@ -2,25 +2,42 @@
 #   make                 release build, copied to ./swipc
 #   make test            unit and end-to-end tests (the command CI runs)
 #   make bench           benchmarks against util-linux (needs root for unshare)
-#   make install         PREFIX=/usr/local DESTDIR= (binary and man page)
+#   make install         PREFIX=/usr/local DESTDIR= (binary, man page, shell completions)
+#   make uninstall       the same PREFIX and DESTDIR
+# BIN=path installs (and generates completions from) that binary instead of a fresh release build.
 SWIFT   ?= swift
 PREFIX  ?= /usr/local
 DESTDIR ?=
+BIN     ?= ./swipc
 BINDIR   = $(DESTDIR)$(PREFIX)/bin
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
+# The places bash-completion, zsh and fish look in by default under a prefix.
+BASHDIR  = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHDIR   = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHDIR  = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+COMPDIR ?= .build/completions
 
 # A fully static executable starts in about a third of the time of a dynamically linked one,
 # which matters for shell loops; glibc's NSS "files" lookups (user names) still work in it.
 RELEASE_FLAGS = -c release -Xswiftc -static-executable
 RELEASE_BIN   = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path 2>/dev/null)/swipc
 
-.PHONY: all build release debug test bench man install uninstall clean
+.PHONY: all build release debug test bench man completions install uninstall clean
 
 all: release
 
 release:
 	$(SWIFT) build $(RELEASE_FLAGS)
 	cp "$(RELEASE_BIN)" ./swipc
+	$(MAKE) --no-print-directory completions
+
+# bash, zsh and fish scripts from argument-parser, made by the binary itself so that they always
+# match its commands and options.
+completions:
+	mkdir -p $(COMPDIR)
+	"$(BIN)" --generate-completion-script bash > $(COMPDIR)/swipc.bash
+	"$(BIN)" --generate-completion-script zsh > $(COMPDIR)/_swipc
+	"$(BIN)" --generate-completion-script fish > $(COMPDIR)/swipc.fish
 
 build debug:
 	$(SWIFT) build
@@ -35,13 +52,16 @@ bench: release
 man:
 	@test -f man/swipc.1 && echo "man/swipc.1 is maintained by hand; view it with: man -l man/swipc.1"
 
-install: release
-	install -d "$(BINDIR)" "$(MANDIR)"
-	install -m 0755 ./swipc "$(BINDIR)/swipc"
+install: $(if $(filter ./swipc,$(BIN)),release,completions)
+	install -d "$(BINDIR)" "$(MANDIR)" "$(BASHDIR)" "$(ZSHDIR)" "$(FISHDIR)"
+	install -m 0755 "$(BIN)" "$(BINDIR)/swipc"
 	install -m 0644 man/swipc.1 "$(MANDIR)/swipc.1"
+	install -m 0644 $(COMPDIR)/swipc.bash "$(BASHDIR)/swipc"
+	install -m 0644 $(COMPDIR)/_swipc "$(ZSHDIR)/_swipc"
+	install -m 0644 $(COMPDIR)/swipc.fish "$(FISHDIR)/swipc.fish"
 
 uninstall:
-	rm -f "$(BINDIR)/swipc" "$(MANDIR)/swipc.1"
+	rm -f "$(BINDIR)/swipc" "$(MANDIR)/swipc.1" "$(BASHDIR)/swipc" "$(ZSHDIR)/_swipc" "$(FISHDIR)/swipc.fish"
 
 clean:
 	rm -rf .build ./swipc

@@ -17,7 +17,7 @@ extension Swipc {
         any removal failed.
         """)
 
-    @Argument(help: ArgumentHelp("Kinds to clean: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("Kinds to clean: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
     var types: [IPCKind] = []
 
     @OptionGroup(title: "Filters") var filters: FilterOptions

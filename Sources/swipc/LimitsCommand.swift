@@ -11,7 +11,7 @@ extension Swipc {
         RLIMIT_MSGQUEUE and the size of /dev/shm.
         """)
 
-    @Argument(help: ArgumentHelp("Kinds to show: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("Kinds to show: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
     var types: [IPCKind] = []
 
     @OptionGroup(title: "Output") var output: OutputOptions

@@ -14,7 +14,7 @@ extension Swipc {
         on the objects. Columns for -o: \(ObjectColumn.catalog.map(\.name).joined(separator: ", ")).
         """)
 
-    @Argument(help: ArgumentHelp("Kinds to list: msg, shm, sem, pmsg, pshm, psem (default: all); or pipe, or sock, alone.", valueName: "type"))
+    @Argument(help: ArgumentHelp("Kinds to list: msg, shm, sem, pmsg, pshm, psem (default: all); or pipe, or sock, alone.", valueName: "type"), completion: .list(IPCKind.allCases.map(\.rawValue) + ["pipe", "sock"]))
     var types: [String] = []
 
     @OptionGroup(title: "Filters") var filters: FilterOptions

@@ -56,7 +56,7 @@ extension Swipc.Msg {
         Exit status: 75 when the queue is full with --nowait or --timeout; 130 when interrupted.
         """)
 
-    @Argument(help: ArgumentHelp("TARGET then TEXT...; only TEXT with --key or --ftok.", valueName: "target-and-text"))
+    @Argument(help: ArgumentHelp("TARGET then TEXT...; only TEXT with --key or --ftok.", valueName: "target-and-text"), completion: LiveCompletion.target)
     var arguments: [String] = []
 
     @OptionGroup var keys: KeyOptions
@@ -109,7 +109,7 @@ extension Swipc.Msg {
         than --count; 66 when the queue is removed while waiting; 130 when interrupted.
         """)
 
-    @Argument(help: ArgumentHelp("The queue: a System V id or a POSIX /name (or --key, --ftok).", valueName: "target"))
+    @Argument(help: ArgumentHelp("The queue: a System V id or a POSIX /name (or --key, --ftok).", valueName: "target"), completion: LiveCompletion.target)
     var target: String?
 
     @OptionGroup var keys: KeyOptions

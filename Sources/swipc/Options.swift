@@ -133,7 +133,7 @@ struct KeyOptions: ParsableArguments {
   @Option(name: [.customShort("k"), .long], help: ArgumentHelp("The System V key: 0x1a2b, decimal or octal 0755.", valueName: "key"), transform: parsed(IPCKey.init(parsing:)))
   var key: IPCKey?
 
-  @Option(help: ArgumentHelp("The System V key made by ftok(3) from an existing file and a project id (default 1).", valueName: "path[:proj]"))
+  @Option(help: ArgumentHelp("The System V key made by ftok(3) from an existing file and a project id (default 1).", valueName: "path[:proj]"), completion: .file())
   var ftok: String?
 
   var isGiven: Bool { key != nil || ftok != nil }
@@ -161,7 +161,7 @@ struct KeyOptions: ParsableArguments {
 
 /// How a command names one object: TARGET (id or /name), --key or --ftok (SPEC §2).
 struct TargetOptions: ParsableArguments {
-  @Argument(help: ArgumentHelp("The object: a System V id (decimal) or a POSIX /name.", valueName: "target"))
+  @Argument(help: ArgumentHelp("The object: a System V id (decimal) or a POSIX /name.", valueName: "target"), completion: LiveCompletion.target)
   var target: String?
 
   @OptionGroup var keys: KeyOptions

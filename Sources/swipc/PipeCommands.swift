@@ -12,7 +12,7 @@ extension Swipc {
       static let configuration = CommandConfiguration(
         abstract: "Create a FIFO (mkfifo); an existing FIFO is left as it is, any other file is refused.")
 
-      @Argument(help: ArgumentHelp("The FIFO's path.", valueName: "path"))
+      @Argument(help: ArgumentHelp("The FIFO's path.", valueName: "path"), completion: .file())
       var path: String
 
       @Option(help: ArgumentHelp("Permissions in octal (default 0600).", valueName: "mode"), transform: parsed(FileMode.init(parsing:)))
@@ -32,7 +32,7 @@ extension Swipc {
           FIFO before everything was written.
           """)
 
-      @Argument(help: ArgumentHelp("PATH then TEXT...", valueName: "path-and-text"))
+      @Argument(help: ArgumentHelp("PATH then TEXT...", valueName: "path-and-text"), completion: .file())
       var arguments: [String] = []
 
       @OptionGroup var records: RecordOptions
@@ -80,7 +80,7 @@ extension Swipc {
           after N lines (or NUL records with --null).
           """)
 
-      @Argument(help: ArgumentHelp("The FIFO's path.", valueName: "path"))
+      @Argument(help: ArgumentHelp("The FIFO's path.", valueName: "path"), completion: .file())
       var path: String
 
       @OptionGroup var records: RecordOptions

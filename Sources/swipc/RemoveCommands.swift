@@ -11,10 +11,10 @@ extension Swipc {
         failure's own status when one target was given, 1 when some of several failed.
         """)
 
-    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
     var type: IPCKind
 
-    @Argument(help: ArgumentHelp("Objects to remove: System V ids or POSIX /names.", valueName: "target"))
+    @Argument(help: ArgumentHelp("Objects to remove: System V ids or POSIX /names.", valueName: "target"), completion: LiveCompletion.targets)
     var targets: [String] = []
 
     @Option(name: [.customShort("k"), .long], help: ArgumentHelp("Remove the System V object with this key; repeatable.", valueName: "key"), transform: parsed(IPCKey.init(parsing:)))
@@ -56,10 +56,10 @@ extension Swipc {
       commandName: "chmod",
       abstract: "Change an object's permissions (IPC_SET for System V, the backing file for POSIX).")
 
-    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
     var type: IPCKind
 
-    @Argument(help: ArgumentHelp("TARGET (an id or /name) and MODE (octal, e.g. 600); MODE alone with --key or --ftok.", valueName: "target-and-mode"))
+    @Argument(help: ArgumentHelp("TARGET (an id or /name) and MODE (octal, e.g. 600); MODE alone with --key or --ftok.", valueName: "target-and-mode"), completion: LiveCompletion.target)
     var arguments: [String] = []
 
     @OptionGroup var keys: KeyOptions
@@ -77,10 +77,10 @@ extension Swipc {
       commandName: "chown",
       abstract: "Change an object's owner and group (IPC_SET for System V, the backing file for POSIX).")
 
-    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
     var type: IPCKind
 
-    @Argument(help: ArgumentHelp("TARGET (an id or /name) and OWNER (USER, USER:GROUP or :GROUP; names or ids); OWNER alone with --key or --ftok.", valueName: "target-and-owner"))
+    @Argument(help: ArgumentHelp("TARGET (an id or /name) and OWNER (USER, USER:GROUP or :GROUP; names or ids); OWNER alone with --key or --ftok.", valueName: "target-and-owner"), completion: LiveCompletion.target)
     var arguments: [String] = []
 
     @OptionGroup var keys: KeyOptions

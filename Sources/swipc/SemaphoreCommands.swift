@@ -36,7 +36,7 @@ extension Swipc.Sem {
         SEM_VALUE_MAX for POSIX.
         """)
 
-    @Argument(help: ArgumentHelp("TARGET then VALUE; only VALUE with --key or --ftok; TARGET alone with --values.", valueName: "target-and-value"))
+    @Argument(help: ArgumentHelp("TARGET then VALUE; only VALUE with --key or --ftok; TARGET alone with --values.", valueName: "target-and-value"), completion: LiveCompletion.target)
     var arguments: [String] = []
 
     @OptionGroup var keys: KeyOptions

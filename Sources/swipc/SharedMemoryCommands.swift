@@ -16,7 +16,7 @@ extension Swipc.Shm {
         nothing is written.
         """)
 
-    @Argument(help: ArgumentHelp("TARGET then TEXT...; only TEXT with --key or --ftok.", valueName: "target-and-text"))
+    @Argument(help: ArgumentHelp("TARGET then TEXT...; only TEXT with --key or --ftok.", valueName: "target-and-text"), completion: LiveCompletion.target)
     var arguments: [String] = []
 
     @OptionGroup var keys: KeyOptions
@@ -24,7 +24,7 @@ extension Swipc.Shm {
     @Option(parsing: .unconditional, help: ArgumentHelp("Where to start writing, in bytes from the start (default 0; units as for --size).", valueName: "offset"), transform: parsed(ByteCount.init(parsing:)))
     var offset: ByteCount?
 
-    @Option(help: ArgumentHelp("Write this file's contents.", valueName: "path"))
+    @Option(help: ArgumentHelp("Write this file's contents.", valueName: "path"), completion: .file())
     var file: String?
 
     func run() throws {

@@ -13,7 +13,7 @@ extension Swipc {
         mapped. What cannot be read (permission) is named in a note.
         """)
 
-    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
     var type: IPCKind
 
     @OptionGroup var target: TargetOptions
