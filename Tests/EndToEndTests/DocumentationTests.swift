@@ -74,3 +74,105 @@ struct ManPageAgreementTests {
     #expect(findings.isEmpty, "\(findings.joined(separator: "\n"))")
   }
 }
+
+/// `make install` and `make uninstall` into a temporary DESTDIR, as a packager or a user with a
+/// private prefix runs them, and the installed bash completion at work.
+@Suite("Install and shell completion")
+struct InstallTests {
+  /// Installs the binary under test (BIN=) into DESTDIR/usr and runs `body` with DESTDIR.
+  func withInstall(_ body: (String) -> Void) {
+    let destdir = FileManager.default.temporaryDirectory.appendingPathComponent("swipc-install-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: destdir) }
+    let r = Harness.run(["make", "-s", "-C", Harness.packageRoot, "install", "DESTDIR=\(destdir)", "PREFIX=/usr",
+      "BIN=\(Harness.swipc)", "COMPDIR=\(destdir)/generated"])
+    #expect(r.status == 0, "make install: \(r.stderr)")
+    body(destdir)
+  }
+
+  static let installed: [(path: String, mode: Int)] = [
+    ("/usr/bin/swipc", 0o755),
+    ("/usr/share/man/man1/swipc.1", 0o644),
+    ("/usr/share/bash-completion/completions/swipc", 0o644),
+    ("/usr/share/zsh/site-functions/_swipc", 0o644),
+    ("/usr/share/fish/vendor_completions.d/swipc.fish", 0o644),
+  ]
+
+  @Test("make install puts the binary, the page and the completions in the standard places; uninstall removes them")
+  func installAndUninstall() {
+    withInstall { destdir in
+      for (path, mode) in Self.installed {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: destdir + path)
+        #expect((attributes?[.posixPermissions] as? Int) == mode, "\(path): \(String(describing: attributes))")
+        #expect(((attributes?[.size] as? Int) ?? 0) > 1000, "\(path) is not empty")
+      }
+      #expect(Harness.run([destdir + "/usr/bin/swipc", "--version"]).status == 0)
+      // `man swipc` finds the installed page through the prefix.
+      let man = Harness.run(["env", "MANPATH=\(destdir)/usr/share/man", "MANWIDTH=80", "man", "swipc"])
+      #expect(man.status == 0 && man.stdout.contains("swipc clean"), "\(man.stderr)")
+      let completion = Harness.run(["bash", "-c", "source \(destdir)/usr/share/bash-completion/completions/swipc && complete -p swipc"])
+      #expect(completion.stdout == "complete -o filenames -F _swipc swipc\n", "\(completion.stdout)\(completion.stderr)")
+      let uninstall = Harness.run(["make", "-s", "-C", Harness.packageRoot, "uninstall", "DESTDIR=\(destdir)", "PREFIX=/usr"])
+      #expect(uninstall.status == 0)
+      for (path, _) in Self.installed {
+        #expect(!FileManager.default.fileExists(atPath: destdir + path), "\(path) left after uninstall")
+      }
+    }
+  }
+
+  @Test("the zsh and fish scripts parse", .enabled(if: Harness.run(["sh", "-c", "command -v zsh || command -v fish"]).status == 0))
+  func otherShells() {
+    withInstall { destdir in
+      if Harness.run(["sh", "-c", "command -v zsh"]).status == 0 {
+        let r = Harness.run(["zsh", "-n", destdir + "/usr/share/zsh/site-functions/_swipc"])
+        #expect(r.status == 0, "\(r.stderr)")
+      }
+      if Harness.run(["sh", "-c", "command -v fish"]).status == 0 {
+        let r = Harness.run(["fish", "--no-execute", destdir + "/usr/share/fish/vendor_completions.d/swipc.fish"])
+        #expect(r.status == 0, "\(r.stderr)")
+      }
+    }
+  }
+
+  @Test("bash completes commands, types, and the ids and names of live objects", .enabled(if: Harness.canUnshareAll))
+  func bashCompletesLiveObjects() {
+    withInstall { destdir in
+      let r = Harness.inNamespace("""
+        mount -t tmpfs none /dev/shm
+        export PATH=\(destdir)/usr/bin:$PATH
+        source \(destdir)/usr/share/bash-completion/completions/swipc
+        # What bash does on TAB: the words, the cursor word's index, then the completion function.
+        complete_line() {
+          COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+          _swipc swipc "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}"
+          printf '%s\\n' "${COMPREPLY[*]}"
+        }
+        a=$(swipc shm create --size 4K); b=$(swipc shm create --size 4K); swipc shm create /swipc-compl --size 4K >/dev/null
+        q=$(swipc msg create)
+        complete_line swipc cl
+        complete_line swipc rm ''
+        complete_line swipc rm shm ''
+        complete_line swipc rm shm "$a" ''
+        complete_line swipc shm write ''
+        complete_line swipc shm write /swipc-c
+        complete_line swipc msg recv ''
+        complete_line swipc bench u
+        echo "$a $b $q"
+        """)
+      #expect(r.status == 0, "\(r.stderr)")
+      let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      guard lines.count >= 9 else {
+        Issue.record("output: \(r.stdout)")
+        return
+      }
+      let ids = lines[8].split(separator: " ").map(String.init)
+      #expect(lines[0] == "clean")
+      #expect(lines[1] == "msg shm sem pmsg pshm psem")
+      #expect(Set(lines[2].split(separator: " ").map(String.init)) == [ids[0], ids[1]])
+      #expect(lines[3] == ids[1], "an id already on the line is not offered again")
+      #expect(Set(lines[4].split(separator: " ").map(String.init)) == [ids[0], ids[1], "/swipc-compl"])
+      #expect(lines[5] == "/swipc-compl")
+      #expect(lines[6] == ids[2])
+      #expect(lines[7] == "unix-stream unix-dgram")
+    }
+  }
+}
