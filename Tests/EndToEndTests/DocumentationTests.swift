@@ -60,7 +60,7 @@ struct ManPageAgreementTests {
 
   @Test("man renders the page without a warning")
   func manRenders() {
-    let r = Harness.run(["env", "MANWIDTH=80", "man", "--warnings", "-l", Harness.packageRoot + "/man/swipc.1"])
+    let r = Harness.run(["env", "MANWIDTH=80", "man", "--warnings=w", "-l", Harness.packageRoot + "/man/swipc.1"])
     #expect(r.status == 0)
     #expect(r.stderr.isEmpty, "\(r.stderr)")
     #expect(r.stdout.contains("EXIT STATUS") && r.stdout.contains("swipc sem run"))
@@ -174,5 +174,80 @@ struct InstallTests {
       #expect(lines[6] == ids[2])
       #expect(lines[7] == "unix-stream unix-dgram")
     }
+  }
+}
+
+/// Every command line of the man page's EXAMPLES, run in order in private IPC, mount, PID and
+/// network namespaces, with the files, FIFO and socket service the examples assume set up first.
+@Suite("Man page examples")
+struct ManPageExampleTests {
+  /// The `.Dl` lines of EXAMPLES as a shell reads them: mdoc escapes undone, and the schedule
+  /// fields of a crontab line left off.
+  static var examples: [String] {
+    let section = ManPageAgreementTests.page.section("EXAMPLES")?.lines ?? []
+    return section.filter { $0.hasPrefix(".Dl ") }.map { line in
+      var command = String(line.dropFirst(4))
+        .replacingOccurrences(of: "\\-", with: "-")
+        .replacingOccurrences(of: "\\(dq", with: "\"")
+        .replacingOccurrences(of: "\\&", with: "")
+        .replacingOccurrences(of: "\\e", with: "\\")
+      let fields = command.split(separator: " ", maxSplits: 5)
+      if fields.count == 6, fields.prefix(5).allSatisfy({ $0.allSatisfy { "0123456789*/,-".contains($0) } }) {
+        command = String(fields[5])
+      }
+      return command
+    }
+  }
+
+  @Test("every example runs and does what its text says", .enabled(if: Harness.canUnshareNet))
+  func examplesRun() {
+    let examples = Self.examples
+    #expect(examples.count >= 20, "\(examples.count) examples")
+    let numbered = examples.enumerated().map { "echo '### example \($0.offset + 1)'\n\($0.element)" }.joined(separator: "\n")
+    let r = Harness.inNamespace("""
+      ip link set lo up
+      mount -t tmpfs none /dev/shm; mount -t tmpfs none /srv; mount -t tmpfs none /run; mount -t tmpfs none /var/lib
+      d=$(mktemp -d); trap 'rm -rf "$d"' EXIT; cd "$d"; export HOME=$d
+      swipc() { "$S" "$@"; }
+      # What the examples assume exists: a segment created 0666 with key 0x5100a2f3 (id 32768)
+      # that a process has attached, job files, a frame, a deploy script, a daemon reading a
+      # FIFO and a service on a unix socket, a node_exporter directory.
+      echo 32768 > /proc/sys/kernel/shm_next_id
+      swipc shm create --key 0x5100a2f3 --size 4K --mode 666 >/dev/null
+      swipc shm attach --key 0x5100a2f3 -- sleep 600 2>/dev/null &
+      mkdir /srv/in; touch /srv/in/a.csv /srv/in/b.csv /srv/in/c.csv /srv/feed
+      head -c 1M /dev/urandom > frame.bin; cp frame.bin frame.sent   # frames fill the 1 MiB segment
+      printf '#!/bin/sh\\necho deployed\\n' > deploy.sh; chmod +x deploy.sh
+      process() { echo "processed $1" >> processed; }
+      swipc pipe create /run/app.fifo; swipc pipe recv /run/app.fifo > fifo.out & reader=$!
+      swipc sock listen /run/app.sock --echo 2>/dev/null &
+      mkdir /var/lib/node_exporter
+      for _ in $(seq 100); do [ -S /run/app.sock ] && [ "$("$S" show shm 32768 --format json | jq .nattch)" = 1 ] && break; sleep 0.05; done
+      \(numbered)
+      echo '### checks'
+      echo "perms $(swipc ls shm --key 0x5100a2f3 -o PERMS --no-headings --numeric)"
+      echo "processed $(sort processed | tr '\\n' ' ')"
+      cmp -s frame.bin frame.sent && echo "frame intact"
+      grep -c '^swipc_objects{' /var/lib/node_exporter/swipc.prom | sed 's/^/prometheus gauges /'
+      wait $reader; echo "fifo got $(cat fifo.out)"
+      test -s swipc-clean.json && echo "clean report written"
+      """, namespaces: Harness.privateNamespaces + ["--net"])
+    #expect(r.status == 0, "failed after \(r.stdout.components(separatedBy: "### ").last ?? ""): \(r.stderr)")
+    let out = r.stdout
+    let checks = out.components(separatedBy: "### checks\n").last ?? ""
+    #expect(checks.contains("perms 0600"), "chmod example: \(checks)")
+    #expect(checks.contains("processed processed /srv/in/a.csv processed /srv/in/b.csv processed /srv/in/c.csv"), "job queue: \(checks)")
+    #expect(checks.contains("frame intact"))
+    #expect(checks.contains("prometheus gauges 6"), "\(checks)")
+    #expect(checks.contains("fifo got reload"))
+    #expect(checks.contains("clean report written"))
+    #expect(out.contains("deployed"), "sem run ran the deploy script")
+    #expect(out.contains("status"), "the socket service echoed the status request")
+    // `show shm 32768` names the process holding the segment.
+    let outputs = out.components(separatedBy: "### example ").dropFirst()
+    let show = examples.firstIndex(of: "swipc show shm 32768").map { index in
+      outputs.first { $0.hasPrefix("\(index + 1)\n") } ?? ""
+    } ?? ""
+    #expect(show.contains("sleep"), "who holds the segment: \(show)")
   }
 }
