@@ -25,6 +25,8 @@ let package = Package(
         "SwipcCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // The parsers under libFuzzer (`make fuzz`), or a replay driver in a normal build.
+    .executableTarget(name: "swipc-fuzz", dependencies: ["SwipcCore"]),
     .testTarget(name: "SwipcCoreTests", dependencies: ["SwipcCore"]),
     .testTarget(name: "EndToEndTests", dependencies: ["SwipcCore"]),
   ]

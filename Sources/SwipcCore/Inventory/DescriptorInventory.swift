@@ -106,13 +106,19 @@ public struct DescriptorScan: Sendable {
     return UInt64(link.dropFirst(prefix.count).dropLast())
   }
 
-  /// O_RDONLY, O_WRONLY or O_RDWR from the `flags:` line (octal) of an fdinfo file.
+  /// O_RDONLY, O_WRONLY or O_RDWR of the descriptor whose fdinfo file this is; O_RDWR (counted
+  /// as both ends) when it cannot be read.
   static func accessMode(_ path: String) -> Int32 {
-    guard let text = FileReader.readText(path) else { return O_RDWR }
+    FileReader.readText(path).flatMap(accessMode(fdinfo:)) ?? O_RDWR
+  }
+
+  /// The access mode from the `flags:` line (octal) of fdinfo text: a pure function, nil when the
+  /// line is missing or malformed.
+  public static func accessMode(fdinfo text: String) -> Int32? {
     for line in text.split(separator: "\n") where line.hasPrefix("flags:") {
       if let flags = Int32(line.dropFirst(6).trimmingCharacters(), radix: 8) { return flags & O_ACCMODE }
     }
-    return O_RDWR
+    return nil
   }
 }
 

@@ -89,7 +89,7 @@ public struct ObjectDetails: Sendable {
           "\(index.uninspectable) processes could not be inspected (permission denied); "
             + "holders among them are not shown (run as root to see all)")
       }
-      if object.kind == .shm, let n = object.nattch, Int(n) != details.holders?.count, index.uninspectable == 0 {
+      if object.kind == .shm, let n = object.nattch, Int(clamping: n) != details.holders?.count, index.uninspectable == 0 {
         details.notes.append("the kernel counts \(n) attaches; \(details.holders?.count ?? 0) found in /proc/*/maps (processes in other PID namespaces are not visible)")
       }
       if object.kind == .pmsg && object.maxMessages == nil {

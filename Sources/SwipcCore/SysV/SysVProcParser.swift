@@ -257,7 +257,7 @@ public enum SysVProcParser {
       }
     }
     guard object.id != nil, object.key != nil else { return nil }
-    if kind == .shm { object.holders = object.nattch.map { Int($0) } }
+    if kind == .shm { object.holders = object.nattch.map { Int(clamping: $0) } }
     return object
   }
 }

@@ -1,0 +1,106 @@
+import SwipcCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+#if !SWIPC_FUZZ
+@main struct FuzzDriverMain {
+  static func main() { Driver.main(CommandLine.arguments) }
+}
+#endif
+
+/// The driver of the normal build: writes a seed corpus and replays inputs without libFuzzer.
+enum Driver {
+  static func main(_ arguments: [String]) {
+    switch arguments.dropFirst().first {
+    case "seed" where arguments.count == 4: seed(from: arguments[2], into: arguments[3])
+    case "run" where arguments.count >= 3: replay(Array(arguments.dropFirst(2)))
+    default:
+      ParserFuzz.say("usage: swipc-fuzz seed SEEDS CORPUS | swipc-fuzz run FILE-OR-DIRECTORY...\n")
+      exit(64)
+    }
+  }
+
+  /// Seed files are named PARSER.NAME (PARSER one of ParserFuzz.parsers) and hold the text alone;
+  /// corpus files get the parser's selector byte in front. This machine's own /proc text is
+  /// added: real System V tables, /proc/net/unix, maps and fdinfo.
+  static func seed(from seeds: String, into corpus: String) {
+    var inputs: [(String, String, [UInt8])] = []
+    for file in entries(seeds) {
+      let base = file.split(separator: "/").last.map(String.init) ?? file
+      guard let parser = base.split(separator: ".").first.map(String.init), ParserFuzz.parsers.contains(parser),
+        let bytes = read(file)
+      else {
+        ParserFuzz.say("swipc-fuzz: \(file): not PARSER.NAME with a known parser, or unreadable; skipped\n")
+        continue
+      }
+      inputs.append((parser, base, bytes))
+    }
+    let live = [
+      ("sysvipc-msg", "/proc/sysvipc/msg"), ("sysvipc-shm", "/proc/sysvipc/shm"), ("sysvipc-sem", "/proc/sysvipc/sem"),
+      ("net-unix", "/proc/net/unix"), ("maps", "/proc/self/maps"), ("fdinfo", "/proc/self/fdinfo/0"),
+    ]
+    for (parser, path) in live {
+      if let bytes = read(path) { inputs.append((parser, parser + ".live", Array(bytes.prefix(65536)))) }
+    }
+    mkdir(corpus, 0o755)
+    for (parser, name, bytes) in inputs {
+      let selector = UInt8(ParserFuzz.parsers.firstIndex(of: parser)!)
+      write(corpus + "/" + name, [selector] + bytes)
+    }
+    print("swipc-fuzz: \(inputs.count) seeds written to \(corpus)")
+  }
+
+  /// Runs every file (or every file of a directory) through the parsers.
+  static func replay(_ paths: [String]) {
+    var count = 0
+    for path in paths {
+      let files = entries(path)
+      for file in files.isEmpty ? [path] : files {
+        guard let bytes = read(file) else {
+          ParserFuzz.say("swipc-fuzz: cannot read \(file)\n")
+          exit(66)
+        }
+        ParserFuzz.run(bytes)
+        count += 1
+      }
+    }
+    print("swipc-fuzz: \(count) inputs replayed")
+  }
+
+  static func entries(_ directory: String) -> [String] {
+    guard let dir = opendir(directory) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      if !name.hasPrefix(".") { names.append(directory + "/" + name) }
+    }
+    return names.sorted()
+  }
+
+  static func read(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else { return n == 0 ? bytes : nil }
+      bytes += chunk[..<n]
+    }
+  }
+
+  static func write(_ path: String, _ bytes: [UInt8]) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else {
+      ParserFuzz.say("swipc-fuzz: cannot write \(path)\n")
+      exit(73)
+    }
+    defer { close(fd) }
+    _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+  }
+}
