@@ -41,6 +41,9 @@ extension Swipc {
     func validate() throws {
       if let messages, messages < 1 || messages > 100_000_000 { throw ValidationError("invalid --messages \(messages): 1 to 100000000") }
       if messages != nil && duration != nil { throw ValidationError("give --messages or --duration, not both") }
+      if let duration, duration.milliseconds < 1 {
+        throw ValidationError("invalid --duration \(duration): give a time of at least 1ms per cell, e.g. 1s")
+      }
       if format == .prometheus { throw ValidationError("bench writes table, json or csv") }
     }
 

@@ -47,6 +47,11 @@ extension Swipc.Shm {
           throw SwipcError(category: e == ENOENT ? .notFound : e == EACCES ? .permissionDenied : nil,
             call: "open", object: file, errno: .init(rawValue: e))
         }
+        var status = stat()
+        if fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR {
+          close(fd)
+          throw SwipcError.usage("--file \(file) is a directory: give a file, or the data on standard input")
+        }
       }
       defer { if file != nil { close(fd) } }
       let source = file ?? "standard input"

@@ -18,10 +18,22 @@ struct Swipc: ParsableCommand {
   static func main() {
     let arguments = Array(CommandLine.arguments.dropFirst())
     do {
+      try requireUTF8Arguments()
       var command = try parseAsRoot(arguments)
       try command.run()
     } catch {
       Terminal.exit(for: error, command: Self.self)
+    }
+  }
+}
+
+extension Swipc {
+  /// Swift repairs bytes that are not UTF-8 when it makes `CommandLine.arguments`: a name or path
+  /// given in another encoding would silently become a different one. Refuse it instead.
+  static func requireUTF8Arguments() throws(SwipcError) {
+    for i in 1..<Int(CommandLine.argc) {
+      guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) == nil else { continue }
+      throw .usage("argument \(i) is not valid UTF-8: swipc takes names, paths and text arguments in UTF-8 (pipe other bytes through standard input)")
     }
   }
 }
