@@ -133,14 +133,20 @@ public struct BenchRunner {
       try link.send(size)
       try link.receive(size)
     }
+    // A signal that lands between two calls interrupts none of them: look at the flags every
+    // so often as well (a load; nothing on the data path changes).
     for i in 0..<pings {
+      if i & 1023 == 0 { try BenchStop.check() }
       let start = BenchRunner.now()
       try link.send(size)
       try link.receive(size)
       samples[i] = BenchRunner.now() - start
     }
     let start = BenchRunner.now()
-    for _ in 0..<messages { try link.send(size) }
+    for i in 0..<messages {
+      if i & 1023 == 0 { try BenchStop.check() }
+      try link.send(size)
+    }
     try link.receive(size)
     let elapsed = Double(BenchRunner.now() - start) / 1e9
     finished = true
@@ -262,6 +268,12 @@ public struct BenchRunner {
       channel.cleanups.append { shm_unlink(name) }
       defer { close(fd) }
       guard ftruncate(fd, off_t(length)) == 0 else { throw fail("ftruncate") }
+      // Pages allocated now: a full /dev/shm is ENOSPC here, not SIGBUS on the first store.
+      let reserved = posix_fallocate(fd, 0, off_t(length))
+      guard reserved == 0 else {
+        throw SwipcError(call: "posix_fallocate", object: "bench \(mechanism.rawValue)", errno: Errno(rawValue: reserved),
+          reason: reserved == ENOSPC ? "no room for \(length) bytes in /dev/shm (see 'df /dev/shm')" : nil)
+      }
       guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), base != MAP_FAILED else {
         throw fail("mmap")
       }
@@ -327,11 +339,15 @@ public enum BenchPeer {
     swipc_set_alarm(1_000_000, 1_000_000)
     defer { swipc_set_alarm(0, 0) }
     let link = try makeLink(mechanism, size: size, extra)
-    for _ in 0..<pings {
+    for i in 0..<pings {
+      if i & 1023 == 0 { try BenchStop.check() }
       try link.receive(size)
       try link.send(size)
     }
-    for _ in 0..<messages { try link.receive(size) }
+    for i in 0..<messages {
+      if i & 1023 == 0 { try BenchStop.check() }
+      try link.receive(size)
+    }
     try link.send(size)
   }
 

@@ -27,7 +27,14 @@ public enum ChildProcess {
     sigemptyset(&defaults)
     sigaddset(&defaults, SIGALRM)
     posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+    // The mask swipc was given, but never with the signals it passes on blocked: a parent that
+    // runs swipc from a thread blocking them (test runners, some runtimes) would otherwise leave
+    // a forwarded SIGINT pending in the child for ever.
+    var mask = sigset_t()
+    sigprocmask(SIG_BLOCK, nil, &mask)
+    for signal in [SIGINT, SIGTERM, SIGALRM] { sigdelset(&mask, signal) }
+    posix_spawnattr_setsigmask(&attributes, &mask)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
     let result = withCStrings(arguments) { argv in
       posix_spawnp(&pid, argv[0]!, nil, &attributes, argv, environ)
     }

@@ -135,11 +135,25 @@ public enum Creator {
     switch (kind, e) {
     case (_, .fileExists): return "already exists (drop --exclusive to use the existing one)"
     case (.msg, .noSpace): return "too many queues: the limit is \(KernelLimits.describe("MSGMNI", "kernel/msgmni"))"
-    case (.shm, .noSpace): return "too many segments: the limit is \(KernelLimits.describe("SHMMNI", "kernel/shmmni")) or \(KernelLimits.describe("SHMALL", "kernel/shmall")) pages"
+    case (.shm, .noSpace):
+      // ENOSPC is either limit; the kernel's own counts say which was hit.
+      let usage = SystemVUsage.fromKernel()
+      if let used = usage.segments, let limit = KernelLimits.value("kernel/shmmni"), used >= limit {
+        return "too many segments: \(used) exist and the limit is \(KernelLimits.describe("SHMMNI", "kernel/shmmni"))"
+      }
+      let page = max(Int(sysconf(Int32(_SC_PAGESIZE))), 1)
+      let pages = (size + page - 1) / page
+      let inUse = usage.pages.map { ", \($0) in use" } ?? ""
+      return "\(pages) more pages would pass \(KernelLimits.describe("SHMALL", "kernel/shmall")) pages\(inUse)"
     case (.shm, .invalidArgument):
       return "size \(size) is outside SHMMIN (1) to \(KernelLimits.describe("SHMMAX", "kernel/shmmax")), or a segment with this key exists and is smaller"
     case (.sem, .noSpace):
-      return "too many semaphores: the limits are \(KernelLimits.describe("SEMMNI", "kernel/sem", index: 3)) sets and \(KernelLimits.describe("SEMMNS", "kernel/sem", index: 1)) semaphores"
+      let usage = SystemVUsage.fromKernel()
+      if let used = usage.sets, let limit = KernelLimits.value("kernel/sem", index: 3), used >= limit {
+        return "too many semaphore sets: \(used) exist and the limit is \(KernelLimits.describe("SEMMNI", "kernel/sem", index: 3))"
+      }
+      let inUse = usage.semaphores.map { ", \($0) in use" } ?? ""
+      return "\(count) more semaphores would pass \(KernelLimits.describe("SEMMNS", "kernel/sem", index: 1))\(inUse)"
     case (.sem, .invalidArgument):
       return "\(count) semaphores is above \(KernelLimits.describe("SEMMSL", "kernel/sem", index: 0)), or a set with this key exists and is smaller"
     case (_, .noMemory): return "out of memory for a segment of \(size) bytes"

@@ -166,7 +166,23 @@ public final class SharedMemoryMapping {
       throw SharedMemoryMapping.pastEnd(label: label, size: size, offset: offset, count: bytes.count)
     }
     guard bytes.count > 0, let base, let source = bytes.baseAddress else { return }
+    try reservePages(offset: offset, count: bytes.count)
     (base + offset).copyMemory(from: source, byteCount: bytes.count)
+  }
+
+  /// A POSIX object is a file in a tmpfs that may be smaller than the object (ftruncate makes a
+  /// sparse file): storing into a page the filesystem cannot supply raises SIGBUS. Allocating
+  /// the pages first turns that into ENOSPC before a byte is written.
+  ///
+  /// The corresponding C function is `posix_fallocate`.
+  func reservePages(offset: Int, count: Int) throws(SwipcError) {
+    guard isPOSIX, descriptor >= 0 else { return }
+    let e = posix_fallocate(descriptor, off_t(offset), off_t(count))
+    guard e != 0 else { return }
+    throw SwipcError(category: .failed, call: "posix_fallocate", object: label, errno: Errno(rawValue: e),
+      reason: e == ENOSPC
+        ? "no room for its \(count) bytes in the filesystem that holds it (see 'df /dev/shm'); nothing was written"
+        : nil)
   }
 
   /// The room from `offset` to the end, or the error for an offset past it.
