@@ -64,8 +64,11 @@ extension Swipc {
               Result { () throws(SwipcError) in try StreamCopy.write(raw, to: output, call: call, copied: 0) }
             }.get()
           } else {
+            // --lines/--null: whole records per write, at most PIPE_BUF each, so that the
+            // records of several writers never interleave.
             _ = try StreamCopy.copy(from: StreamEnd(fd: 0, nonBlocking: false, label: "standard input"), to: output,
-              call: call, delimiter: count != nil ? (records.delimiter ?? 10) : nil, count: count)
+              call: call, delimiter: records.delimiter ?? (count != nil ? 10 : nil), count: count,
+              recordWrites: records.delimiter != nil ? Int(PIPE_BUF) : nil)
           }
         }
       }

@@ -28,33 +28,77 @@ public enum StreamCopy {
 
   /// Copies until end of input, or until `count` records (each ending in `delimiter`) passed.
   ///
+  /// With `recordWrites`, every write ends at a record boundary and holds at most that many
+  /// bytes (PIPE_BUF for a FIFO): several writers' records then never interleave, since the
+  /// kernel writes a pipe write of at most PIPE_BUF bytes whole. A longer record goes alone.
+  ///
   /// The corresponding C functions are `read` and `write`.
   public static func copy(
     from input: StreamEnd, to output: StreamEnd, call: BlockingCall, delimiter: UInt8? = nil,
-    count: Int? = nil
+    count: Int? = nil, recordWrites: Int? = nil
   ) throws(SwipcError) -> Result {
     var result = Result()
     let capacity = 1 << 16
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     defer { buffer.deallocate() }
-    while count.map({ result.records < $0 }) ?? true {
-      let n = try read(input, into: buffer, capacity: capacity, call: call, copied: result.bytes)
-      if n == 0 { break }
-      var take = n
-      if let delimiter {
-        let bytes = buffer.assumingMemoryBound(to: UInt8.self)
-        for i in 0..<n where bytes[i] == delimiter {
+    let bytes = buffer.assumingMemoryBound(to: UInt8.self)
+    var kept = 0  // the start of an unfinished record, carried to the front of the buffer
+    var done = false
+    while !done {
+      let n = try read(input, into: buffer + kept, capacity: capacity - kept, call: call, copied: result.bytes)
+      let filled = kept + n
+      var take = filled
+      var lastEnd = 0  // just past the last delimiter in the buffer
+      if n == 0 {
+        done = true
+      } else if let delimiter {
+        for i in kept..<filled where bytes[i] == delimiter {
           result.records += 1
+          lastEnd = i + 1
           if let count, result.records == count {
             take = i + 1
+            done = true
             break
           }
         }
+        // Whole records only: an unfinished one waits for the rest of its bytes, unless it
+        // fills the buffer by itself.
+        if recordWrites != nil && !done { take = lastEnd > 0 ? lastEnd : (filled == capacity ? filled : 0) }
       }
-      try write(UnsafeRawBufferPointer(start: buffer, count: take), to: output, call: call, copied: result.bytes)
+      let chunk = UnsafeRawBufferPointer(start: buffer, count: take)
+      if let limit = recordWrites, let delimiter {
+        try writeRecords(chunk, delimiter: delimiter, limit: limit, to: output, call: call, copied: result.bytes)
+      } else {
+        try write(chunk, to: output, call: call, copied: result.bytes)
+      }
       result.bytes += take
+      kept = done ? 0 : filled - take
+      if kept > 0 && take > 0 { buffer.copyMemory(from: buffer + take, byteCount: kept) }
     }
     return result
+  }
+
+  /// Writes whole records in writes of at most `limit` bytes (a longer record alone).
+  static func writeRecords(
+    _ chunk: UnsafeRawBufferPointer, delimiter: UInt8, limit: Int, to output: StreamEnd, call: BlockingCall,
+    copied: Int
+  ) throws(SwipcError) {
+    var start = 0  // the first byte not yet written
+    var end = 0  // just past the last whole record that fits in a write from `start`
+    func flush(_ upTo: Int) throws(SwipcError) {
+      guard upTo > start else { return }
+      try write(UnsafeRawBufferPointer(rebasing: chunk[start..<upTo]), to: output, call: call, copied: copied + start)
+      start = upTo
+    }
+    for i in 0..<chunk.count where chunk[i] == delimiter {
+      if i + 1 - start > limit {
+        try flush(end)
+        if i + 1 - start > limit { try flush(i + 1) }
+      }
+      end = i + 1
+    }
+    try flush(end)
+    try flush(chunk.count)  // a last record without its delimiter, at the end of input
   }
 
   /// One read: 0 at end of input.
