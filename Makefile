@@ -63,6 +63,16 @@ fuzz:
 	SWIFT_BACKTRACE=enable=no $(FUZZ_DIR)/swipc-fuzzer -runs=$(FUZZ_RUNS) -max_len=4096 -print_final_stats=1 \
 	  -artifact_prefix=$(FUZZ_DIR)/crash- $(FUZZ_DIR)/corpus Fuzz/regressions
 
+# The tests again with the binaries and the tests under AddressSanitizer and ThreadSanitizer,
+# each in a build directory of its own, then the fuzzer. Slower than make test; not run by CI.
+SANITIZERS ?= address thread
+check: test
+	for s in $(SANITIZERS); do \
+	  SWIPC_SANITIZER=$$s SWIPC_BIN=$(CURDIR)/.build/$$s/debug/swipc \
+	    $(SWIFT) test --sanitize=$$s --build-path .build/$$s || exit 1; \
+	done
+	$(MAKE) --no-print-directory fuzz
+
 bench: release
 	bash Benchmarks/run.sh ./swipc
 

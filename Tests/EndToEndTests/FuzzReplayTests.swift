@@ -5,7 +5,8 @@ import Testing
 /// an invariant is replayed through the same code by the normal build of the fuzz driver.
 @Suite("Fuzz seeds and regressions replay")
 struct FuzzReplayTests {
-  static let driver = Harness.packageRoot + "/.build/debug/swipc-fuzz"
+  /// Built next to the swipc under test (a sanitizer build has its own).
+  static let driver = URL(fileURLWithPath: Harness.swipc).deletingLastPathComponent().appendingPathComponent("swipc-fuzz").path
 
   @Test("seeds (and this machine's /proc text) and past crashes parse without a crash or a broken invariant",
     .enabled(if: FileManager.default.isExecutableFile(atPath: driver)))

@@ -16,6 +16,9 @@ enum Harness {
     return packageRoot + "/.build/debug/swipc"
   }()
 
+  /// The sanitizer the binary under test was built with (`make check` sets SWIPC_SANITIZER).
+  static let sanitizer: String? = ProcessInfo.processInfo.environment["SWIPC_SANITIZER"].flatMap { $0.isEmpty ? nil : $0 }
+
   /// The independent C client, compiled once per test process into .build (not left in /tmp).
   static let helper: String = {
     let dir = packageRoot + "/.build/e2e"
