@@ -11,13 +11,31 @@ public protocol BenchLink: AnyObject {
 
 /// The stop conditions every blocking call of a benchmark checks when it returns EINTR.
 enum BenchStop {
+  /// The running cell's peer; SIGCHLD from any other child (a sanitizer's symbolizer, say) is
+  /// not the peer's end.
+  nonisolated(unsafe) static var peer: pid_t = 0
+
   static func check() throws(SwipcError) {
     if swipc_interrupt_signal() != 0 {
       throw SwipcError(category: .interrupted, call: "", object: "bench", reason: "interrupted")
     }
     if swipc_child_exited() != 0 {
+      guard peerHasExited() else {
+        swipc_reset_child_exited()
+        return
+      }
       throw SwipcError(category: .failed, call: "", object: "bench", reason: "the peer process exited")
     }
+  }
+
+  /// Whether the peer has ended, without reaping it (the runner waits for it).
+  ///
+  /// The corresponding C function is `waitid`.
+  static func peerHasExited() -> Bool {
+    guard peer > 0 else { return true }
+    var info = siginfo_t()
+    guard waitid(P_PID, id_t(peer), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return true }
+    return info._sifields._sigchld.si_pid == peer
   }
 
   /// A zeroed, cache-line aligned buffer for one message, allocated once per link.

@@ -113,6 +113,8 @@ public struct BenchRunner {
     let arguments = [executable, "bench-peer", mechanism.rawValue, String(size), String(pings + BenchRunner.warmup),
       String(messages), String(peerCPU)] + channel.peerArguments
     let pid = try spawn(arguments, descriptors: channel.peerDescriptors)
+    BenchStop.peer = pid
+    defer { BenchStop.peer = 0 }
     for fd in channel.peerDescriptors { close(fd) }
     var finished = false
     defer {
