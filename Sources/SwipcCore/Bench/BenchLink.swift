@@ -20,7 +20,10 @@ enum BenchStop {
       throw SwipcError(category: .interrupted, call: "", object: "bench", reason: "interrupted")
     }
     if swipc_child_exited() != 0 {
-      guard peerHasExited() else {
+      guard peerFailed() else {
+        // Running, or done: a peer that exits 0 has sent its last message, which is in the
+        // channel even when the SIGCHLD that came with it interrupted the call (a unix stream
+        // read returns EINTR then): the call is retried and gets it.
         swipc_reset_child_exited()
         return
       }
@@ -28,14 +31,16 @@ enum BenchStop {
     }
   }
 
-  /// Whether the peer has ended, without reaping it (the runner waits for it).
+  /// Whether the peer ended before finishing (killed, or an error status), without reaping it
+  /// (the runner waits for it).
   ///
   /// The corresponding C function is `waitid`.
-  static func peerHasExited() -> Bool {
+  static func peerFailed() -> Bool {
     guard peer > 0 else { return true }
     var info = siginfo_t()
     guard waitid(P_PID, id_t(peer), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return true }
-    return info._sifields._sigchld.si_pid == peer
+    guard info._sifields._sigchld.si_pid == peer else { return false }
+    return !(info.si_code == CLD_EXITED && info._sifields._sigchld.si_status == 0)
   }
 
   /// A zeroed, cache-line aligned buffer for one message, allocated once per link.
