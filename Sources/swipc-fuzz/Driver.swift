@@ -69,29 +69,14 @@ enum Driver {
     print("swipc-fuzz: \(count) inputs replayed")
   }
 
+  /// The files of a directory, sorted; empty when it is not one.
   static func entries(_ directory: String) -> [String] {
-    guard let dir = opendir(directory) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      if !name.hasPrefix(".") { names.append(directory + "/" + name) }
-    }
-    return names.sorted()
+    guard case .success(let names) = FileReader.list(directory) else { return [] }
+    return names.filter { !$0.hasPrefix(".") }.sorted().map { directory + "/" + $0 }
   }
 
   static func read(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-      if n < 0 && errno == EINTR { continue }
-      guard n > 0 else { return n == 0 ? bytes : nil }
-      bytes += chunk[..<n]
-    }
+    try? FileReader.read(path).get()
   }
 
   static func write(_ path: String, _ bytes: [UInt8]) {

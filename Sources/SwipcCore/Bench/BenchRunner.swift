@@ -271,11 +271,7 @@ public struct BenchRunner {
       defer { close(fd) }
       guard ftruncate(fd, off_t(length)) == 0 else { throw fail("ftruncate") }
       // Pages allocated now: a full /dev/shm is ENOSPC here, not SIGBUS on the first store.
-      let reserved = posix_fallocate(fd, 0, off_t(length))
-      guard reserved == 0 else {
-        throw SwipcError(call: "posix_fallocate", object: "bench \(mechanism.rawValue)", errno: Errno(rawValue: reserved),
-          reason: reserved == ENOSPC ? "no room for \(length) bytes in /dev/shm (see 'df /dev/shm')" : nil)
-      }
+      try SharedMemoryMapping.reservePages(fd, offset: 0, count: length, object: "bench \(mechanism.rawValue)")
       guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), base != MAP_FAILED else {
         throw fail("mmap")
       }

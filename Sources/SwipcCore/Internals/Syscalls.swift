@@ -33,3 +33,6 @@ internal var currentErrno: Errno { Errno(rawValue: errno) }
 internal func closeIgnoringErrors(_ fd: Int32) {
   _ = Glibc.close(fd)
 }
+
+/// The size of a memory page in bytes (sysconf(_SC_PAGESIZE), at least 1).
+internal let pageSize: Int = max(Int(sysconf(Int32(_SC_PAGESIZE))), 1)

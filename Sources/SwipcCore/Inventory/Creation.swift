@@ -141,7 +141,7 @@ public enum Creator {
       if let used = usage.segments, let limit = KernelLimits.value("kernel/shmmni"), used >= limit {
         return "too many segments: \(used) exist and the limit is \(KernelLimits.describe("SHMMNI", "kernel/shmmni"))"
       }
-      let page = max(Int(sysconf(Int32(_SC_PAGESIZE))), 1)
+      let page = pageSize
       let pages = (size + page - 1) / page
       let inUse = usage.pages.map { ", \($0) in use" } ?? ""
       return "\(pages) more pages would pass \(KernelLimits.describe("SHMALL", "kernel/shmall")) pages\(inUse)"

@@ -56,7 +56,7 @@ public struct SystemVUsage: Sendable, Equatable {
 
   /// The same counts, added up from parsed records (for /proc text that is not this namespace's).
   public static func counting(_ snapshot: InventorySnapshot) -> SystemVUsage {
-    let page = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1))
+    let page = UInt64(pageSize)
     var u = SystemVUsage()
     let listed = { (k: IPCKind) in !snapshot.unavailable.contains(where: { $0.kind == k }) }
     let msg = snapshot.objects.filter { $0.kind == .msg }

@@ -118,7 +118,7 @@ public final class SharedMemoryMapping {
   /// A descriptor for a System V segment's backing file, or -1 where /proc does not grant it.
   func openSegmentFile() -> Int32 {
     guard let base, !isPOSIX else { return -1 }
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let page = pageSize
     let start = UInt(bitPattern: base)
     let end = start + UInt((size + page - 1) / page * page)
     let path = "/proc/self/map_files/" + String(start, radix: 16) + "-" + String(end, radix: 16)
@@ -142,7 +142,7 @@ public final class SharedMemoryMapping {
   /// The corresponding C function is `madvise`.
   public func prefault(_ range: UnsafeRawBufferPointer) {
     guard let start = range.baseAddress, range.count > 0 else { return }
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let page = pageSize
     let aligned = UInt(bitPattern: start) & ~UInt(page - 1)
     let length = Int(UInt(bitPattern: start) - aligned) + range.count
     _ = madvise(UnsafeMutableRawPointer(bitPattern: aligned), length, 22)  // MADV_POPULATE_READ
@@ -170,19 +170,24 @@ public final class SharedMemoryMapping {
     (base + offset).copyMemory(from: source, byteCount: bytes.count)
   }
 
-  /// A POSIX object is a file in a tmpfs that may be smaller than the object (ftruncate makes a
-  /// sparse file): storing into a page the filesystem cannot supply raises SIGBUS. Allocating
-  /// the pages first turns that into ENOSPC before a byte is written.
-  ///
-  /// The corresponding C function is `posix_fallocate`.
   func reservePages(offset: Int, count: Int) throws(SwipcError) {
     guard isPOSIX, descriptor >= 0 else { return }
-    let e = posix_fallocate(descriptor, off_t(offset), off_t(count))
+    try SharedMemoryMapping.reservePages(descriptor, offset: offset, count: count, object: label,
+      afterFailure: "; nothing was written")
+  }
+
+  /// A POSIX object is a file in a tmpfs that may be smaller than the object (ftruncate makes a
+  /// sparse file): storing into a page the filesystem cannot supply raises SIGBUS. Allocating
+  /// the pages first turns that into ENOSPC before a byte is stored.
+  ///
+  /// The corresponding C function is `posix_fallocate`.
+  static func reservePages(
+    _ fd: Int32, offset: Int, count: Int, object: String, afterFailure: String = ""
+  ) throws(SwipcError) {
+    let e = posix_fallocate(fd, off_t(offset), off_t(count))
     guard e != 0 else { return }
-    throw SwipcError(category: .failed, call: "posix_fallocate", object: label, errno: Errno(rawValue: e),
-      reason: e == ENOSPC
-        ? "no room for its \(count) bytes in the filesystem that holds it (see 'df /dev/shm'); nothing was written"
-        : nil)
+    throw SwipcError(category: .failed, call: "posix_fallocate", object: object, errno: Errno(rawValue: e),
+      reason: e == ENOSPC ? "no room for \(count) bytes in /dev/shm (see 'df /dev/shm')\(afterFailure)" : nil)
   }
 
   /// The room from `offset` to the end, or the error for an offset past it.
