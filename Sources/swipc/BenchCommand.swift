@@ -8,6 +8,7 @@ extension BenchPinning: ExpressibleByArgument {}
 extension Swipc {
   struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "bench",
       abstract: "Measure every IPC mechanism on this machine: round-trip latency and throughput.",
       discussion: """
         MECHANISM: \(BenchMechanism.allCases.map(\.rawValue).joined(separator: ", ")) (default: \

@@ -44,6 +44,7 @@ extension Swipc {
 
     struct Create: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "create",
         abstract: "Create a message queue; print its id (System V) or name (POSIX).")
 
       @OptionGroup var target: CreateTargetOptions
@@ -74,6 +75,7 @@ extension Swipc {
 
     struct Create: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "create",
         abstract: "Create a shared memory segment; print its id (System V) or name (POSIX).")
 
       @OptionGroup var target: CreateTargetOptions
@@ -96,6 +98,7 @@ extension Swipc {
 
     struct Create: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "create",
         abstract: "Create a semaphore set (System V) or a named semaphore (POSIX); print its id or name.")
 
       @OptionGroup var target: CreateTargetOptions

@@ -49,6 +49,7 @@ func interruptible(_ body: () throws(SwipcError) -> Void) throws {
 extension Swipc.Msg {
   struct Send: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "send",
       abstract: "Send a message: TEXT arguments joined by spaces, or standard input.",
       discussion: """
         TARGET is a System V id, --key/--ftok, or a POSIX /name. Without TEXT, standard input \
@@ -100,6 +101,7 @@ extension Swipc.Msg {
 
   struct Recv: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "recv",
       abstract: "Receive messages and write them to standard output.",
       discussion: """
         One message's raw bytes by default; with --lines or --null one record per message; with \

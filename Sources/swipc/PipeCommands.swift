@@ -10,6 +10,7 @@ extension Swipc {
 
     struct Create: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "create",
         abstract: "Create a FIFO (mkfifo); an existing FIFO is left as it is, any other file is refused.")
 
       @Argument(help: ArgumentHelp("The FIFO's path.", valueName: "path"), completion: .file())
@@ -25,6 +26,7 @@ extension Swipc {
 
     struct Send: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "send",
         abstract: "Write TEXT (with a newline, as echo does) or standard input into a FIFO.",
         discussion: """
           Waits for a reader to open the FIFO, then writes. --timeout covers both the wait for \
@@ -76,6 +78,7 @@ extension Swipc {
 
     struct Recv: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "recv",
         abstract: "Read from a FIFO to standard output, until every writer closes it or --count records.",
         discussion: """
           Waits for a writer to open the FIFO. --timeout covers both the wait for a writer and \

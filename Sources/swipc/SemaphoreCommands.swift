@@ -67,6 +67,7 @@ extension Swipc.Sem {
 
   struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "get",
       abstract: "Print semaphore values: one line per semaphore of the set, or --index I alone.",
       discussion: """
         --format json adds, for System V, each semaphore's last pid and the processes waiting \
@@ -117,6 +118,7 @@ extension Swipc.Sem {
 
   struct Wait: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "wait",
       abstract: "Take a semaphore (P): wait until it can be lowered by --by, then lower it.",
       discussion: """
         System V: one atomic semop; with --undo the kernel gives the amount back when this \
@@ -152,6 +154,7 @@ extension Swipc.Sem {
 
   struct Post: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "post",
       abstract: "Give a semaphore (V): raise it by --by, waking waiters.",
       discussion: """
         Fails with nothing changed when the value would pass SEMVMX (32767) for System V or \
@@ -175,6 +178,7 @@ extension Swipc.Sem {
 
   struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "run",
       abstract: "Take a semaphore, run COMMAND, give it back: a cross-process mutex for scripts.",
       discussion: """
         Like flock(1), but for a semaphore, which also counts: a set initialised to 3 lets three \

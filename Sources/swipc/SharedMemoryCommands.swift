@@ -8,6 +8,7 @@ extension ByteDump.Format: ExpressibleByArgument {}
 extension Swipc.Shm {
   struct Write: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "write",
       abstract: "Write TEXT, a file or standard input into a shared memory segment.",
       discussion: """
         TARGET is a System V id, --key/--ftok, or a POSIX /name. TEXT arguments are joined by \
@@ -63,6 +64,7 @@ extension Swipc.Shm {
 
   struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "dump",
       abstract: "Write a shared memory segment's bytes to standard output.",
       discussion: """
         The segment is attached read-only. --format hex is the layout of 'hexdump -C' (offsets \
@@ -112,6 +114,7 @@ extension Swipc.Shm {
 
   struct Attach: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "attach",
       abstract: "Stay attached to a shared memory segment while COMMAND runs, or until a signal.",
       discussion: """
         Attaches (shmat, or shm_open and mmap for a /name) and says so on standard error. With \

@@ -12,6 +12,7 @@ extension Swipc {
 
     struct Listen: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "listen",
         abstract: "Listen on ADDRESS and write what arrives to standard output.",
         discussion: """
           ADDRESS is a path, @name (abstract, no file) or tcp:HOST:PORT (port 0: any free one). \
@@ -79,6 +80,7 @@ extension Swipc {
 
     struct Send: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "send",
         abstract: "Send TEXT (joined by spaces) or standard input to a socket.",
         discussion: """
           stream: the bytes, then end of data; dgram and seqpacket: one message. With --reply, \
