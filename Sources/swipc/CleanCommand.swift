@@ -51,7 +51,7 @@ extension Swipc {
     func run() throws {
       var kinds = [IPCKind]()
       for kind in (types.isEmpty ? IPCKind.allCases : types) where !kinds.contains(kind) { kinds.append(kind) }
-      var request = CleanRequest(kinds: kinds, filter: try filters.makeFilter())
+      var request = CleanRequest(kinds: kinds, filter: try filters.settings.makeFilter())
       request.all = all
       request.allUsers = allUsers
       request.dryRun = dryRun

@@ -14,6 +14,16 @@ struct CreateTargetOptions: ParsableArguments {
   @Flag(inversion: .prefixedNo, help: "Fail if the object exists (default for POSIX names, which defeats names pre-created in /dev/shm by another user; default off for keys).")
   var exclusive: Bool?
 
+  var spec: CreateSpec { CreateSpec(name: name, keys: keys.spec, mode: mode, exclusive: exclusive) }
+}
+
+/// The values of the create options, however they were parsed (argument-parser or `QuickPath`).
+struct CreateSpec {
+  var name: String?
+  var keys = KeySpec()
+  var mode = FileMode(0o600)
+  var exclusive: Bool?
+
   func request(kind: IPCKind) throws -> CreateRequest {
     var target: ObjectTarget?
     if name != nil || keys.isGiven { target = try keys.target(name, kind: kind) }
@@ -23,6 +33,32 @@ struct CreateTargetOptions: ParsableArguments {
     var request = CreateRequest(kind: kind, target: target)
     request.mode = mode
     request.exclusive = exclusive
+    return request
+  }
+
+  /// `msg create`: System V --max-bytes, POSIX --max-messages and --message-size.
+  func queue(maxBytes: ByteCount?, maxMessages: Int?, messageSize: Int?) throws -> CreateRequest {
+    var request = try self.request(kind: .msg)
+    request.maxBytes = maxBytes
+    request.maxMessages = maxMessages
+    request.messageSize = messageSize
+    return request
+  }
+
+  /// `shm create --size`.
+  func segment(size: ByteCount?) throws -> CreateRequest {
+    var request = try self.request(kind: .shm)
+    request.size = size
+    return request
+  }
+
+  /// `sem create`: --count, and --value or --values.
+  func semaphore(count: Int?, value: Int?, values: String?) throws -> CreateRequest {
+    var request = try self.request(kind: .sem)
+    if value != nil && values != nil { throw ValidationError("give --value or --values, not both") }
+    request.count = count
+    if let value { request.values = [value] }
+    if let values { request.values = try parseValueList(values) }
     return request
   }
 }
@@ -59,11 +95,7 @@ extension Swipc {
       var messageSize: Int?
 
       func run() throws {
-        var request = try target.request(kind: .msg)
-        request.maxBytes = maxBytes
-        request.maxMessages = maxMessages
-        request.messageSize = messageSize
-        try runCreate(request)
+        try runCreate(target.spec.queue(maxBytes: maxBytes, maxMessages: maxMessages, messageSize: messageSize))
       }
     }
   }
@@ -84,9 +116,7 @@ extension Swipc {
       var size: ByteCount?
 
       func run() throws {
-        var request = try target.request(kind: .shm)
-        request.size = size
-        try runCreate(request)
+        try runCreate(target.spec.segment(size: size))
       }
     }
   }
@@ -113,12 +143,7 @@ extension Swipc {
       var values: String?
 
       func run() throws {
-        var request = try target.request(kind: .sem)
-        if value != nil && values != nil { throw ValidationError("give --value or --values, not both") }
-        request.count = count
-        if let value { request.values = [value] }
-        if let values { request.values = try parseValueList(values) }
-        try runCreate(request)
+        try runCreate(target.spec.semaphore(count: count, value: value, values: values))
       }
     }
   }

@@ -21,61 +21,85 @@ extension Swipc {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func run() throws {
-      if let stream = types.first(where: { $0 == "pipe" || $0 == "sock" }) {
-        guard types.count == 1 else { throw ValidationError("list '\(stream)' on its own: its columns differ from the other types'") }
-        guard filters.isEmpty else { throw ValidationError("the filters apply to IPC objects, not to 'ls \(stream)'") }
-        guard output.columns == nil else { throw ValidationError("-o/--columns applies to IPC objects; 'ls \(stream)' has fixed columns") }
-        guard output.format != .prometheus else { throw ValidationError("'ls \(stream)' writes table, json or csv") }
-        return try listStreams(sockets: stream == "sock")
-      }
-      var kinds = [IPCKind]()
-      for text in types {
-        let kind = try parseKind(text)
-        if !kinds.contains(kind) { kinds.append(kind) }
-      }
-      if kinds.isEmpty { kinds = IPCKind.allCases }
-      let filter = try filters.makeFilter()
-      let columns = try output.selectedColumns()
-      let listing = Listing.make(
-        kinds: kinds, filter: filter, countOrphans: output.format == .prometheus,
-        segmentMemory: ObjectColumn.showsSegmentMemory(columns, format: output.format))
-      if let failure = listing.failure { throw failure }
-      for warning in listing.warnings { Terminal.warn(warning) }
-
-      let users = UserDirectory()
-      let formatter = CellFormatter(options: output.renderOptions(now: listing.now), users: users)
-      let renderer = ObjectListRenderer(
-        formatter: formatter, context: ColumnContext(now: listing.now, processes: ProcessTable()),
-        columns: columns)
-      var out = OutputBuffer(capacity: 64 + listing.objects.count * 160)
-      switch output.format {
-      case .table: renderer.table(listing.objects, kinds: kinds, into: &out)
-      case .csv: renderer.csv(listing.objects, kinds: kinds, into: &out)
-      case .json: renderer.json(listing.objects, into: &out)
-      case .prometheus:
-        var writer = PrometheusWriter()
-        InventoryMetrics.write(listing.objects, kinds: kinds, orphaned: listing.orphanCounts, users: users, into: &writer)
-        out = writer.out
-      }
-      Terminal.write(out)
+      try ListPlan(types: types, filters: filters.settings, output: output.settings).run()
     }
+  }
+}
 
-    /// `ls pipe` and `ls sock`: one pass over /proc/*/fd, then the records in the chosen format.
-    func listStreams(sockets: Bool) throws {
-      let scan = DescriptorScan.scan()
-      let (renderer, rows, types) = sockets
-        ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan), headings: !output.noHeadings)
-        : RecordRenderer.pipes(scan.pipes, headings: !output.noHeadings)
-      if scan.uninspectable > 0 {
-        Terminal.warn("\(scan.uninspectable) process\(scan.uninspectable == 1 ? "" : "es") could not be inspected (another user's; run as root to see \(sockets ? "which sockets they hold" : "their pipes"))")
-      }
-      var out = OutputBuffer(capacity: 64 + rows.count * 96)
-      switch output.format {
-      case .table: renderer.table(rows, into: &out)
-      case .csv: renderer.csv(rows, into: &out)
-      default: renderer.json(rows, types: types, into: &out)
-      }
-      Terminal.write(out)
+/// What `ls` was asked, checked: everything that can be refused is refused here, before anything is
+/// read, so that `QuickPath` can hand a command line it cannot plan to argument-parser unchanged.
+enum ListPlan {
+  case objects(kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings)
+  /// `ls pipe` and `ls sock`.
+  case streams(sockets: Bool, output: OutputSettings)
+
+  init(types: [String], filters: FilterSettings, output: OutputSettings) throws {
+    if let stream = types.first(where: { $0 == "pipe" || $0 == "sock" }) {
+      guard types.count == 1 else { throw ValidationError("list '\(stream)' on its own: its columns differ from the other types'") }
+      guard filters.isEmpty else { throw ValidationError("the filters apply to IPC objects, not to 'ls \(stream)'") }
+      guard output.columns == nil else { throw ValidationError("-o/--columns applies to IPC objects; 'ls \(stream)' has fixed columns") }
+      guard output.format != .prometheus else { throw ValidationError("'ls \(stream)' writes table, json or csv") }
+      self = .streams(sockets: stream == "sock", output: output)
+      return
     }
+    var kinds = [IPCKind]()
+    for text in types {
+      let kind = try parseKind(text)
+      if !kinds.contains(kind) { kinds.append(kind) }
+    }
+    if kinds.isEmpty { kinds = IPCKind.allCases }
+    self = .objects(kinds: kinds, filter: try filters.makeFilter(), columns: try output.selectedColumns(), output: output)
+  }
+
+  func run() throws {
+    switch self {
+    case .objects(let kinds, let filter, let columns, let output):
+      try Self.listObjects(kinds: kinds, filter: filter, columns: columns, output: output)
+    case .streams(let sockets, let output):
+      try Self.listStreams(sockets: sockets, output: output)
+    }
+  }
+
+  static func listObjects(kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings) throws {
+    let listing = Listing.make(
+      kinds: kinds, filter: filter, countOrphans: output.format == .prometheus,
+      segmentMemory: ObjectColumn.showsSegmentMemory(columns, format: output.format))
+    if let failure = listing.failure { throw failure }
+    for warning in listing.warnings { Terminal.warn(warning) }
+
+    let users = UserDirectory()
+    let formatter = CellFormatter(options: output.renderOptions(now: listing.now), users: users)
+    let renderer = ObjectListRenderer(
+      formatter: formatter, context: ColumnContext(now: listing.now, processes: ProcessTable()),
+      columns: columns)
+    var out = OutputBuffer(capacity: 64 + listing.objects.count * 160)
+    switch output.format {
+    case .table: renderer.table(listing.objects, kinds: kinds, into: &out)
+    case .csv: renderer.csv(listing.objects, kinds: kinds, into: &out)
+    case .json: renderer.json(listing.objects, into: &out)
+    case .prometheus:
+      var writer = PrometheusWriter()
+      InventoryMetrics.write(listing.objects, kinds: kinds, orphaned: listing.orphanCounts, users: users, into: &writer)
+      out = writer.out
+    }
+    Terminal.write(out)
+  }
+
+  /// `ls pipe` and `ls sock`: one pass over /proc/*/fd, then the records in the chosen format.
+  static func listStreams(sockets: Bool, output: OutputSettings) throws {
+    let scan = DescriptorScan.scan()
+    let (renderer, rows, types) = sockets
+      ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan), headings: !output.noHeadings)
+      : RecordRenderer.pipes(scan.pipes, headings: !output.noHeadings)
+    if scan.uninspectable > 0 {
+      Terminal.warn("\(scan.uninspectable) process\(scan.uninspectable == 1 ? "" : "es") could not be inspected (another user's; run as root to see \(sockets ? "which sockets they hold" : "their pipes"))")
+    }
+    var out = OutputBuffer(capacity: 64 + rows.count * 96)
+    switch output.format {
+    case .table: renderer.table(rows, into: &out)
+    case .csv: renderer.csv(rows, into: &out)
+    default: renderer.json(rows, types: types, into: &out)
+    }
+    Terminal.write(out)
   }
 }

@@ -43,6 +43,21 @@ struct OutputOptions: ParsableArguments {
   @Flag(name: [.customShort("n"), .long], help: "Print user and group ids and octal permissions rather than names.")
   var numeric = false
 
+  var settings: OutputSettings {
+    OutputSettings(format: format, columns: columns, noHeadings: noHeadings, bytes: bytes, numeric: numeric)
+  }
+
+  func renderOptions(now: Int64) -> RenderOptions { settings.renderOptions(now: now) }
+}
+
+/// The values of the output options, however they were parsed (argument-parser or `QuickPath`).
+struct OutputSettings {
+  var format: OutputFormat = .table
+  var columns: String?
+  var noHeadings = false
+  var bytes = false
+  var numeric = false
+
   /// The columns named with -o, validated against the catalog.
   func selectedColumns() throws -> [ObjectColumn]? {
     guard let columns else { return nil }
@@ -98,6 +113,28 @@ struct FilterOptions: ParsableArguments {
   @Flag(help: "Only objects any user may read (mode o+r): an audit.")
   var worldReadable = false
 
+  var settings: FilterSettings {
+    FilterSettings(
+      owner: owner, creator: creator, key: key, name: name, olderThan: olderThan, idleFor: idleFor,
+      unattached: unattached, orphaned: orphaned, removed: removed,
+      worldWritable: worldWritable, worldReadable: worldReadable)
+  }
+}
+
+/// The values of the filter options, however they were parsed (argument-parser or `QuickPath`).
+struct FilterSettings {
+  var owner: [String] = []
+  var creator: [String] = []
+  var key: [IPCKeyRange] = []
+  var name: [String] = []
+  var olderThan: TimeSpan?
+  var idleFor: TimeSpan?
+  var unattached = false
+  var orphaned = false
+  var removed = false
+  var worldWritable = false
+  var worldReadable = false
+
   /// Whether no filter was given.
   var isEmpty: Bool {
     owner.isEmpty && creator.isEmpty && key.isEmpty && name.isEmpty && olderThan == nil && idleFor == nil
@@ -134,6 +171,17 @@ struct KeyOptions: ParsableArguments {
   var key: IPCKey?
 
   @Option(help: ArgumentHelp("The System V key made by ftok(3) from an existing file and a project id (default 1).", valueName: "path[:proj]"), completion: .file())
+  var ftok: String?
+
+  var spec: KeySpec { KeySpec(key: key, ftok: ftok) }
+  var isGiven: Bool { spec.isGiven }
+  func resolve() throws -> IPCKey? { try spec.resolve() }
+  func target(_ positional: String?, kind: IPCKind) throws -> ObjectTarget { try spec.target(positional, kind: kind) }
+}
+
+/// The values of --key and --ftok, however they were parsed (argument-parser or `QuickPath`).
+struct KeySpec {
+  var key: IPCKey?
   var ftok: String?
 
   var isGiven: Bool { key != nil || ftok != nil }

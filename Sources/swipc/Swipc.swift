@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import SwipcCore
 
 @main
@@ -19,6 +20,7 @@ struct Swipc: ParsableCommand {
     let arguments = Array(CommandLine.arguments.dropFirst())
     do {
       try requireUTF8Arguments()
+      if try quickPath(arguments) { return }
       var command = try parseAsRoot(arguments)
       try command.run()
     } catch {
@@ -35,6 +37,22 @@ extension Swipc {
       guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) == nil else { continue }
       throw .usage("argument \(i) is not valid UTF-8: swipc takes names, paths and text arguments in UTF-8 (pipe other bytes through standard input)")
     }
+  }
+}
+
+extension Swipc {
+  /// Runs the command line through `QuickPath` when it takes it. SWIPC_PARSER=full turns the quick
+  /// path off and SWIPC_PARSER=quick makes a command line it does not take fail (exit 70), so that
+  /// tests can compare the two readers and know which one ran.
+  static func quickPath(_ arguments: [String]) throws -> Bool {
+    let mode = getenv("SWIPC_PARSER").map { String(cString: $0) }
+    if mode == "full" { return false }
+    if try QuickPath.run(arguments) { return true }
+    if mode == "quick" {
+      Terminal.warn("SWIPC_PARSER=quick: the quick path does not take this command line")
+      Glibc.exit(70)
+    }
+    return false
   }
 }
 
