@@ -80,13 +80,11 @@ extension Swipc {
         }
       }
       if !dry { TestHooks.pauseBeforeRemoving() }
-      let entries = Cleaner.execute(selection.objects, dryRun: dry)
-      var out = OutputBuffer()
-      if format == .json { renderer.json(entries, into: &out) } else { renderer.table(entries, into: &out) }
+      let report = Cleaner.execute(selection.objects, dryRun: dry)
+      var out = OutputBuffer(capacity: 128 + report.objects.count * 64)
+      if format == .json { renderer.json(report, into: &out) } else { renderer.table(report, into: &out) }
       Terminal.write(out)
-      if entries.contains(where: { if case .failed = $0.result { return true } else { return false } }) {
-        throw ExitCode(1)
-      }
+      if report.hasFailures { throw ExitCode(1) }
     }
   }
 }

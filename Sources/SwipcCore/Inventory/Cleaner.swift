@@ -1,18 +1,25 @@
 import Glibc
 import SystemPackage
 
-/// One line of a clean report: an object selected, and what became of it.
-public struct CleanEntry: Sendable {
-  public enum Result: Sendable, Equatable {
-    case removed
-    case wouldRemove
-    /// Not removed on purpose (it changed or vanished since it was listed).
-    case skipped(String)
-    /// The removal was attempted and failed.
-    case failed(SwipcError)
+/// What became of one object selected by `swipc clean`.
+public enum CleanResult: Sendable, Equatable {
+  case removed
+  case wouldRemove
+  /// Not removed on purpose (it changed or vanished since it was listed).
+  case skipped(String)
+  /// The removal was attempted and failed.
+  case failed(SwipcError)
+}
+
+/// A clean report: the selected objects and, in the same order, what became of each. The objects
+/// are the selection's own array, not copies: a report of thousands of objects copies none.
+public struct CleanReport: Sendable {
+  public var objects: [IPCObject]
+  public var results: [CleanResult]
+
+  public var hasFailures: Bool {
+    results.contains { if case .failed = $0 { return true } else { return false } }
   }
-  public var object: IPCObject
-  public var result: Result
 }
 
 /// What `swipc clean` is asked to do (SPEC §5).
@@ -46,9 +53,12 @@ public enum Cleaner {
     -> (objects: [IPCObject], warnings: [String])
   {
     try request.validate()
-    let listing = Listing.make(kinds: request.kinds, filter: request.filter, inventory: inventory)
+    let listing = Listing.make(kinds: request.kinds, filter: request.filter, inventory: inventory, segmentMemory: false)
     if let failure = listing.failure { throw failure }
-    let objects = listing.objects.filter { isCallers($0, request) }
+    // Arrays of thousands of records are filtered only when something is left out: each copy
+    // of them is megabytes of fresh pages.
+    var objects = listing.objects
+    if !objects.allSatisfy({ isCallers($0, request) }) { objects.removeAll { !isCallers($0, request) } }
     return (objects, listing.warnings)
   }
 
@@ -60,22 +70,25 @@ public enum Cleaner {
 
   /// Removes the selected objects, each after checking that it is still the object that was
   /// listed: same id, key, creator and change time (System V), or same file, owner and change
-  /// time (POSIX). Goes on after a failure.
+  /// time (POSIX). Goes on after a failure. The results are in the order of `objects`.
   public static func execute(
     _ objects: [IPCObject], dryRun: Bool, paths: InventoryPaths = .fromEnvironment()
-  ) -> [CleanEntry] {
-    objects.map { object in
-      if dryRun { return CleanEntry(object: object, result: .wouldRemove) }
-      if let reason = changedSinceListing(object, paths: paths) {
-        return CleanEntry(object: object, result: .skipped(reason))
-      }
-      let target: ObjectTarget = object.name.map { .name($0) } ?? .id(object.id!)
-      switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: object.kind, target: target) }) {
-      case .success: return CleanEntry(object: object, result: .removed)
-      case .failure(let error) where error.category == .notFound:
-        return CleanEntry(object: object, result: .skipped("no longer exists"))
-      case .failure(let error): return CleanEntry(object: object, result: .failed(error))
-      }
+  ) -> CleanReport {
+    var results = [CleanResult](repeating: .wouldRemove, count: objects.count)
+    if !dryRun {
+      for (i, object) in objects.enumerated() { results[i] = checkAndRemove(object, paths: paths) }
+    }
+    return CleanReport(objects: objects, results: results)
+  }
+
+  /// Checks that `object` is still the one listed, then removes it.
+  static func checkAndRemove(_ object: IPCObject, paths: InventoryPaths) -> CleanResult {
+    if let reason = changedSinceListing(object, paths: paths) { return .skipped(reason) }
+    let target: ObjectTarget = object.name.map { .name($0) } ?? .id(object.id!)
+    switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: object.kind, target: target) }) {
+    case .success: return .removed
+    case .failure(let error) where error.category == .notFound: return .skipped("no longer exists")
+    case .failure(let error): return .failed(error)
     }
   }
 

@@ -33,7 +33,9 @@ public struct Listing: Sendable {
     if filter.isEmpty {
       listing.objects = snapshot.objects
     } else {
-      listing.objects = snapshot.objects.filter { filter.matches($0, now: snapshot.now, detector: detector) }
+      // In place: filter's growing copies of thousands of large records cost more than the test.
+      listing.objects = snapshot.objects
+      listing.objects.removeAll { !filter.matches($0, now: snapshot.now, detector: detector) }
     }
     if countOrphans, let detector {
       var counts: [IPCKind: Int] = [:]

@@ -4,7 +4,7 @@ public struct CleanReportRenderer {
 
   public init(formatter: CellFormatter) { self.formatter = formatter }
 
-  static func result(_ r: CleanEntry.Result) -> (String, String?) {
+  static func result(_ r: CleanResult) -> (String, String?) {
     switch r {
     case .removed: return ("removed", nil)
     case .wouldRemove: return ("would remove", nil)
@@ -13,24 +13,32 @@ public struct CleanReportRenderer {
     }
   }
 
-  public func table(_ entries: [CleanEntry], into out: inout OutputBuffer) {
+  public func table(_ report: CleanReport, into out: inout OutputBuffer) {
     var t = TableWriter(headers: ["RESULT", "TYPE", "ID", "KEY", "NAME", "OWNER", "SIZE", "REASON"],
       rightAligned: [false, false, true, false, false, false, true, false])
-    for e in entries {
-      let (result, reason) = CleanReportRenderer.result(e.result)
-      let o = e.object
-      t.add([result, o.kind.rawValue, o.id.map { String($0) } ?? "-", o.key?.description ?? "-",
-        o.name?.rawValue ?? "-", formatter.tableText(.user(o.uid)),
-        o.size.map { formatter.tableText(.bytes($0)) } ?? "-", reason ?? ""])
+    // Cells are written in place, as `ls` writes them: thousands of rows are the normal case.
+    func cell(_ value: CellValue) {
+      formatter.writeTable(value, into: &t.cells)
+      t.endCell()
+    }
+    for (o, r) in zip(report.objects, report.results) {
+      let (result, reason) = CleanReportRenderer.result(r)
+      cell(.text(result))
+      cell(.text(o.kind.rawValue))
+      cell(o.id.map { .int(Int64($0)) } ?? .null)
+      cell(o.key.map { .key($0) } ?? .null)
+      cell(o.name.map { .text($0.rawValue) } ?? .null)
+      cell(.user(o.uid))
+      cell(o.size.map { .bytes($0) } ?? .null)
+      cell(.text(reason ?? ""))
     }
     t.write(to: &out, headings: formatter.options.headings)
   }
 
-  public func json(_ entries: [CleanEntry], into out: inout OutputBuffer) {
+  public func json(_ report: CleanReport, into out: inout OutputBuffer) {
     out.write(byte: 91)
-    for (n, e) in entries.enumerated() {
-      let (result, reason) = CleanReportRenderer.result(e.result)
-      let o = e.object
+    for (n, (o, r)) in zip(report.objects, report.results).enumerated() {
+      let (result, reason) = CleanReportRenderer.result(r)
       out.write(n == 0 ? "\n  {\"type\":\"" : ",\n  {\"type\":\"")
       out.write(o.kind.rawValue)
       out.write("\",\"id\":")
@@ -51,6 +59,6 @@ public struct CleanReportRenderer {
       formatter.writeJSON(reason.map { .text($0) } ?? .null, to: &out)
       out.write(byte: 125)
     }
-    out.write(entries.isEmpty ? "]\n" : "\n]\n")
+    out.write(report.objects.isEmpty ? "]\n" : "\n]\n")
   }
 }

@@ -20,11 +20,10 @@ public struct TableWriter {
   /// Closes the cell written into `cells` since the last call.
   public mutating func endCell() {
     let end = cells.bytes.count
-    var width = 0
-    var i = cellStart
-    while i < end {
-      if cells.bytes[i] & 0xC0 != 0x80 { width += 1 }
-      i += 1
+    let width = cells.bytes.withUnsafeBufferPointer { bytes in
+      var width = 0
+      for i in cellStart..<end where bytes[i] & 0xC0 != 0x80 { width += 1 }
+      return width
     }
     let column = ends.count % headers.count
     if width > widths[column] { widths[column] = width }
