@@ -2,8 +2,8 @@ import ArgumentParser
 import Glibc
 import SwipcCore
 
-/// The command lines people run in shell loops and from monitoring — `ls` and `msg|shm|sem create`
-/// — read without argument-parser.
+/// The command lines people run in shell loops and from monitoring — `ls`, `msg|shm|sem create`
+/// and `rm` — read without argument-parser.
 ///
 /// argument-parser builds a command by reflection: for every property wrapper it instantiates
 /// generic metadata and looks up protocol conformances, each lookup a scan of the binary's ~4,000
@@ -24,6 +24,9 @@ enum QuickPath {
     switch command {
     case "ls":
       guard let plan = listPlan(arguments.dropFirst()) else { return false }
+      try plan.run()
+    case "rm":
+      guard let plan = removePlan(arguments.dropFirst()) else { return false }
       try plan.run()
     case "msg", "shm", "sem":
       guard arguments.count > 1, arguments[1] == "create",
@@ -53,6 +56,21 @@ enum QuickPath {
     "shm": [.init("--size")],
     "sem": [.init("--count"), .init("--value"), .init("--values")],
   ]
+
+  static let removeOptions: [QuickCommandLine.Option] = [
+    .init("--key", short: "k"), .init("--ftok"), .flag("--quiet", short: "q"),
+  ]
+
+  static func removePlan(_ arguments: ArraySlice<String>) -> RemovePlan? {
+    guard let line = QuickCommandLine(arguments, options: removeOptions),
+      let type = line.positionals.first, let kind = try? parseKind(type)
+    else { return nil }
+    var keys = [IPCKey](), ftoks = [String]()
+    guard line.values("--key", into: &keys, { try? IPCKey(parsing: $0) }), line.values("--ftok", into: &ftoks, { $0 })
+    else { return nil }
+    return try? RemovePlan(
+      kind: kind, targets: Array(line.positionals.dropFirst()), keys: keys, ftoks: ftoks, quiet: line.flag("--quiet"))
+  }
 
   static func listPlan(_ arguments: ArraySlice<String>) -> ListPlan? {
     guard let line = QuickCommandLine(arguments, options: outputOptions + filterOptions) else { return nil }

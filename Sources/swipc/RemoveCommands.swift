@@ -27,27 +27,7 @@ extension Swipc {
     var quiet = false
 
     func run() throws {
-      // Every target is parsed before anything is removed: a usage error removes nothing.
-      var all = try targets.map { try ObjectTarget(parsing: $0, kind: type) }
-      for k in key {
-        if k.isPrivate { throw ValidationError("key 0x00000000 is IPC_PRIVATE and names no single object: give the id instead") }
-        all.append(.key(k))
-      }
-      for spec in ftok { all.append(.key(try IPCKey.ftok(spec: spec))) }
-      guard !all.isEmpty else { throw ValidationError("name at least one object to remove") }
-      var failures: [SwipcError] = []
-      for target in all {
-        // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws
-        // catch here.
-        switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: type, target: target) }) {
-        case .success(let label): if !quiet { Terminal.write(fd: 1, Array("removed \(label)\n".utf8)) }
-        case .failure(let error):
-          Terminal.warn(error.description)
-          failures.append(error)
-        }
-      }
-      if failures.count == 1 && all.count == 1 { throw ExitCode(Terminal.exitStatus(for: failures[0].category)) }
-      if !failures.isEmpty { throw ExitCode(1) }
+      try RemovePlan(kind: type, targets: targets, keys: key, ftoks: ftok, quiet: quiet).run()
     }
   }
 
@@ -93,5 +73,41 @@ extension Swipc {
       guard uid != nil || gid != nil else { throw ValidationError("invalid owner '\(owner)': expected USER, USER:GROUP or :GROUP") }
       try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid)
     }
+  }
+}
+
+/// What `rm` was asked: every target parsed before anything is removed, so that a usage error
+/// removes nothing (and `QuickPath` can hand a command line it cannot plan to argument-parser).
+struct RemovePlan {
+  var kind: IPCKind
+  var targets: [ObjectTarget]
+  var quiet: Bool
+
+  init(kind: IPCKind, targets: [String], keys: [IPCKey], ftoks: [String], quiet: Bool) throws {
+    self.kind = kind
+    self.quiet = quiet
+    self.targets = try targets.map { try ObjectTarget(parsing: $0, kind: kind) }
+    for k in keys {
+      if k.isPrivate { throw ValidationError("key 0x00000000 is IPC_PRIVATE and names no single object: give the id instead") }
+      self.targets.append(.key(k))
+    }
+    for spec in ftoks { self.targets.append(.key(try IPCKey.ftok(spec: spec))) }
+    guard !self.targets.isEmpty else { throw ValidationError("name at least one object to remove") }
+  }
+
+  func run() throws {
+    var failures: [SwipcError] = []
+    for target in targets {
+      // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws
+      // catch here.
+      switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: kind, target: target) }) {
+      case .success(let label): if !quiet { Terminal.write(fd: 1, Array("removed \(label)\n".utf8)) }
+      case .failure(let error):
+        Terminal.warn(error.description)
+        failures.append(error)
+      }
+    }
+    if failures.count == 1 && targets.count == 1 { throw ExitCode(Terminal.exitStatus(for: failures[0].category)) }
+    if !failures.isEmpty { throw ExitCode(1) }
   }
 }

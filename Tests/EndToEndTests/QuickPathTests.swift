@@ -25,6 +25,7 @@ struct QuickPathTests {
 
   /// The quick commands, with the positionals each case is tried with.
   static let commands: [(path: [String], positionals: [[String]])] = [
+    (["rm"], [["msg"], ["msg", "0"], ["shm", "0", "32769"], ["pshm", "/swq.seg"], ["sem", "/swq.lock"], ["psem", "/swq.lock", "/swq.none"]]),
     (["ls"], [[], ["msg"], ["shm", "sem", "msg"], ["pshm", "psem"]]),
     (["msg", "create"], [[], ["/swq.q"]]),
     (["shm", "create"], [[], ["/swq.seg"]]),
@@ -135,12 +136,13 @@ struct QuickPathTests {
 
   /// Runs `words` with each reader, each in a fresh IPC and mount namespace, and records the objects
   /// it left: ids start from 0 in each, so both must read the same.
-  static func compareCreation(_ lines: [[String]], decline: Bool = false) -> Harness.Result {
+  static func compareCreation(_ lines: [[String]], decline: Bool = false, setup: String = "") -> Harness.Result {
     var script = "DECLINE=\(decline ? 1 : 0)\n" + compareFunction + """
       run() {
         unshare --ipc --mount bash -c '\(LifecycleTests.posixMounts.replacingOccurrences(of: "\n", with: " "))
+          \(setup)
           m=$1; shift; [ $m = none ] || { SWIPC_PARSER=$m "$S" "$@" >"$W/$m.out" 2>"$W/$m.err"; echo "status $?" >>"$W/$m.err"; }
-          { ipcs -a; SWIPC_PARSER=full "$S" ls --format json -o TYPE,KEY,ID,NAME,PERMS,SIZE,MAXMSG,MSGSIZE,NSEMS,VALUE
+          { ipcs -a; "$S" ls --format json -o TYPE,KEY,ID,NAME,PERMS,SIZE,MAXMSG,MSGSIZE,NSEMS,VALUE
             for id in $(ipcs -s | awk "/^0x/ { print \\$2 }"); do SWIPC_PARSER=full "$S" sem get $id; done
             cd /dev/shm && stat -c "%n %a %u %s" * 2>/dev/null; cat /dev/mqueue/* 2>/dev/null; } >"$W/$m.state" 2>&1' _ "$@"
       }
@@ -173,7 +175,7 @@ struct QuickPathTests {
   @Test("ls: each option in each spelling, with types and combined, reads the same")
   func listing() {
     var lines = [[String]]()
-    for positionals in Self.commands[0].positionals {
+    for positionals in Self.commands[1].positionals {
       lines.append(["ls"] + positionals)
       for option in Self.spellings(of: ["ls"]) { lines.append(["ls"] + option + positionals) }
     }
@@ -188,10 +190,36 @@ struct QuickPathTests {
     Self.check(Self.compareListing(lines), count: lines.count)
   }
 
+  /// Objects for `rm` to remove: queues by key, ftok key, id and name; two segments; a set by key;
+  /// POSIX objects of each kind. (Made and listed by the quick path, which the other tests check.)
+  static let removeSetup = """
+    $S msg create --key 0x51000001 >/dev/null; $S msg create --key 0x51000003 >/dev/null
+    $S msg create --ftok /etc/passwd >/dev/null; $S msg create --ftok /etc/passwd:7 >/dev/null
+    $S shm create --size 4K >/dev/null; $S shm create --size 8K >/dev/null; $S sem create --key 0x51000003 >/dev/null
+    $S shm create /swq.seg --size 4K >/dev/null; $S sem create /swq.lock >/dev/null; $S msg create /swq.q >/dev/null
+    """
+
+  @Test("rm: each option in each spelling, with targets, reads the same and removes the same")
+  func removal() {
+    var lines = [[String]]()
+    // Each namespace is made afresh for each run here, so the options are tried with two targets.
+    for positionals in Self.commands[0].positionals {
+      lines.append(["rm"] + positionals)
+      guard positionals == ["msg", "0"] || positionals.first == "pshm" else { continue }
+      for option in Self.spellings(of: ["rm"]) { lines.append(["rm"] + positionals + option) }
+    }
+    lines += [
+      ["rm", "msg", "--key", "0x51000001", "-k", "0x51000003", "--ftok", "/etc/passwd", "-q"],
+      ["rm", "pmsg", "/swq.q", "/swq.none"], ["rm", "msg", "0", "0"], ["rm", "sem", "0", "--key", "0x51000003"],
+      ["rm", "shm", "1"], ["rm", "msg", "--key", "0"], ["rm", "msg", "--key=0x7fff0000"],
+    ]
+    Self.check(Self.compareCreation(lines, setup: Self.removeSetup.replacingOccurrences(of: "\n", with: " ")), count: lines.count)
+  }
+
   @Test("msg, shm and sem create: each option in each spelling reads the same and makes the same object", arguments: ["msg", "shm", "sem"])
   func creation(kind: String) {
     var lines = [[String]]()
-    for (path, positionals) in Self.commands.dropFirst() where path[0] == kind {
+    for (path, positionals) in Self.commands.dropFirst(2) where path[0] == kind {
       let base = path[0] == "shm" ? ["--size", "4K"] : []
       for positional in positionals {
         for option in Self.spellings(of: path) {
@@ -231,6 +259,8 @@ struct QuickPathTests {
     ["sem", "create", "--value", "1", "--values", "1,2"], ["sem", "create", "--count", "-1"],
     ["sem", "create", "--values", "1,x"], ["msg", "create", "--max-messages", "many"], ["msg", "create", "--max-bytes", "1Q"],
     ["msg", "create", "-z"], ["msg", "send"], ["shm", "dump", "1"], ["sem", "get", "1"], ["show", "shm", "1"], ["limits"],
+    ["rm"], ["rm", "shm"], ["rm", "bogus", "1"], ["rm", "shm", "-1"], ["rm", "shm", "x"], ["rm", "pshm", "/a/b"], ["rm", "shm", "--key", "0"],
+    ["rm", "shm", "1", "-q", "-k"], ["rm", "shm", "--ftok", "/nonexistent/swipc"], ["rm", "--help"], ["rm", "shm", "1", "-qk", "1"],
   ]
 
   @Test("declined command lines do nothing under SWIPC_PARSER=quick and report as argument-parser does")
