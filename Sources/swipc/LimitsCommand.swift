@@ -17,28 +17,48 @@ extension Swipc {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
-      if output.columns != nil { throw ValidationError("-o/--columns applies to ls, not limits") }
+      try LimitsPlan.check(output.settings)
     }
 
     func run() throws {
-      var rows = LimitsReader.read(paths: .fromEnvironment())
-      if !types.isEmpty {
-        let wanted = Set(types.flatMap { $0 == .psem ? [.psem, .pshm] : [$0] })
-        rows = rows.filter { wanted.contains($0.kind) }
-      }
-      let renderer = LimitsRenderer(
-        formatter: CellFormatter(options: output.renderOptions(now: Clock.now()), users: UserDirectory()))
-      var out = OutputBuffer()
-      switch output.format {
-      case .table: renderer.table(rows, into: &out)
-      case .csv: renderer.csv(rows, into: &out)
-      case .json: renderer.json(rows, into: &out)
-      case .prometheus:
-        var writer = PrometheusWriter()
-        renderer.prometheus(rows, into: &writer)
-        out = writer.out
-      }
-      Terminal.write(out)
+      try LimitsPlan(kinds: types, output: output.settings).run()
     }
+  }
+}
+
+/// What `limits` was asked, checked before anything is read (see `ListPlan`).
+struct LimitsPlan {
+  var kinds: [IPCKind]
+  var output: OutputSettings
+
+  init(kinds: [IPCKind], output: OutputSettings) throws {
+    try Self.check(output)
+    self.kinds = kinds
+    self.output = output
+  }
+
+  static func check(_ output: OutputSettings) throws {
+    if output.columns != nil { throw ValidationError("-o/--columns applies to ls, not limits") }
+  }
+
+  func run() throws {
+    var rows = LimitsReader.read(paths: .fromEnvironment())
+    if !kinds.isEmpty {
+      let wanted = Set(kinds.flatMap { $0 == .psem ? [.psem, .pshm] : [$0] })
+      rows = rows.filter { wanted.contains($0.kind) }
+    }
+    let renderer = LimitsRenderer(
+      formatter: CellFormatter(options: output.renderOptions(now: Clock.now()), users: UserDirectory()))
+    var out = OutputBuffer()
+    switch output.format {
+    case .table: renderer.table(rows, into: &out)
+    case .csv: renderer.csv(rows, into: &out)
+    case .json: renderer.json(rows, into: &out)
+    case .prometheus:
+      var writer = PrometheusWriter()
+      renderer.prometheus(rows, into: &writer)
+      out = writer.out
+    }
+    Terminal.write(out)
   }
 }

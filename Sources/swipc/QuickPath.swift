@@ -2,8 +2,8 @@ import ArgumentParser
 import Glibc
 import SwipcCore
 
-/// The command lines people run in shell loops and from monitoring — `ls`, `msg|shm|sem create`
-/// and `rm` — read without argument-parser.
+/// The command lines people run in shell loops and from monitoring — `ls`, `limits`,
+/// `msg|shm|sem create` and `rm` — read without argument-parser.
 ///
 /// argument-parser builds a command by reflection: for every property wrapper it instantiates
 /// generic metadata and looks up protocol conformances, each lookup a scan of the binary's ~4,000
@@ -24,6 +24,12 @@ enum QuickPath {
     switch command {
     case "ls":
       guard let plan = listPlan(arguments.dropFirst()) else { return false }
+      try plan.run()
+    case "limits":
+      guard let line = QuickCommandLine(arguments.dropFirst(), options: outputOptions),
+        let output = outputSettings(line),
+        let plan = try? LimitsPlan(kinds: line.positionals.map { try parseKind($0) }, output: output)
+      else { return false }
       try plan.run()
     case "rm":
       guard let plan = removePlan(arguments.dropFirst()) else { return false }
@@ -72,13 +78,24 @@ enum QuickPath {
       kind: kind, targets: Array(line.positionals.dropFirst()), keys: keys, ftoks: ftoks, quiet: line.flag("--quiet"))
   }
 
-  static func listPlan(_ arguments: ArraySlice<String>) -> ListPlan? {
-    guard let line = QuickCommandLine(arguments, options: outputOptions + filterOptions) else { return nil }
+  static func outputSettings(_ line: QuickCommandLine) -> OutputSettings? {
     var output = OutputSettings()
-    var filters = FilterSettings()
     guard
       line.value("--format", into: &output.format, OutputFormat.init(rawValue:)),
-      line.value("--columns", into: &output.columns, { $0 }),
+      line.value("--columns", into: &output.columns, { $0 })
+    else { return nil }
+    output.noHeadings = line.flag("--no-headings")
+    output.bytes = line.flag("--bytes")
+    output.numeric = line.flag("--numeric")
+    return output
+  }
+
+  static func listPlan(_ arguments: ArraySlice<String>) -> ListPlan? {
+    guard let line = QuickCommandLine(arguments, options: outputOptions + filterOptions),
+      let output = outputSettings(line)
+    else { return nil }
+    var filters = FilterSettings()
+    guard
       line.values("--owner", into: &filters.owner, { $0 }),
       line.values("--creator", into: &filters.creator, { $0 }),
       line.values("--key", into: &filters.key, { try? IPCKeyRange(parsing: $0) }),
@@ -86,9 +103,6 @@ enum QuickPath {
       line.value("--older-than", into: &filters.olderThan, { try? TimeSpan(parsing: $0) }),
       line.value("--idle-for", into: &filters.idleFor, { try? TimeSpan(parsing: $0) })
     else { return nil }
-    output.noHeadings = line.flag("--no-headings")
-    output.bytes = line.flag("--bytes")
-    output.numeric = line.flag("--numeric")
     filters.unattached = line.flag("--unattached")
     filters.orphaned = line.flag("--orphaned")
     filters.removed = line.flag("--removed")

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// `ls` and `msg|shm|sem create` are read by `QuickPath` rather than argument-parser, to start fast.
+/// `ls`, `limits`, `msg|shm|sem create` and `rm` are read by `QuickPath` rather than argument-parser,
+/// to start fast.
 /// These tests hold the two readers to the same result: every option of those commands (taken from
 /// `--experimental-dump-help`, so a new option cannot be missed), in every spelling, alone and
 /// combined, must give the same stdout, stderr, exit status and objects with SWIPC_PARSER=quick
@@ -27,10 +28,15 @@ struct QuickPathTests {
   static let commands: [(path: [String], positionals: [[String]])] = [
     (["rm"], [["msg"], ["msg", "0"], ["shm", "0", "32769"], ["pshm", "/swq.seg"], ["sem", "/swq.lock"], ["psem", "/swq.lock", "/swq.none"]]),
     (["ls"], [[], ["msg"], ["shm", "sem", "msg"], ["pshm", "psem"]]),
+    (["limits"], [[], ["msg"], ["psem", "shm"]]),
     (["msg", "create"], [[], ["/swq.q"]]),
     (["shm", "create"], [[], ["/swq.seg"]]),
     (["sem", "create"], [[], ["/swq.lock"]]),
   ]
+
+  static func positionals(of path: [String]) -> [[String]] {
+    commands.first { $0.path == path }?.positionals ?? []
+  }
 
   struct Argument {
     var names: [String]
@@ -172,12 +178,14 @@ struct QuickPathTests {
     }
   }
 
-  @Test("ls: each option in each spelling, with types and combined, reads the same")
+  @Test("ls and limits: each option in each spelling, with types and combined, reads the same")
   func listing() {
     var lines = [[String]]()
-    for positionals in Self.commands[1].positionals {
-      lines.append(["ls"] + positionals)
-      for option in Self.spellings(of: ["ls"]) { lines.append(["ls"] + option + positionals) }
+    for command in ["ls", "limits"] {
+      for positionals in Self.positionals(of: [command]) {
+        lines.append([command] + positionals)
+        for option in Self.spellings(of: [command]) { lines.append([command] + option + positionals) }
+      }
     }
     lines += [
       ["ls", "msg", "--format", "json", "-o", "KEY,ID", "--owner", "root", "--owner", "nobody", "-b", "-n"],
@@ -185,7 +193,7 @@ struct QuickPathTests {
       ["ls", "--name", "/swq*", "--name", "*.q", "--format=csv", "--older-than", "0s", "pshm", "pmsg", "psem"],
       ["ls", "--unattached", "--orphaned", "--removed", "--world-writable", "--world-readable", "--idle-for", "0s"],
       ["ls", "pipe"], ["ls", "sock", "--format", "json"], ["ls", "pipe", "--no-headings", "--format=csv"],
-      ["ls", "msg", "msg", "shm", "msg"], ["ls", "--format", "json", "--format", "csv", "-b", "--bytes", "-o", "ID", "--columns=KEY"],
+      ["ls", "msg", "msg", "shm", "msg"], ["limits", "--format", "prometheus", "msg", "sem"], ["limits", "-b", "-n", "--no-headings", "pmsg"], ["ls", "--format", "json", "--format", "csv", "-b", "--bytes", "-o", "ID", "--columns=KEY"],
     ]
     Self.check(Self.compareListing(lines), count: lines.count)
   }
@@ -203,7 +211,7 @@ struct QuickPathTests {
   func removal() {
     var lines = [[String]]()
     // Each namespace is made afresh for each run here, so the options are tried with two targets.
-    for positionals in Self.commands[0].positionals {
+    for positionals in Self.positionals(of: ["rm"]) {
       lines.append(["rm"] + positionals)
       guard positionals == ["msg", "0"] || positionals.first == "pshm" else { continue }
       for option in Self.spellings(of: ["rm"]) { lines.append(["rm"] + positionals + option) }
@@ -219,7 +227,7 @@ struct QuickPathTests {
   @Test("msg, shm and sem create: each option in each spelling reads the same and makes the same object", arguments: ["msg", "shm", "sem"])
   func creation(kind: String) {
     var lines = [[String]]()
-    for (path, positionals) in Self.commands.dropFirst(2) where path[0] == kind {
+    for (path, positionals) in Self.commands where path == [kind, "create"] {
       let base = path[0] == "shm" ? ["--size", "4K"] : []
       for positional in positionals {
         for option in Self.spellings(of: path) {
@@ -258,7 +266,8 @@ struct QuickPathTests {
     ["shm", "create", "--size", "-4K"], ["shm", "create", "--size", "4K", "--ftok", "/nonexistent/swipc"], ["shm", "create", "--size", "4K", "--help"],
     ["sem", "create", "--value", "1", "--values", "1,2"], ["sem", "create", "--count", "-1"],
     ["sem", "create", "--values", "1,x"], ["msg", "create", "--max-messages", "many"], ["msg", "create", "--max-bytes", "1Q"],
-    ["msg", "create", "-z"], ["msg", "send"], ["shm", "dump", "1"], ["sem", "get", "1"], ["show", "shm", "1"], ["limits"],
+    ["msg", "create", "-z"], ["msg", "send"], ["shm", "dump", "1"], ["sem", "get", "1"], ["show", "shm", "1"],
+    ["limits", "-o", "KEY"], ["limits", "bogus"], ["limits", "--format"], ["limits", "pipe"],
     ["rm"], ["rm", "shm"], ["rm", "bogus", "1"], ["rm", "shm", "-1"], ["rm", "shm", "x"], ["rm", "pshm", "/a/b"], ["rm", "shm", "--key", "0"],
     ["rm", "shm", "1", "-q", "-k"], ["rm", "shm", "--ftok", "/nonexistent/swipc"], ["rm", "--help"], ["rm", "shm", "1", "-qk", "1"],
   ]
