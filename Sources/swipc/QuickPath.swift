@@ -12,10 +12,10 @@ import SwipcCore
 /// positionals); as in argument-parser, a repeated option's last value counts (all of them for the
 /// repeating ones), and of `--exclusive` and `--no-exclusive` the last. Every value must parse.
 /// Anything else — help, completion requests, `--`, unknown options, grouped short flags, bad
-/// values, a second positional — returns false before anything has run, and argument-parser reads the command line
-/// as always, reporting its errors its own way. Both readers fill the same settings and run the
-/// same plan, so the result cannot differ; `QuickPathTests` checks that, option by option, against
-/// `SWIPC_PARSER=full`.
+/// values, a second positional — returns false before anything has run, and argument-parser
+/// reads the command line as always, reporting its errors its own way. Both readers fill the same
+/// settings and run the same plan, so the result cannot differ; `QuickPathTests` checks that,
+/// option by option, against `SWIPC_PARSER=full`.
 enum QuickPath {
   /// Runs `arguments` and returns true when it is a command line this reader takes; returns false,
   /// having done nothing, when argument-parser must read it. Errors of the command itself propagate.
