@@ -175,7 +175,6 @@ struct KeyOptions: ParsableArguments {
 
   var spec: KeySpec { KeySpec(key: key, ftok: ftok) }
   var isGiven: Bool { spec.isGiven }
-  func resolve() throws -> IPCKey? { try spec.resolve() }
   func target(_ positional: String?, kind: IPCKind) throws -> ObjectTarget { try spec.target(positional, kind: kind) }
 }
 
