@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: swipc against util-linux, side by side, alternating runs, medians and ratios.
-# Needs root (private IPC namespaces): the objects it makes never touch the host's.
+# Needs root (private IPC and mount namespaces): the objects it makes never touch the host's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIPC=$(realpath "${1:-./swipc}")
@@ -13,8 +13,16 @@ cc -O2 -o "$work/msgref" Benchmarks/msgref.c
 cc -O2 -o "$work/benchref" Benchmarks/benchref.c
 export SWIPC RUNS T="$work/timecmp" H="$work/ipchelper" M="$work/msgref" W="$work"
 
-if ! unshare --ipc true 2>/dev/null; then
-  echo "make bench needs private IPC namespaces (run as root): skipped" >&2
+# Every block runs in IPC and mount namespaces of its own, with its own tmpfs on /dev/shm and its
+# own mqueue filesystem: nothing it lists, creates or removes (clean --all included) is the host's.
+private() {
+  unshare --ipc --mount bash -c 'mkdir -p /dev/mqueue; mount -t mqueue none /dev/mqueue
+    mount -t tmpfs -o size=512M none /dev/shm
+    '"$1"
+}
+
+if ! unshare --ipc --mount true 2>/dev/null; then
+  echo "make bench needs private IPC and mount namespaces (run as root): skipped" >&2
   exit 0
 fi
 
@@ -22,13 +30,13 @@ echo "swipc $($SWIPC --version) on $(nproc) CPUs, $RUNS alternating runs per row
 printf '%-44s %12s %12s %8s\n' "comparison (A vs B)" "A" "B" "A/B"
 
 # Listing with no objects: start-up dominates.
-unshare --ipc bash -c '
+private '
   $T $RUNS "empty: swipc ls  vs  lsipc" -- $SWIPC ls -- lsipc
   $T $RUNS "empty: swipc ls msg shm sem  vs  ipcs -a" -- $SWIPC ls msg shm sem -- ipcs -a
 '
 
 # Listing 6,000 objects: 2,000 of each System V kind.
-unshare --ipc bash -c '
+private '
   $H fill 2000
   $T $RUNS "6000: swipc ls msg shm sem  vs  ipcs -a" -- $SWIPC ls msg shm sem -- ipcs -a
   $T $RUNS "6000: swipc ls shm  vs  lsipc -m" -- $SWIPC ls shm -- lsipc -m
@@ -38,21 +46,21 @@ unshare --ipc bash -c '
 '
 # Removing 6,000 objects: one swipc clean against one ipcrm with every id (ids pinned to 0..1999
 # per kind by the helper, so the ipcrm command line is the same for every run).
-unshare --ipc bash -c '
+private '
   args=""; for i in $(seq 0 1999); do args="$args -q $i -m $i -s $i"; done
   $T $(( RUNS / 4 + 3 )) "6000: swipc clean --all --yes  vs  ipcrm (all ids)" \
     "ipcrm -a 2>/dev/null; $H fill-fixed 2000" -- $SWIPC clean --all --yes -- ipcrm $args
 '
 
 # Creating 1,000 segments from a shell loop: start-up cost per call.
-unshare --ipc bash -c '
+private '
   $T 5 "1000x: swipc shm create  vs  ipcmk -M (shell loop)" "ipcrm -a 2>/dev/null" \
     -- sh -c "for i in \$(seq 1000); do $SWIPC shm create --size 4K >/dev/null; done" \
     -- sh -c "for i in \$(seq 1000); do ipcmk -M 4K >/dev/null; done"
 '
 # Streaming 1,000,000 lines of 64 bytes into a System V queue drained by a C receiver: swipc msg
 # send --lines against the C reference sender (Benchmarks/msgref.c), same receiver, same queue.
-unshare --ipc bash -c '
+private '
   awk "BEGIN { for (i = 0; i < 1000000; i++) printf \"%063d\\n\", i }" > $W/lines
   q=$($SWIPC msg create --max-bytes 16K)
   $T 5 "1M x 64B: swipc msg send --lines  vs  C msgsnd loop" \
@@ -61,8 +69,7 @@ unshare --ipc bash -c '
 '
 # Dumping a 64 MiB System V segment and a 64 MiB POSIX object to a pipe, against cat of a 64 MiB
 # file in /dev/shm (a private tmpfs here) to the same kind of pipe.
-unshare --ipc --mount bash -c '
-  mount -t tmpfs -o size=512M none /dev/shm
+private '
   head -c 64M /dev/urandom > /dev/shm/file64
   id=$($SWIPC shm create --size 64M); $SWIPC shm write $id --file /dev/shm/file64
   $SWIPC shm create /seg64 --size 64M >/dev/null; $SWIPC shm write /seg64 --file /dev/shm/file64
@@ -75,7 +82,7 @@ unshare --ipc --mount bash -c '
 # swipc bench against the C reference, every mechanism and size, alternating rounds.
 echo
 echo "swipc bench vs C reference (Benchmarks/benchref.c), $(nproc) CPUs, pinned cross, medians of ${BENCH_ROUNDS:-5} alternating rounds"
-unshare --ipc python3 Benchmarks/benchcmp.py "$SWIPC" "$work/benchref" "${BENCH_ROUNDS:-5}" "${BENCH_MESSAGES:-20000}"
+private 'python3 Benchmarks/benchcmp.py "$SWIPC" "$W/benchref" "${BENCH_ROUNDS:-5}" "${BENCH_MESSAGES:-20000}"'
 echo
 echo "Targets (issue 2): 6000 ls/ipcs <= 0.30; per kind <= 1.00; empty ls/lsipc <= 1.50"
 echo "Targets (issue 3): clean/ipcrm <= 1.00; create loop swipc/ipcmk <= 1.50"
