@@ -118,4 +118,40 @@ struct RenderTests {
       for column in ObjectColumn.defaults(for: kind) { #expect(column.kinds.contains(kind)) }
     }
   }
+
+  func table(_ rows: [[String]], headings: Bool) -> String {
+    var t = TableWriter(headers: ["NAME", "ID", "OWNER", "COMMAND"], rightAligned: [false, true, false, false])
+    for row in rows { t.add(row) }
+    var out = OutputBuffer()
+    t.write(to: &out, headings: headings)
+    return String(decoding: out.bytes, as: UTF8.self)
+  }
+
+  @Test("tables: columns as wide as their widest cell, numbers right-aligned, the last column unpadded")
+  func tables() {
+    let rows = [["/ab", "7", "root", "sleep 1"], ["/größe", "12345", "", "x"], ["", "0", "nobody", ""]]
+    #expect(table(rows, headings: true) == """
+      NAME      ID OWNER  COMMAND
+      /ab        7 root   sleep 1
+      /größe 12345        x
+                 0 nobody 
+
+      """)
+    #expect(table(rows, headings: false) == """
+      /ab        7 root   sleep 1
+      /größe 12345        x
+                 0 nobody 
+
+      """)
+    #expect(table([], headings: true) == "NAME ID OWNER COMMAND\n")
+    #expect(table([], headings: false) == "")
+    // Wider than the headings, and 2,000 rows: the body's buffer is sized once.
+    let many = (0..<2000).map { ["/" + String(repeating: "é", count: $0 % 7), String($0 * 1000), "u\($0 % 3)", "c"] }
+    let lines = table(many, headings: true).split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.count == 2002 && lines.last == "")
+    #expect(lines[0] == "NAME         ID OWNER COMMAND")
+    #expect(lines[1] == "/             0 u0    c")
+    #expect(lines[2000] == "/éééé   1999000 u1    c")
+    #expect(lines[7] == "/éééééé    6000 u0    c")
+  }
 }

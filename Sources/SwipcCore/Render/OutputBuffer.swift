@@ -107,8 +107,14 @@ public struct OutputBuffer: Sendable {
 /// text that names, commands and paths use here.
 enum TextWidth {
   static func of(_ text: String) -> Int {
-    var n = 0
-    for byte in text.utf8 where byte & 0xC0 != 0x80 { n += 1 }
-    return n
+    var text = text
+    return text.withUTF8 { of($0) }
+  }
+
+  /// The width of UTF-8 bytes: their count less their continuation bytes.
+  @inline(__always) static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    var width = bytes.count
+    for byte in bytes where byte & 0xC0 == 0x80 { width -= 1 }
+    return width
   }
 }

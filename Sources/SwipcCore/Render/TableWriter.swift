@@ -7,9 +7,11 @@ public struct TableWriter {
   public var rightAligned: [Bool]
   /// The cells' bytes; a renderer writes a cell here, then calls `endCell()`.
   public var cells = OutputBuffer(capacity: 1 << 16)
-  private var ends: [Int] = []
+  /// Where each cell ends in `cells`. 32 bits: a listing of 6,000 objects has 50,000 cells.
+  private var ends: [UInt32] = []
   private var widths: [Int]
   private var cellStart = 0
+  private var column = 0
 
   public init(headers: [String], rightAligned: [Bool]) {
     self.headers = headers
@@ -20,15 +22,11 @@ public struct TableWriter {
   /// Closes the cell written into `cells` since the last call.
   public mutating func endCell() {
     let end = cells.bytes.count
-    let width = cells.bytes.withUnsafeBufferPointer { bytes in
-      var width = 0
-      for i in cellStart..<end where bytes[i] & 0xC0 != 0x80 { width += 1 }
-      return width
-    }
-    let column = ends.count % headers.count
+    let width = cells.bytes.withUnsafeBufferPointer { TextWidth.of(UnsafeBufferPointer(rebasing: $0[cellStart..<end])) }
     if width > widths[column] { widths[column] = width }
-    ends.append(end)
+    ends.append(UInt32(truncatingIfNeeded: end))
     cellStart = end
+    column = column + 1 == widths.count ? 0 : column + 1
   }
 
   public mutating func add(_ row: [String]) {
@@ -42,31 +40,68 @@ public struct TableWriter {
   public func write(to out: inout OutputBuffer, headings: Bool) {
     let columns = headers.count
     var widths = self.widths
-    if headings { for (i, h) in headers.enumerated() { widths[i] = max(widths[i], TextWidth.of(h)) } }
-    out.bytes.reserveCapacity(out.bytes.count + ends.count * 2 + cells.bytes.count + widths.reduce(0, +) * (ends.count / max(columns, 1) + 1))
-    func pad(_ n: Int) { for _ in 0..<max(n, 0) { out.bytes.append(32) } }
     if headings {
+      for (i, h) in headers.enumerated() { widths[i] = max(widths[i], TextWidth.of(h)) }
       for (i, h) in headers.enumerated() {
         if i > 0 { out.bytes.append(32) }
-        let last = i == columns - 1
-        if rightAligned[i] { pad(widths[i] - TextWidth.of(h)) }
+        let pad = widths[i] - TextWidth.of(h)
+        if rightAligned[i] { out.bytes.append(contentsOf: repeatElement(32, count: pad)) }
         out.write(h)
-        if !rightAligned[i] && !last { pad(widths[i] - TextWidth.of(h)) }
+        if !rightAligned[i] && i < columns - 1 { out.bytes.append(contentsOf: repeatElement(32, count: pad)) }
       }
       out.newline()
     }
-    var start = 0
-    for (n, end) in ends.enumerated() {
-      let i = n % columns
-      if i > 0 { out.bytes.append(32) }
-      let last = i == columns - 1
-      var width = 0
-      for b in cells.bytes[start..<end] where b & 0xC0 != 0x80 { width += 1 }
-      if rightAligned[i] { pad(widths[i] - width) }
-      out.bytes.append(contentsOf: cells.bytes[start..<end])
-      if !rightAligned[i] && !last { pad(widths[i] - width) }
-      if last { out.newline() }
-      start = end
+    guard !ends.isEmpty else { return }
+    // The body goes straight into memory sized for its longest possible form: every cell's bytes,
+    // and per row at most the sum of the widths in padding plus a separator or newline per cell.
+    let rows = (ends.count + columns - 1) / columns
+    let bound = cells.bytes.count + rows * (widths.reduce(0, +) + columns)
+    let base = out.bytes.count
+    out.bytes.append(contentsOf: repeatElement(0, count: bound))
+    let written = out.bytes.withUnsafeMutableBufferPointer { destination in
+      cells.bytes.withUnsafeBufferPointer { source in
+        ends.withUnsafeBufferPointer { ends in
+          widths.withUnsafeBufferPointer { widths in
+            rightAligned.withUnsafeBufferPointer { rightAligned in
+              var at = base
+              var start = 0
+              var i = 0
+              for end in ends {
+                let end = Int(end)
+                let cell = UnsafeBufferPointer(rebasing: source[start..<end])
+                let pad = widths[i] - TextWidth.of(cell)
+                let last = i == columns - 1
+                if i > 0 {
+                  destination[at] = 32
+                  at += 1
+                }
+                if rightAligned[i] && pad > 0 {
+                  (destination.baseAddress! + at).initialize(repeating: 32, count: pad)
+                  at += pad
+                }
+                if !cell.isEmpty {
+                  (destination.baseAddress! + at).update(from: cell.baseAddress!, count: cell.count)
+                  at += cell.count
+                }
+                if last {
+                  destination[at] = 10
+                  at += 1
+                  i = 0
+                } else {
+                  if !rightAligned[i] && pad > 0 {
+                    (destination.baseAddress! + at).initialize(repeating: 32, count: pad)
+                    at += pad
+                  }
+                  i += 1
+                }
+                start = end
+              }
+              return at
+            }
+          }
+        }
+      }
     }
+    out.bytes.removeLast(out.bytes.count - written)
   }
 }
