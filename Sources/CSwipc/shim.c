@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "CSwipc.h"
+#include <nss.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -247,3 +249,11 @@ int swipc_usable_cpus(int *cpus, int capacity) {
 }
 
 int swipc_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int swipc_restrict_nss_if_static(void) {
+  // A static executable has no program interpreter, so the kernel passes no AT_BASE.
+  if (getauxval(AT_BASE) != 0) return 0;
+  __nss_configure_lookup("passwd", "files");
+  __nss_configure_lookup("group", "files");
+  return 1;
+}

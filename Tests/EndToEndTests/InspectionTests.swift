@@ -123,4 +123,41 @@ struct InspectionTests {
     #expect((msg["notes"] as? [String])?.first?.contains("msgctl(IPC_STAT) on queue") == true)
     #expect(parts[2].contains("note: semaphore values not shown") && parts[2].contains("permission denied"))
   }
+
+  /// Debian's nsswitch.conf sends a name /etc/passwd lacks on to libnss_systemd, which crashes when
+  /// glibc loads it into the static release binary: every lookup that misses must stay in the files.
+  @Test("ids without a passwd or group entry print as numbers; unknown names are usage errors",
+        .enabled(if: Harness.canUnshareAll, "needs unshare --ipc --mount --pid (root)"))
+  func idsWithoutNames() throws {
+    let r = Harness.inNamespace(LifecycleTests.posixMounts + """
+      d=$($S shm create --size 4K); $S chown shm $d 54321:54322
+      $S shm create /swq.seg --size 4K >/dev/null; $S chown pshm /swq.seg 54321:54322
+      $S ls shm -o TYPE,ID,NAME,OWNER,GROUP --no-headings; $S ls pshm -o TYPE,ID,NAME,OWNER,GROUP --no-headings; echo =====
+      $S ls shm --format json -o OWNER,UID,GROUP,GID; echo =====
+      $S show shm $d | grep -E '^(owner|group)'; echo =====
+      $S clean --owner 54321 --all-users --dry-run --no-headings; echo =====
+      $S ls --owner 54321 --format csv -o ID,NAME,OWNER --no-headings; echo =====
+      e=$(mktemp)
+      for a in "ls --owner no-such-user-swipc" "ls --creator no-such-user-swipc" "clean --owner no-such-user-swipc --dry-run" \
+               "chown shm $d no-such-user-swipc" "chown shm $d root:no-such-group-swipc"; do
+        rc=0; $S $a >/dev/null 2>$e || rc=$?; echo "$rc $(wc -l <$e) $(cat $e)"
+      done; rm -f $e; echo =====
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    let rows = p[0].split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+    #expect(rows == ["shm 0 - 54321 54322", "pshm - /swq.seg 54321 54322"])
+    // JSON keeps names and ids apart: no name is null, not a number in a string.
+    let json = try #require(Harness.json(p[1]) as? [[String: Any]])
+    #expect(json.first?["owner"] is NSNull && json.first?["uid"] as? Int == 54321)
+    #expect(json.first?["group"] is NSNull && json.first?["gid"] as? Int == 54322)
+    #expect(p[2].contains("54321") && p[2].contains("54322"))
+    #expect(p[3].split(separator: "\n").count == 2 && p[3].contains("would remove") && p[3].contains("54321"))
+    #expect(p[4].trimmingCharacters(in: .whitespacesAndNewlines) == "shm,0,,54321\npshm,,/swq.seg,54321")
+    let errors = p[5].split(separator: "\n")
+    #expect(errors.count == 5)
+    for line in errors {
+      #expect(line.hasPrefix("64 1 swipc: unknown "), "\(line)")
+    }
+  }
 }

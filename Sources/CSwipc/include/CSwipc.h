@@ -60,6 +60,11 @@ void swipc_reset_child_exited(void);
 int swipc_pin_to_cpu(int cpu);
 /// The CPUs this process may run on (sched_getaffinity), at most `capacity` of them, in `cpus`.
 int swipc_usable_cpus(int *cpus, int capacity);
+/// In a statically linked swipc, limits user and group lookups to /etc/passwd and /etc/group
+/// (NSS "files"): glibc cannot load its NSS modules into a static executable (libnss_systemd, which
+/// Debian's nsswitch.conf names, crashes there on every name it does not know). Returns 1 when it
+/// did so, 0 in a dynamically linked swipc, whose lookups use every source nsswitch.conf names.
+int swipc_restrict_nss_if_static(void);
 /// Atomic load (acquire) and store (release) of a 32-bit word in shared memory, for shm-spin.
 static inline unsigned swipc_atomic_load(const volatile unsigned *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void swipc_atomic_store(volatile unsigned *p, unsigned v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }

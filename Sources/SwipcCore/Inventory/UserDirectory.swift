@@ -1,13 +1,21 @@
+import CSwipc
 import Glibc
 
 /// User and group names, each looked up once per id (ipcs reads /etc/passwd once per object).
 ///
 /// A class so that one cache serves every renderer and filter in a command.
+///
+/// In the static release build, names come from /etc/passwd and /etc/group only: glibc cannot load
+/// the NSS modules that other sources need (LDAP, systemd) into a static executable, and the one
+/// Debian configures crashes there. Ids without an entry there print as numbers.
 public final class UserDirectory {
   private var users: [UInt32: String?] = [:]
   private var groups: [UInt32: String?] = [:]
 
-  public init() {}
+  public init() { _ = UserDirectory.filesOnly }
+
+  /// Whether lookups are limited to the files (set up once, before the first lookup).
+  public static let filesOnly: Bool = swipc_restrict_nss_if_static() != 0
 
   /// The user name of `uid`, or nil when there is no passwd entry.
   ///
@@ -49,6 +57,7 @@ public final class UserDirectory {
 
   /// The uid a `USER|UID` argument names.
   public static func resolveUser(_ text: String) throws(SwipcError) -> UInt32 {
+    _ = filesOnly
     if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
       guard let uid = UInt32(text) else { throw .usage("invalid user id '\(text)': out of range") }
       return uid
@@ -61,6 +70,7 @@ public final class UserDirectory {
 
   /// The gid a `GROUP|GID` argument names.
   public static func resolveGroup(_ text: String) throws(SwipcError) -> UInt32 {
+    _ = filesOnly
     if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
       guard let gid = UInt32(text) else { throw .usage("invalid group id '\(text)': out of range") }
       return gid
