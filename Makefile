@@ -1,6 +1,6 @@
 # swipc: build, test, benchmark and install.
 #   make                 release build, copied to ./swipc
-#   make test            unit and end-to-end tests (the command CI runs)
+#   make test            unit and end-to-end tests, the latter also against the release binary (CI)
 #   make bench           benchmarks against util-linux (needs root for unshare)
 #   make fuzz            libFuzzer on the parsers, FUZZ_RUNS inputs (default 1000000)
 #   make check           make test, then the tests under AddressSanitizer and ThreadSanitizer
@@ -44,9 +44,14 @@ completions:
 build debug:
 	$(SWIFT) build
 
+# The unit and end-to-end tests against the debug build, then the end-to-end tests again against
+# the static release binary, which is the one people install: a static executable links glibc
+# differently (user lookups, no LD_PRELOAD), and only running it shows what that changes.
 test:
 	$(SWIFT) build
 	$(SWIFT) test
+	$(MAKE) --no-print-directory release
+	SWIPC_BIN="$(CURDIR)/swipc" $(SWIFT) test --skip-build --filter EndToEndTests
 
 # The parsers of /proc text, names, sizes, durations and keys under libFuzzer. SwiftPM compiles
 # the instrumented objects (its own link would add a second main); the fuzzer is linked here.

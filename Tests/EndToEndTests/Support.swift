@@ -16,6 +16,20 @@ enum Harness {
     return packageRoot + "/.build/debug/swipc"
   }()
 
+  /// Whether the binary under test is statically linked (the release build): an ELF file without a
+  /// program interpreter (PT_INTERP) among its program headers.
+  static let binaryIsStatic: Bool = {
+    guard let data = FileManager.default.contents(atPath: swipc), data.count > 64,
+      data.starts(with: [0x7F, 0x45, 0x4C, 0x46])
+    else { return false }
+    let bytes = [UInt8](data)
+    func integer(_ offset: Int, _ size: Int) -> Int {
+      (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
+    }
+    let (offset, size, count) = (integer(32, 8), integer(54, 2), integer(56, 2))
+    return !(0..<count).contains { offset + $0 * size + 4 <= bytes.count && integer(offset + $0 * size, 4) == 3 }
+  }()
+
   /// The sanitizer the binary under test was built with (`make check` sets SWIPC_SANITIZER).
   static let sanitizer: String? = ProcessInfo.processInfo.environment["SWIPC_SANITIZER"].flatMap { $0.isEmpty ? nil : $0 }
 
