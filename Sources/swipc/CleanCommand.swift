@@ -43,49 +43,73 @@ extension Swipc {
     @Flag(help: "Do not print the heading line of the table.")
     var noHeadings = false
 
-    func validate() throws {
-      if format == .csv || format == .prometheus { throw ValidationError("clean reports as table or json") }
-      if dryRun && yes { throw ValidationError("give --dry-run or --yes, not both") }
-    }
-
     func run() throws {
-      var kinds = [IPCKind]()
-      for kind in (types.isEmpty ? IPCKind.allCases : types) where !kinds.contains(kind) { kinds.append(kind) }
-      var request = CleanRequest(kinds: kinds, filter: try filters.settings.makeFilter())
-      request.all = all
-      request.allUsers = allUsers
-      request.dryRun = dryRun
-      do { try request.validate() } catch { throw ValidationError(error.description) }
-      if !dryRun && !yes && isatty(0) == 0 {
-        throw ValidationError("refusing to remove without --yes when not on a terminal; use --dry-run to see what would be removed")
-      }
-      let selection = try Cleaner.select(request)
-      for warning in selection.warnings { Terminal.warn(warning) }
-      let formatter = CellFormatter(
-        options: RenderOptions(exactBytes: bytes, headings: !noHeadings, now: Clock.now()), users: UserDirectory())
-      let renderer = CleanReportRenderer(formatter: formatter)
+      try CleanPlan(
+        types: types, filters: filters.settings, all: all, allUsers: allUsers, dryRun: dryRun, yes: yes,
+        format: format, bytes: bytes, noHeadings: noHeadings
+      ).run()
+    }
+  }
+}
 
-      var dry = dryRun
-      if !dryRun && !yes {
-        // On a terminal: show what would go, and ask.
-        if selection.objects.isEmpty { dry = true } else {
-          var preview = OutputBuffer()
-          renderer.table(Cleaner.execute(selection.objects, dryRun: true), into: &preview)
-          Terminal.write(fd: 2, preview.bytes)
-          let count = selection.objects.count
-          guard Terminal.confirm(count == 1 ? "Remove this object? [y/N] " : "Remove these \(count) objects? [y/N] ") else {
-            Terminal.warn("nothing removed")
-            throw ExitCode(1)
-          }
+/// What `clean` was asked, checked: everything that can be refused is refused here, before anything
+/// is read or removed, so that `QuickPath` can hand a command line it cannot plan to argument-parser.
+struct CleanPlan {
+  var request: CleanRequest
+  var yes: Bool
+  var format: OutputFormat
+  var bytes: Bool
+  var noHeadings: Bool
+
+  init(
+    types: [IPCKind], filters: FilterSettings, all: Bool, allUsers: Bool, dryRun: Bool, yes: Bool,
+    format: OutputFormat, bytes: Bool, noHeadings: Bool
+  ) throws {
+    if format == .csv || format == .prometheus { throw ValidationError("clean reports as table or json") }
+    if dryRun && yes { throw ValidationError("give --dry-run or --yes, not both") }
+    var kinds = [IPCKind]()
+    for kind in (types.isEmpty ? IPCKind.allCases : types) where !kinds.contains(kind) { kinds.append(kind) }
+    request = CleanRequest(kinds: kinds, filter: try filters.makeFilter())
+    request.all = all
+    request.allUsers = allUsers
+    request.dryRun = dryRun
+    do { try request.validate() } catch { throw ValidationError(error.description) }
+    if !dryRun && !yes && isatty(0) == 0 {
+      throw ValidationError("refusing to remove without --yes when not on a terminal; use --dry-run to see what would be removed")
+    }
+    self.yes = yes
+    self.format = format
+    self.bytes = bytes
+    self.noHeadings = noHeadings
+  }
+
+  func run() throws {
+    let selection = try Cleaner.select(request)
+    for warning in selection.warnings { Terminal.warn(warning) }
+    let formatter = CellFormatter(
+      options: RenderOptions(exactBytes: bytes, headings: !noHeadings, now: Clock.now()), users: UserDirectory())
+    let renderer = CleanReportRenderer(formatter: formatter)
+
+    var dry = request.dryRun
+    if !dry && !yes {
+      // On a terminal: show what would go, and ask.
+      if selection.objects.isEmpty { dry = true } else {
+        var preview = OutputBuffer()
+        renderer.table(Cleaner.execute(selection.objects, dryRun: true), into: &preview)
+        Terminal.write(fd: 2, preview.bytes)
+        let count = selection.objects.count
+        guard Terminal.confirm(count == 1 ? "Remove this object? [y/N] " : "Remove these \(count) objects? [y/N] ") else {
+          Terminal.warn("nothing removed")
+          throw ExitCode(1)
         }
       }
-      if !dry { TestHooks.pauseBeforeRemoving() }
-      let report = Cleaner.execute(selection.objects, dryRun: dry)
-      var out = OutputBuffer(capacity: 128 + report.objects.count * 64)
-      if format == .json { renderer.json(report, into: &out) } else { renderer.table(report, into: &out) }
-      Terminal.write(out)
-      if report.hasFailures { throw ExitCode(1) }
     }
+    if !dry { TestHooks.pauseBeforeRemoving() }
+    let report = Cleaner.execute(selection.objects, dryRun: dry)
+    var out = OutputBuffer(capacity: 128 + report.objects.count * 64)
+    if format == .json { renderer.json(report, into: &out) } else { renderer.table(report, into: &out) }
+    Terminal.write(out)
+    if report.hasFailures { throw ExitCode(1) }
   }
 }
 

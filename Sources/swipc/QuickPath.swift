@@ -2,8 +2,8 @@ import ArgumentParser
 import Glibc
 import SwipcCore
 
-/// The command lines people run in shell loops and from monitoring — `ls`, `limits`,
-/// `msg|shm|sem create` and `rm` — read without argument-parser.
+/// The command lines people run in shell loops, from monitoring and from cron — `ls`, `limits`,
+/// `msg|shm|sem create`, `rm` and `clean` — read without argument-parser.
 ///
 /// argument-parser builds a command by reflection: for every property wrapper it instantiates
 /// generic metadata and looks up protocol conformances, each lookup a scan of the binary's ~4,000
@@ -33,6 +33,9 @@ enum QuickPath {
       try plan.run()
     case "rm":
       guard let plan = removePlan(arguments.dropFirst()) else { return false }
+      try plan.run()
+    case "clean":
+      guard let plan = cleanPlan(arguments.dropFirst()) else { return false }
       try plan.run()
     case "msg", "shm", "sem":
       guard arguments.count > 1, arguments[1] == "create",
@@ -78,6 +81,23 @@ enum QuickPath {
       kind: kind, targets: Array(line.positionals.dropFirst()), keys: keys, ftoks: ftoks, quiet: line.flag("--quiet"))
   }
 
+  static let cleanOptions: [QuickCommandLine.Option] = filterOptions + [
+    .flag("--all"), .flag("--all-users"), .flag("--dry-run"), .flag("--yes", short: "y"),
+    .init("--format"), .flag("--bytes", short: "b"), .flag("--no-headings"),
+  ]
+
+  static func cleanPlan(_ arguments: ArraySlice<String>) -> CleanPlan? {
+    var format = OutputFormat.table
+    guard let line = QuickCommandLine(arguments, options: cleanOptions), let filters = filterSettings(line),
+      line.value("--format", into: &format, OutputFormat.init(rawValue:)),
+      let types = try? line.positionals.map({ try parseKind($0) })
+    else { return nil }
+    return try? CleanPlan(
+      types: types, filters: filters, all: line.flag("--all"), allUsers: line.flag("--all-users"),
+      dryRun: line.flag("--dry-run"), yes: line.flag("--yes"), format: format, bytes: line.flag("--bytes"),
+      noHeadings: line.flag("--no-headings"))
+  }
+
   static func outputSettings(_ line: QuickCommandLine) -> OutputSettings? {
     var output = OutputSettings()
     guard
@@ -92,8 +112,13 @@ enum QuickPath {
 
   static func listPlan(_ arguments: ArraySlice<String>) -> ListPlan? {
     guard let line = QuickCommandLine(arguments, options: outputOptions + filterOptions),
-      let output = outputSettings(line)
+      let output = outputSettings(line), let filters = filterSettings(line)
     else { return nil }
+    return try? ListPlan(types: line.positionals, filters: filters, output: output)
+  }
+
+  /// The filters shared by `ls` and `clean`, or nil when a value does not parse.
+  static func filterSettings(_ line: QuickCommandLine) -> FilterSettings? {
     var filters = FilterSettings()
     guard
       line.values("--owner", into: &filters.owner, { $0 }),
@@ -108,7 +133,7 @@ enum QuickPath {
     filters.removed = line.flag("--removed")
     filters.worldWritable = line.flag("--world-writable")
     filters.worldReadable = line.flag("--world-readable")
-    return try? ListPlan(types: line.positionals, filters: filters, output: output)
+    return filters
   }
 
   static func createRequest(_ kind: String, _ arguments: ArraySlice<String>) -> CreateRequest? {

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// `ls`, `limits`, `msg|shm|sem create` and `rm` are read by `QuickPath` rather than argument-parser,
-/// to start fast.
+/// `ls`, `limits`, `msg|shm|sem create`, `rm` and `clean` are read by `QuickPath` rather than
+/// argument-parser, to start fast.
 /// These tests hold the two readers to the same result: every option of those commands (taken from
 /// `--experimental-dump-help`, so a new option cannot be missed), in every spelling, alone and
 /// combined, must give the same stdout, stderr, exit status and objects with SWIPC_PARSER=quick
@@ -32,6 +32,7 @@ struct QuickPathTests {
     (["msg", "create"], [[], ["/swq.q"]]),
     (["shm", "create"], [[], ["/swq.seg"]]),
     (["sem", "create"], [[], ["/swq.lock"]]),
+    (["clean"], [[], ["msg", "pshm"], ["sem", "shm", "sem"]]),
   ]
 
   static func positionals(of path: [String]) -> [[String]] {
@@ -221,7 +222,42 @@ struct QuickPathTests {
       ["rm", "pmsg", "/swq.q", "/swq.none"], ["rm", "msg", "0", "0"], ["rm", "sem", "0", "--key", "0x51000003"],
       ["rm", "shm", "1"], ["rm", "msg", "--key", "0"], ["rm", "msg", "--key=0x7fff0000"],
     ]
-    Self.check(Self.compareCreation(lines, setup: Self.removeSetup.replacingOccurrences(of: "\n", with: " ")), count: lines.count)
+    Self.check(Self.compareCreation(lines, setup: Self.removeSetup.replacingOccurrences(of: "\n", with: "; ")), count: lines.count)
+  }
+
+  /// Objects for `clean`: System V objects of each kind by key and private, a world-writable queue,
+  /// one of nobody's, and a POSIX object of each kind.
+  static let cleanSetup = """
+    $S msg create --key 0x51000001 --mode 0666 >/dev/null; $S shm create --key 0x51000002 --size 8K >/dev/null
+    $S sem create --key 0x51000003 --values 1,2 >/dev/null; $S shm create --size 4K >/dev/null
+    setpriv --reuid=65534 --regid=65534 --clear-groups $S msg create --key 0x51000004 >/dev/null
+    $S shm create /swq.seg --size 4K >/dev/null; $S sem create /swq.sem --value 3 >/dev/null; $S msg create /swq.q >/dev/null
+    """
+
+  @Test("clean: each option in each spelling, with types, reads the same and removes the same")
+  func cleaning() {
+    var lines = [[String]]()
+    for positionals in Self.positionals(of: ["clean"]) {
+      lines.append(["clean"] + positionals + ["--all", "--yes"])
+      guard positionals.isEmpty else { continue }
+      for option in Self.spellings(of: ["clean"]) {
+        // Each line must be one clean runs: a filter or --all, and --dry-run or --yes.
+        let base: [String] = switch option[0] {
+        case "--yes", "-y", "--dry-run": ["--all"]
+        case "--all": ["--dry-run"]
+        default: ["--all", "--dry-run"]
+        }
+        lines.append(["clean"] + option + base)
+      }
+    }
+    lines += [
+      ["clean", "--orphaned", "--yes"], ["clean", "--key", "0x51000001-0x51000003", "-y", "--format", "json"],
+      ["clean", "msg", "--owner", "nobody", "--yes", "-b"], ["clean", "--all-users", "--all", "--yes", "--no-headings"],
+      ["clean", "pshm", "psem", "pmsg", "--name", "/swq*", "--yes"], ["clean", "--world-writable", "-y", "msg"],
+      ["clean", "--all"], ["clean", "--yes"], ["clean", "--all", "--dry-run", "--yes"], ["clean", "--all", "--yes", "--format", "csv"],
+      ["clean", "--all", "--yes", "--format=json", "--format=table"], ["clean", "bogus", "--all", "--yes"],
+    ]
+    Self.check(Self.compareCreation(lines, setup: Self.cleanSetup.replacingOccurrences(of: "\n", with: "; ")), count: lines.count)
   }
 
   @Test("msg, shm and sem create: each option in each spelling reads the same and makes the same object", arguments: ["msg", "shm", "sem"])
@@ -269,6 +305,9 @@ struct QuickPathTests {
     ["msg", "create", "-z"], ["msg", "send"], ["shm", "dump", "1"], ["sem", "get", "1"], ["show", "shm", "1"],
     ["limits", "-o", "KEY"], ["limits", "bogus"], ["limits", "--format"], ["limits", "pipe"],
     ["rm"], ["rm", "shm"], ["rm", "bogus", "1"], ["rm", "shm", "-1"], ["rm", "shm", "x"], ["rm", "pshm", "/a/b"], ["rm", "shm", "--key", "0"],
+    ["clean"], ["clean", "--all"], ["clean", "--all", "--yes", "--dry-run"], ["clean", "--all", "-yb"], ["clean", "--all", "--yes", "--format", "csv"],
+    ["clean", "bogus", "--all", "--yes"], ["clean", "--owner", "no-such-user-swipc", "--yes"], ["clean", "--all", "--yes", "--help"],
+    ["clean", "--all", "--yes", "-o", "ID"], ["clean", "--all", "--yes=no"], ["clean", "--", "msg", "--all", "--yes"],
     ["rm", "shm", "1", "-q", "-k"], ["rm", "shm", "--ftok", "/nonexistent/swipc"], ["rm", "--help"], ["rm", "shm", "1", "-qk", "1"],
   ]
 

@@ -76,7 +76,8 @@ public enum Cleaner {
   ) -> CleanReport {
     var results = [CleanResult](repeating: .wouldRemove, count: objects.count)
     if !dryRun {
-      for (i, object) in objects.enumerated() { results[i] = checkAndRemove(object, paths: paths) }
+      // By index: enumerating would copy each large record.
+      for i in objects.indices { results[i] = checkAndRemove(objects[i], paths: paths) }
     }
     return CleanReport(objects: objects, results: results)
   }

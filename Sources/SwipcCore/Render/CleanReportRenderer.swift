@@ -21,8 +21,9 @@ public struct CleanReportRenderer {
       formatter.writeTable(value, into: &t.cells)
       t.endCell()
     }
-    for (o, r) in zip(report.objects, report.results) {
-      let (result, reason) = CleanReportRenderer.result(r)
+    for n in report.objects.indices {
+      let o = report.objects[n]
+      let (result, reason) = CleanReportRenderer.result(report.results[n])
       cell(.text(result))
       cell(.text(o.kind.rawValue))
       cell(o.id.map { .int(Int64($0)) } ?? .null)
@@ -37,8 +38,9 @@ public struct CleanReportRenderer {
 
   public func json(_ report: CleanReport, into out: inout OutputBuffer) {
     out.write(byte: 91)
-    for (n, (o, r)) in zip(report.objects, report.results).enumerated() {
-      let (result, reason) = CleanReportRenderer.result(r)
+    for n in report.objects.indices {
+      let o = report.objects[n]
+      let (result, reason) = CleanReportRenderer.result(report.results[n])
       out.write(n == 0 ? "\n  {\"type\":\"" : ",\n  {\"type\":\"")
       out.write(o.kind.rawValue)
       out.write("\",\"id\":")
