@@ -94,7 +94,7 @@ extension Swipc {
       case .csv: BenchRenderer.csv(results, headings: !noHeadings, into: &out)
       default: BenchRenderer.table(results, sizes: sizeList, headings: !noHeadings, into: &out)
       }
-      Terminal.write(out)
+      try Terminal.write(out)
     }
   }
 

@@ -104,11 +104,18 @@ struct CleanPlan {
         }
       }
     }
-    if !dry { TestHooks.pauseBeforeRemoving() }
+    if !dry {
+      try OutputWriter.requireWritable(1, consequence: "nothing was removed (the report could not be written)")
+      TestHooks.pauseBeforeRemoving()
+    }
     let report = Cleaner.execute(selection.objects, dryRun: dry)
     var out = OutputBuffer(capacity: 128 + report.objects.count * 64)
     if format == .json { renderer.json(report, into: &out) } else { renderer.table(report, into: &out) }
-    Terminal.write(out)
+    if let e = out.bytes.withUnsafeBytes({ OutputWriter.writeAll($0, to: 1) }) {
+      let removed = report.results.filter { $0 == .removed }.count
+      throw OutputWriter.failure(
+        fd: 1, errno: e, consequence: dry ? nil : "\(removed) of \(report.objects.count) selected objects were removed, but the report was not written")
+    }
     if report.hasFailures { throw ExitCode(1) }
   }
 }

@@ -64,12 +64,25 @@ struct CreateSpec {
 }
 
 /// Runs a create request and prints the id or name alone, so that `id=$(swipc shm create ...)` works.
+/// The id is the only record of a new System V object made with IPC_PRIVATE: when it cannot be
+/// written, the object is removed again rather than left behind unnamed.
 func runCreate(_ request: CreateRequest) throws {
+  try OutputWriter.requireWritable(1, consequence: "nothing was created (the new id or name could not be printed)")
   let created = try Creator.create(request)
   var out = OutputBuffer()
   out.write(created.description)
   out.newline()
-  Terminal.write(out)
+  guard let e = out.bytes.withUnsafeBytes({ OutputWriter.writeAll($0, to: 1) }) else { return }
+  let target: ObjectTarget = switch created {
+  case .id(let id): .id(id)
+  case .name(let name): .name(name)
+  }
+  let undone = (try? ObjectOperations.remove(kind: request.resolvedKind, target: target)) != nil
+  throw OutputWriter.failure(
+    fd: 1, errno: e,
+    consequence: undone
+      ? "\(created) was created and, as its id or name could not be printed, removed again"
+      : "\(created) was created but its id or name could not be printed; remove it with 'swipc rm'")
 }
 
 extension Swipc {

@@ -59,6 +59,6 @@ struct LimitsPlan {
       renderer.prometheus(rows, into: &writer)
       out = writer.out
     }
-    Terminal.write(out)
+    try Terminal.write(out)
   }
 }

@@ -82,7 +82,7 @@ enum ListPlan {
       InventoryMetrics.write(listing.objects, kinds: kinds, orphaned: listing.orphanCounts, users: users, into: &writer)
       out = writer.out
     }
-    Terminal.write(out)
+    try Terminal.write(out)
   }
 
   /// `ls pipe` and `ls sock`: one pass over /proc/*/fd, then the records in the chosen format.
@@ -100,6 +100,6 @@ enum ListPlan {
     case .csv: renderer.csv(rows, into: &out)
     default: renderer.json(rows, types: types, into: &out)
     }
-    Terminal.write(out)
+    try Terminal.write(out)
   }
 }

@@ -159,10 +159,12 @@ extension Swipc.Msg {
         receiveLimit: maxSize.map { Int(clamping: $0.bytes) })
       let delimiter = records.delimiter
       var out = OutputBuffer(capacity: endpoint.maxMessageSize + 64)
+      // Receiving takes the message out of the queue: its output is its only copy.
+      try OutputWriter.requireWritable(1, consequence: "nothing was received from \(endpoint.label)")
       let result = try MessageTransfer.receive(
         from: endpoint, type: type ?? 0, except: except, truncate: truncate, count: follow ? nil : (count ?? 1),
         wait: !wait.nowait, call: wait.call
-      ) { message in
+      ) { message throws(SwipcError) in
         out.bytes.removeAll(keepingCapacity: true)
         if format == .json {
           out.writeMessageJSON(message.bytes, type: message.type, posix: posix)
@@ -170,7 +172,10 @@ extension Swipc.Msg {
           out.bytes.append(contentsOf: message.bytes)
           if let delimiter { out.write(byte: delimiter) }
         }
-        Terminal.write(out)
+        if let e = out.bytes.withUnsafeBytes({ OutputWriter.writeAll($0, to: 1) }) {
+          throw OutputWriter.failure(
+            fd: 1, errno: e, consequence: "a message taken from \(endpoint.label) could not be written and is no longer in the queue")
+        }
       }
       switch result.end {
       case .complete: return

@@ -97,11 +97,14 @@ struct RemovePlan {
 
   func run() throws {
     var failures: [SwipcError] = []
+    var unwritten: Int32?
     for target in targets {
       // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws
       // catch here.
       switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: kind, target: target) }) {
-      case .success(let label): if !quiet { Terminal.write(fd: 1, Array("removed \(label)\n".utf8)) }
+      case .success(let label):
+        guard !quiet && unwritten == nil else { continue }
+        unwritten = Array("removed \(label)\n".utf8).withUnsafeBytes { OutputWriter.writeAll($0, to: 1) }
       case .failure(let error):
         Terminal.warn(error.description)
         failures.append(error)
@@ -109,5 +112,8 @@ struct RemovePlan {
     }
     if failures.count == 1 && targets.count == 1 { throw ExitCode(Terminal.exitStatus(for: failures[0].category)) }
     if !failures.isEmpty { throw ExitCode(1) }
+    if let unwritten {
+      throw OutputWriter.failure(fd: 1, errno: unwritten, consequence: "the objects were removed, but not every 'removed' line was written")
+    }
   }
 }

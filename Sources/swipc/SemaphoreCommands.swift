@@ -112,7 +112,7 @@ extension Swipc.Sem {
           out.newline()
         }
       }
-      Terminal.write(out)
+      try Terminal.write(out)
     }
   }
 

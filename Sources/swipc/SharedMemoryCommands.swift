@@ -90,7 +90,7 @@ extension Swipc.Shm {
       let format = self.format ?? (isatty(1) == 1 ? .hex : .raw)
       Terminal.widenPipe(fd: 1, toHold: bytes.count)
       if format == .raw {
-        _ = try mapping.stream(bytes, to: 1)
+        try mapping.stream(bytes, to: 1)
         return
       }
       mapping.prefault(bytes)
@@ -101,13 +101,13 @@ extension Swipc.Shm {
         let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + ByteDump.chunkSize, bytes.count)])
         out.bytes.removeAll(keepingCapacity: true)
         if format == .hex { hex.write(chunk, into: &out) } else { ByteDump.writeBase64(chunk, into: &out) }
-        Terminal.write(out)
+        try Terminal.write(out)
         start += chunk.count
       }
       if format == .hex {
         out.bytes.removeAll(keepingCapacity: true)
         hex.finish(into: &out, wroteAnything: !bytes.isEmpty)
-        Terminal.write(out)
+        try Terminal.write(out)
       }
     }
   }

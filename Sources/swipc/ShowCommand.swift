@@ -37,7 +37,7 @@ extension Swipc {
       let renderer = DetailsRenderer(formatter: formatter, context: ColumnContext(now: snapshot.now, processes: processes))
       var out = OutputBuffer()
       if output.format == .json { renderer.json(details, into: &out) } else { renderer.table(details, into: &out) }
-      Terminal.write(out)
+      try Terminal.write(out)
     }
   }
 }

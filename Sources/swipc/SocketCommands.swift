@@ -67,7 +67,11 @@ extension Swipc {
                 Terminal.warn("peer \(who.address ?? "unknown")")
               }
             },
-            onData: { bytes in Terminal.write(fd: 1, bytes) })
+            onData: { bytes throws(SwipcError) in
+              if let e = OutputWriter.writeAll(bytes, to: 1) {
+                throw OutputWriter.failure(fd: 1, errno: e, consequence: "data received on \(address) was not written")
+              }
+            })
         }
         if case .failure(let error) = served, error.category == .interrupted {
           if limit == nil { return }

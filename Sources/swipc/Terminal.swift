@@ -4,25 +4,21 @@ import SwipcCore
 
 /// Writing to stdout and stderr, and the one place that maps errors to exit statuses (SPEC §6).
 enum Terminal {
-  /// Writes all of `buffer` to stdout in as few write(2) calls as it takes.
-  static func write(_ buffer: OutputBuffer) {
-    write(fd: 1, buffer.bytes)
+  /// Writes a command's output to standard output. A failed write throws: the output did not
+  /// arrive, so the command must not exit 0 (util-linux's close_stdout does the same).
+  static func write(_ buffer: OutputBuffer) throws(SwipcError) {
+    try write(output: buffer.bytes)
   }
 
-  static func write(fd: Int32, _ bytes: [UInt8]) {
-    bytes.withUnsafeBytes { raw in write(fd: fd, raw) }
-  }
-
-  static func write(fd: Int32, _ raw: UnsafeRawBufferPointer) {
-    var offset = 0
-    while offset < raw.count {
-      let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-      if n < 0 {
-        if errno == EINTR { continue }
-        return  // EPIPE and the like: the reader is gone; nothing useful remains to do.
-      }
-      offset += n
+  static func write(output bytes: [UInt8]) throws(SwipcError) {
+    if let e = bytes.withUnsafeBytes({ OutputWriter.writeAll($0, to: 1) }) {
+      throw OutputWriter.failure(fd: 1, errno: e)
     }
+  }
+
+  /// Writes diagnostics to `fd` (standard error); a failure there has nowhere to be reported.
+  static func write(fd: Int32, _ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { raw in _ = OutputWriter.writeAll(raw, to: fd) }
   }
 
   /// When `fd` is a pipe, raises its capacity (F_SETPIPE_SZ) towards `bytes`, at most
@@ -77,7 +73,10 @@ enum Terminal {
     let code = command.exitCode(for: error)
     if code == .success {
       // --help, --version and the like: the full text is the output.
-      write(fd: 1, Array((command.fullMessage(for: error) + "\n").utf8))
+      do { try write(output: Array((command.fullMessage(for: error) + "\n").utf8)) } catch {
+        warn(error.description)
+        Glibc.exit(1)
+      }
       Glibc.exit(0)
     }
     // Argument errors: one line, naming where to read more.

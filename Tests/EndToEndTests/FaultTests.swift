@@ -118,4 +118,58 @@ struct FaultTests {
       #expect(errors.contains { line in words.allSatisfy { line.contains($0) } }, "no error names \(needle): \(r.stderr)")
     }
   }
+
+  /// util-linux reports a failed write to standard output (close_stdout); swipc does too, and where
+  /// its output is the only record of what it did, it checks first or undoes what it can.
+  @Test("standard output full or closed: exit 1, one line saying what was done, nothing lost unsaid",
+        .enabled(if: Harness.canUnshareAll))
+  func unwritableOutput() throws {
+    let r = Harness.inNamespace(LifecycleTests.posixMounts + """
+      exec 3>&1; e=$(mktemp)
+      t() { rc=0; eval "$1" 2>$e || rc=$?; echo "$rc $(wc -l <$e) $(cat $e)" >&3; }
+      count() { echo "left $(ipcs -q | grep -c '^0x') $(ipcs -m | grep -c '^0x') $(ipcs -s | grep -c '^0x') $(ls /dev/shm | wc -l)"; }
+      q=$($S msg create); $S msg send $q first; $S msg send $q second
+      t "$S msg recv $q --nowait >&-"; t "$S msg recv $q --nowait 1</dev/null"; $S ls msg -o MSGS --no-headings; echo =====
+      t "$S msg recv $q --nowait >/dev/full"; $S ls msg -o MSGS --no-headings; $S msg recv $q --nowait || true; echo; echo =====
+      t "$S shm create --size 4K >/dev/full"; t "$S shm create /swq.seg --size 4K >/dev/full"; t "$S sem create >&-"; count; echo =====
+      t "$S ls >/dev/full"; t "$S ls msg --format json >&-"; t "$S limits >/dev/full"; t "$S show msg $q >/dev/full"
+      t "$S --help >/dev/full"; echo =====
+      d=$($S shm create --size 4K); $S shm write $d first
+      t "$S shm dump $d >/dev/full"; t "$S shm dump $d --format raw >/dev/full"; echo =====
+      t "$S clean --all --yes >&-"; count; t "$S clean --all --dry-run >/dev/full"; echo =====
+      t "$S rm shm $d >/dev/full"; count; t "$S clean --all --yes >/dev/full"; count; echo =====
+      rm -f $e
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout).map { $0.split(separator: "\n").map(String.init) }
+    // Closed or read-only: checked before receiving, so both messages are still queued.
+    #expect(p[0] == [
+      "1 1 swipc: write to standard output: bad file descriptor: nothing was received from queue 0",
+      "1 1 swipc: write to standard output: bad file descriptor: nothing was received from queue 0", "2",
+    ])
+    // A full disk shows only when writing: the message taken is reported lost; the next one is intact.
+    #expect(p[1] == [
+      "1 1 swipc: write to standard output: no space left on device: a message taken from queue 0 could not be written and is no longer in the queue",
+      "1", "second",
+    ])
+    #expect(p[2] == [
+      "1 1 swipc: write to standard output: no space left on device: 0 was created and, as its id or name could not be printed, removed again",
+      "1 1 swipc: write to standard output: no space left on device: /swq.seg was created and, as its id or name could not be printed, removed again",
+      "1 1 swipc: write to standard output: bad file descriptor: nothing was created (the new id or name could not be printed)",
+      "left 1 0 0 0",
+    ])
+    let full = "1 1 swipc: write to standard output: no space left on device"
+    #expect(p[3] == [full, "1 1 swipc: write to standard output: bad file descriptor", full, full, full])
+    #expect(p[4] == [full, full])
+    #expect(p[5] == [
+      "1 1 swipc: write to standard output: bad file descriptor: nothing was removed (the report could not be written)",
+      "left 1 1 0 0", full,
+    ])
+    #expect(p[6] == [
+      "1 1 swipc: write to standard output: no space left on device: the objects were removed, but not every 'removed' line was written",
+      "left 1 0 0 0",
+      "1 1 swipc: write to standard output: no space left on device: 1 of 1 selected objects were removed, but the report was not written",
+      "left 0 0 0 0",
+    ])
+  }
 }

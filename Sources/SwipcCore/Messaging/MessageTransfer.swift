@@ -41,7 +41,7 @@ public enum MessageTransfer {
   /// Receives up to `count` messages (nil: until interrupted or empty), handing each to `output`.
   public static func receive(
     from endpoint: MessageQueueEndpoint, type: Int, except: Bool, truncate: Bool, count: Int?,
-    wait: Bool, call: BlockingCall, output: (MessageQueueEndpoint.Received) -> Void
+    wait: Bool, call: BlockingCall, output: (MessageQueueEndpoint.Received) throws(SwipcError) -> Void
   ) throws(SwipcError) -> (received: Int, end: End) {
     var received = 0
     while count.map({ received < $0 }) ?? true {
@@ -55,7 +55,7 @@ public enum MessageTransfer {
         default: throw error
         }
       }
-      output(message)
+      try output(message)
       received += 1
     }
     return (received, .complete)

@@ -81,10 +81,11 @@ public final class SharedMemoryMapping {
   /// CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN); otherwise the mapping is written a chunk at a
   /// time, each chunk's pages mapped in one call just before it is written.
   ///
-  /// - Returns: false when the reader went away (EPIPE); throws when reading fails.
+  /// Throws when reading fails, and when writing does (a full disk, a closed descriptor, a reader
+  /// gone with SIGPIPE ignored).
   /// The corresponding C functions are `pread` and `write`.
-  public func stream(_ range: UnsafeRawBufferPointer, to fd: Int32) throws(SwipcError) -> Bool {
-    guard let base, let start = range.baseAddress, range.count > 0 else { return true }
+  public func stream(_ range: UnsafeRawBufferPointer, to fd: Int32) throws(SwipcError) {
+    guard let base, let start = range.baseAddress, range.count > 0 else { return }
     let offset = start - UnsafeRawPointer(base)
     let chunk = 1 << 20
     let source = descriptor >= 0 ? descriptor : openSegmentFile()
@@ -94,10 +95,10 @@ public final class SharedMemoryMapping {
       while done < range.count {
         let piece = UnsafeRawBufferPointer(rebasing: range[done..<min(done + chunk, range.count)])
         prefault(piece)
-        guard writeAll(piece, to: fd) else { return false }
+        if let e = OutputWriter.writeAll(piece, to: fd) { throw OutputWriter.failure(fd: fd, errno: e) }
         done += piece.count
       }
-      return true
+      return
     }
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 4096)
     defer { buffer.deallocate() }
@@ -108,11 +109,12 @@ public final class SharedMemoryMapping {
       case .failure(let e): throw SwipcError(call: "read", object: label, errno: e)
       case .success(0): throw SwipcError(call: "read", object: label, reason: "the segment ended early")
       case .success(let n):
-        guard writeAll(UnsafeRawBufferPointer(start: buffer, count: n), to: fd) else { return false }
+        if let e = OutputWriter.writeAll(UnsafeRawBufferPointer(start: buffer, count: n), to: fd) {
+          throw OutputWriter.failure(fd: fd, errno: e)
+        }
         done += n
       }
     }
-    return true
   }
 
   /// A descriptor for a System V segment's backing file, or -1 where /proc does not grant it.
@@ -123,17 +125,6 @@ public final class SharedMemoryMapping {
     let end = start + UInt((size + page - 1) / page * page)
     let path = "/proc/self/map_files/" + String(start, radix: 16) + "-" + String(end, radix: 16)
     return open(path, O_RDONLY | O_CLOEXEC)
-  }
-
-  func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
-    var done = 0
-    while done < bytes.count {
-      switch valueOrErrno({ Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done) }) {
-      case .failure: return false
-      case .success(let n): done += n
-      }
-    }
-    return true
   }
 
   /// Maps the pages of `range` in one call (MADV_POPULATE_READ, Linux 5.14) rather than one

@@ -122,7 +122,7 @@ public final class SocketListener {
   /// The corresponding C functions are `accept4`, `recvmsg` and `send`.
   public func serve(
     count: Int?, echo: Bool, call: BlockingCall, onPeer: (SocketPeer) -> Void,
-    onData: (UnsafeRawBufferPointer) -> Void
+    onData: (UnsafeRawBufferPointer) throws(SwipcError) -> Void
   ) throws(SwipcError) -> Int {
     var served = 0
     let capacity = 1 << 18
@@ -134,7 +134,7 @@ public final class SocketListener {
         var peer = SocketPeer()
         let n = try receiveDatagram(buffer, capacity: capacity, peer: &peer, call: call)
         onPeer(peer)
-        onData(UnsafeRawBufferPointer(start: buffer, count: n))
+        try onData(UnsafeRawBufferPointer(start: buffer, count: n))
         if echo, let reply = lastSender {
           _ = reply.withUnsafeBytes { raw in
             Glibc.sendto(fd, buffer, n, Int32(MSG_NOSIGNAL), raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
@@ -151,7 +151,7 @@ public final class SocketListener {
         while true {
           let n = try StreamCopy.read(end, into: buffer, capacity: capacity, call: call, copied: 0)
           if n == 0 { break }
-          onData(UnsafeRawBufferPointer(start: buffer, count: n))
+          try onData(UnsafeRawBufferPointer(start: buffer, count: n))
           if echo {
             let sent = Result { () throws(SwipcError) in
               try StreamCopy.write(UnsafeRawBufferPointer(start: buffer, count: n), to: end, call: call, copied: 0)
