@@ -101,6 +101,8 @@ extension Swipc {
       }
 
       func run() throws {
+        // What is read from the FIFO is gone from it: its output is its only copy.
+        try OutputWriter.requireWritable(1, consequence: "nothing was read from FIFO \(path)")
         let call = wait.nowait ? BlockingCall(timeout: TimeSpan(milliseconds: 0)) : wait.call
         let fd = try FIFO.open(path: path, forWriting: false, call: call)
         defer { close(fd) }

@@ -49,6 +49,7 @@ extension Swipc {
       }
 
       func run() throws {
+        try OutputWriter.requireWritable(1, consequence: "not listening on \(address), as what arrives could not be written")
         signal(SIGPIPE, SIG_IGN)
         let listener = try SocketListener(address: address, kind: kind, mode: mode.rawValue)
         if listener.replacedStale { Terminal.warn("\(address): removed a stale socket file nobody listened on") }

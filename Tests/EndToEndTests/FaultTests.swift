@@ -138,6 +138,8 @@ struct FaultTests {
       t "$S shm dump $d >/dev/full"; t "$S shm dump $d --format raw >/dev/full"; echo =====
       t "$S clean --all --yes >&-"; count; t "$S clean --all --dry-run >/dev/full"; echo =====
       t "$S rm shm $d >/dev/full"; count; t "$S clean --all --yes >/dev/full"; count; echo =====
+      w=$(mktemp -d); echo $w; $S pipe create $w/fifo; t "$S pipe recv $w/fifo --nowait >&-"; t "$S sock listen $w/sock --once >&-"
+      ls $w; rm -rf $w; echo =====
       rm -f $e
       """)
     try #require(r.status == 0, "\(r.stderr)")
@@ -170,6 +172,13 @@ struct FaultTests {
       "left 1 0 0 0",
       "1 1 swipc: write to standard output: no space left on device: 1 of 1 selected objects were removed, but the report was not written",
       "left 0 0 0 0",
+    ])
+    // What a FIFO or socket delivers is gone once read: neither is read, nor the socket made.
+    let w = p[7].first ?? ""
+    #expect(p[7] == [
+      w, "1 1 swipc: write to standard output: bad file descriptor: nothing was read from FIFO \(w)/fifo",
+      "1 1 swipc: write to standard output: bad file descriptor: not listening on \(w)/sock, as what arrives could not be written",
+      "fifo",
     ])
   }
 }
