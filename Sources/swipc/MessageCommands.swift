@@ -159,11 +159,19 @@ extension Swipc.Msg {
         receiveLimit: maxSize.map { Int(clamping: $0.bytes) })
       let delimiter = records.delimiter
       var out = OutputBuffer(capacity: endpoint.maxMessageSize + 64)
-      // Receiving takes the message out of the queue: its output is its only copy.
+      // Receiving takes the message out of the queue: its output is its only copy. So standard
+      // output is checked first, and when it is a pipe, again before each message: once the reader
+      // has gone (`| head -1`), no further message is taken. A write that fails all the same (the
+      // reader left while swipc waited) says the message is lost, rather than dying of SIGPIPE.
       try OutputWriter.requireWritable(1, consequence: "nothing was received from \(endpoint.label)")
+      let piped = OutputWriter.isPipeOrSocket(1)
+      if piped { signal(SIGPIPE, SIG_IGN) }
       let result = try MessageTransfer.receive(
         from: endpoint, type: type ?? 0, except: except, truncate: truncate, count: follow ? nil : (count ?? 1),
-        wait: !wait.nowait, call: wait.call
+        wait: !wait.nowait, call: wait.call,
+        ready: { () throws(SwipcError) in
+          if piped { try OutputWriter.requireReader(1, consequence: "no further message was taken from \(endpoint.label)") }
+        }
       ) { message throws(SwipcError) in
         out.bytes.removeAll(keepingCapacity: true)
         if format == .json {

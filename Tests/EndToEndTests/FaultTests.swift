@@ -129,7 +129,8 @@ struct FaultTests {
       t() { rc=0; eval "$1" 2>$e || rc=$?; echo "$rc $(wc -l <$e) $(cat $e)" >&3; }
       count() { echo "left $(ipcs -q | grep -c '^0x') $(ipcs -m | grep -c '^0x') $(ipcs -s | grep -c '^0x') $(ls /dev/shm | wc -l)"; }
       q=$($S msg create); $S msg send $q first; $S msg send $q second
-      t "$S msg recv $q --nowait >&-"; t "$S msg recv $q --nowait 1</dev/null"; $S ls msg -o MSGS --no-headings; echo =====
+      t "$S msg recv $q --nowait >&-"; t "$S msg recv $q --nowait 1</dev/null"
+      t "{ sleep 0.3; $S msg recv $q --count 2 --nowait; } | true"; $S ls msg -o MSGS --no-headings; echo =====
       t "$S msg recv $q --nowait >/dev/full"; $S ls msg -o MSGS --no-headings; $S msg recv $q --nowait || true; echo; echo =====
       t "$S shm create --size 4K >/dev/full"; t "$S shm create /swq.seg --size 4K >/dev/full"; t "$S sem create >&-"; count; echo =====
       t "$S ls >/dev/full"; t "$S ls msg --format json >&-"; t "$S limits >/dev/full"; t "$S show msg $q >/dev/full"
@@ -144,10 +145,12 @@ struct FaultTests {
       """)
     try #require(r.status == 0, "\(r.stderr)")
     let p = Harness.sections(r.stdout).map { $0.split(separator: "\n").map(String.init) }
-    // Closed or read-only: checked before receiving, so both messages are still queued.
+    // Closed, read-only, or a pipe whose reader is gone: checked before receiving, so both
+    // messages are still queued.
     #expect(p[0] == [
       "1 1 swipc: write to standard output: bad file descriptor: nothing was received from queue 0",
-      "1 1 swipc: write to standard output: bad file descriptor: nothing was received from queue 0", "2",
+      "1 1 swipc: write to standard output: bad file descriptor: nothing was received from queue 0",
+      "1 1 swipc: write to standard output: broken pipe: nothing was received from queue 0", "2",
     ])
     // A full disk shows only when writing: the message taken is reported lost; the next one is intact.
     #expect(p[1] == [

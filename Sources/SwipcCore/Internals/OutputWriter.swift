@@ -24,11 +24,29 @@ public enum OutputWriter {
       reason: consequence.map { SwipcError.strerror(e) + ": " + $0 })
   }
 
-  /// Throws when `fd` is closed or not open for writing: checked before a command takes or makes
-  /// something whose only record would be its output (a received message, a new id).
+  /// Throws when `fd` is closed, not open for writing, or a pipe or socket nobody reads any more:
+  /// checked before a command takes or makes something whose only record would be its output (a
+  /// received message, a new id).
   public static func requireWritable(_ fd: Int32, consequence: String) throws(SwipcError) {
     let flags = fcntl(fd, F_GETFL)
     if flags < 0 { throw failure(fd: fd, errno: errno, consequence: consequence) }
     if flags & O_ACCMODE == O_RDONLY { throw failure(fd: fd, errno: EBADF, consequence: consequence) }
+    try requireReader(fd, consequence: consequence)
+  }
+
+  /// Whether writes to `fd` can go to a pipe or socket, whose reader may leave; a file's cannot.
+  public static func isPipeOrSocket(_ fd: Int32) -> Bool {
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return false }
+    return st.st_mode & S_IFMT == S_IFIFO || st.st_mode & S_IFMT == S_IFSOCK
+  }
+
+  /// Throws when `fd` is a pipe or socket whose reader has gone (`head` exited, say): a write would
+  /// fail with EPIPE. One poll(2), without waiting.
+  public static func requireReader(_ fd: Int32, consequence: String) throws(SwipcError) {
+    var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+    if poll(&p, 1, 0) == 1 && p.revents & Int16(POLLERR | POLLHUP) != 0 {
+      throw failure(fd: fd, errno: EPIPE, consequence: consequence)
+    }
   }
 }

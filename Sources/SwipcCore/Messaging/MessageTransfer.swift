@@ -39,12 +39,15 @@ public enum MessageTransfer {
   }
 
   /// Receives up to `count` messages (nil: until interrupted or empty), handing each to `output`.
+  /// `ready` runs before each receive and throws to stop before another message is taken.
   public static func receive(
     from endpoint: MessageQueueEndpoint, type: Int, except: Bool, truncate: Bool, count: Int?,
-    wait: Bool, call: BlockingCall, output: (MessageQueueEndpoint.Received) throws(SwipcError) -> Void
+    wait: Bool, call: BlockingCall, ready: () throws(SwipcError) -> Void = {},
+    output: (MessageQueueEndpoint.Received) throws(SwipcError) -> Void
   ) throws(SwipcError) -> (received: Int, end: End) {
     var received = 0
     while count.map({ received < $0 }) ?? true {
+      try ready()
       let message: MessageQueueEndpoint.Received
       do throws(SwipcError) {
         message = try endpoint.receive(type: type, except: except, truncate: truncate, wait: wait, call: call)
