@@ -5,11 +5,12 @@ import Testing
 @Suite("Benchmark", .enabled(if: Harness.canUnshareNet, "needs unshare --ipc --mount --pid --net (root)"))
 struct BenchTests {
   static let namespaces = Harness.privateNamespaces + ["--net"]
-  /// /tmp too is a tmpfs of the test's own: the FIFO cells make their directories there, and the
-  /// leftover count must not see those of a test running alongside.
+  /// Each test has a TMPDIR of its own, where the FIFO cells make their directories: the leftover
+  /// count must not see those of a test running alongside.
   static let setup = """
-    ip link set lo up; mount -t tmpfs none /dev/shm; mount -t tmpfs none /tmp
-    leftovers() { ipcs -a | awk 'NF && $1 ~ /^0x/' | wc -l; ls /dev/shm | wc -l; ls /tmp | grep -c swipc-bench || true; pgrep -fc "[b]ench-peer" || true; }
+    ip link set lo up; mount -t tmpfs none /dev/shm
+    export TMPDIR=$(mktemp -d); trap 'rm -rf "$TMPDIR"' EXIT
+    leftovers() { ipcs -a | awk 'NF && $1 ~ /^0x/' | wc -l; ls /dev/shm | wc -l; ls "$TMPDIR" | grep -c swipc-bench || true; pgrep -fc "[b]ench-peer" || true; }
 
     """
 
@@ -52,7 +53,7 @@ struct BenchTests {
     .disabled(if: Harness.sanitizer != nil, "a sanitizer runtime owns malloc; LD_PRELOAD cannot count it"),
     .disabled(if: Harness.binaryIsStatic, "a static binary ignores LD_PRELOAD; the run against the debug build counts"))
   func noAllocationPerMessage() throws {
-    // Next to the C helper (which makes .build/e2e), not in /tmp, which the namespace replaces.
+    // Next to the C helper (which makes .build/e2e).
     let library = URL(fileURLWithPath: Harness.helper).deletingLastPathComponent().path + "/malloccount-\(getpid()).so"
     let built = Harness.run(["cc", "-O2", "-shared", "-fPIC", "-o", library, Harness.packageRoot + "/Tests/Helpers/malloccount.c"])
     try #require(built.status == 0, "\(built.stderr)")

@@ -213,7 +213,9 @@ public struct BenchRunner {
       }
       channel.peerDescriptors = [pair[1]]
     case .fifo:
-      var template = Array("/tmp/\(unique)-XXXXXX".utf8CString)
+      // In $TMPDIR when it is set, as mkdtemp(1) and other tools do.
+      let tmp = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+      var template = Array("\(tmp)/\(unique)-XXXXXX".utf8CString)
       guard let made = mkdtemp(&template) else { throw fail("mkdtemp") }
       let dir = String(cString: made)
       let a = dir + "/to-peer", b = dir + "/to-client"
