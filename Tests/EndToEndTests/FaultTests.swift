@@ -125,7 +125,7 @@ struct FaultTests {
         .enabled(if: Harness.canUnshareAll))
   func unwritableOutput() throws {
     let r = Harness.inNamespace(LifecycleTests.posixMounts + """
-      exec 3>&1; e=$(mktemp)
+      exec 3>&1; e=$(mktemp); trap 'rm -f "$e"' EXIT
       t() { rc=0; eval "$1" 2>$e || rc=$?; echo "$rc $(wc -l <$e) $(cat $e)" >&3; }
       count() { echo "left $(ipcs -q | grep -c '^0x') $(ipcs -m | grep -c '^0x') $(ipcs -s | grep -c '^0x') $(ls /dev/shm | wc -l)"; }
       q=$($S msg create); $S msg send $q first; $S msg send $q second
@@ -141,7 +141,6 @@ struct FaultTests {
       t "$S rm shm $d >/dev/full"; count; t "$S clean --all --yes >/dev/full"; count; echo =====
       w=$(mktemp -d); echo $w; $S pipe create $w/fifo; t "$S pipe recv $w/fifo --nowait >&-"; t "$S sock listen $w/sock --once >&-"
       ls $w; rm -rf $w; echo =====
-      rm -f $e
       """)
     try #require(r.status == 0, "\(r.stderr)")
     let p = Harness.sections(r.stdout).map { $0.split(separator: "\n").map(String.init) }

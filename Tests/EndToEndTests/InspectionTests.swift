@@ -137,11 +137,11 @@ struct InspectionTests {
       $S show shm $d | grep -E '^(owner|group)'; echo =====
       $S clean --owner 54321 --all-users --dry-run --no-headings; echo =====
       $S ls --owner 54321 --format csv -o ID,NAME,OWNER --no-headings; echo =====
-      e=$(mktemp)
+      e=$(mktemp); trap 'rm -f "$e"' EXIT
       for a in "ls --owner no-such-user-swipc" "ls --creator no-such-user-swipc" "clean --owner no-such-user-swipc --dry-run" \
                "chown shm $d no-such-user-swipc" "chown shm $d root:no-such-group-swipc"; do
         rc=0; $S $a >/dev/null 2>$e || rc=$?; echo "$rc $(wc -l <$e) $(cat $e)"
-      done; rm -f $e; echo =====
+      done; echo =====
       """)
     try #require(r.status == 0, "\(r.stderr)")
     let p = Harness.sections(r.stdout)
