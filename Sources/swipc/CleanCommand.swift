@@ -111,11 +111,11 @@ struct CleanPlan {
     let report = Cleaner.execute(selection.objects, dryRun: dry)
     var out = OutputBuffer(capacity: 128 + report.objects.count * 64)
     if format == .json { renderer.json(report, into: &out) } else { renderer.table(report, into: &out) }
-    if let e = out.bytes.withUnsafeBytes({ OutputWriter.writeAll($0, to: 1) }) {
-      let removed = report.results.filter { $0 == .removed }.count
-      throw OutputWriter.failure(
-        fd: 1, errno: e, consequence: dry ? nil : "\(removed) of \(report.objects.count) selected objects were removed, but the report was not written")
-    }
+    try Terminal.write(
+      out,
+      consequence: dry
+        ? nil
+        : "\(report.results.filter { $0 == .removed }.count) of \(report.objects.count) selected objects were removed, but the report was not written")
     if report.hasFailures { throw ExitCode(1) }
   }
 }

@@ -180,10 +180,7 @@ extension Swipc.Msg {
           out.bytes.append(contentsOf: message.bytes)
           if let delimiter { out.write(byte: delimiter) }
         }
-        if let e = out.bytes.withUnsafeBytes({ OutputWriter.writeAll($0, to: 1) }) {
-          throw OutputWriter.failure(
-            fd: 1, errno: e, consequence: "a message taken from \(endpoint.label) could not be written and is no longer in the queue")
-        }
+        try Terminal.write(out, consequence: "a message taken from \(endpoint.label) could not be written and is no longer in the queue")
       }
       switch result.end {
       case .complete: return

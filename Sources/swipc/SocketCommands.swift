@@ -69,9 +69,7 @@ extension Swipc {
               }
             },
             onData: { bytes throws(SwipcError) in
-              if let e = OutputWriter.writeAll(bytes, to: 1) {
-                throw OutputWriter.failure(fd: 1, errno: e, consequence: "data received on \(address) was not written")
-              }
+              try OutputWriter.write(bytes, to: 1, consequence: "data received on \(address) was not written")
             })
         }
         if case .failure(let error) = served, error.category == .interrupted {

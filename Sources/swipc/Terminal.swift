@@ -6,13 +6,15 @@ import SwipcCore
 enum Terminal {
   /// Writes a command's output to standard output. A failed write throws: the output did not
   /// arrive, so the command must not exit 0 (util-linux's close_stdout does the same).
-  static func write(_ buffer: OutputBuffer) throws(SwipcError) {
-    try write(output: buffer.bytes)
+  /// `consequence` (made only on failure) says what the failure left undone or lost.
+  static func write(_ buffer: OutputBuffer, consequence: @autoclosure () -> String? = nil) throws(SwipcError) {
+    try write(output: buffer.bytes, consequence: consequence())
   }
 
-  static func write(output bytes: [UInt8]) throws(SwipcError) {
+  static func write(output bytes: [UInt8], consequence: @autoclosure () -> String? = nil) throws(SwipcError) {
+    // withUnsafeBytes rethrows untyped errors: the errno comes out, the typed error is made here.
     if let e = bytes.withUnsafeBytes({ OutputWriter.writeAll($0, to: 1) }) {
-      throw OutputWriter.failure(fd: 1, errno: e)
+      throw OutputWriter.failure(fd: 1, errno: e, consequence: consequence())
     }
   }
 

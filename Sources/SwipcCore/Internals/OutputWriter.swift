@@ -16,6 +16,14 @@ public enum OutputWriter {
     return nil
   }
 
+  /// Writes all of `bytes` to `fd`, or throws the failure, with `consequence` (made only then)
+  /// saying what it left undone or lost.
+  public static func write(
+    _ bytes: UnsafeRawBufferPointer, to fd: Int32, consequence: @autoclosure () -> String? = nil
+  ) throws(SwipcError) {
+    if let e = writeAll(bytes, to: fd) { throw failure(fd: fd, errno: e, consequence: consequence()) }
+  }
+
   /// The error for a failed write to `fd`; `consequence` says what the failure left undone or lost.
   public static func failure(fd: Int32, errno: Int32, consequence: String? = nil) -> SwipcError {
     let e = Errno(rawValue: errno)

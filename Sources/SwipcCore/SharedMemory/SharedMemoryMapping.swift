@@ -95,7 +95,7 @@ public final class SharedMemoryMapping {
       while done < range.count {
         let piece = UnsafeRawBufferPointer(rebasing: range[done..<min(done + chunk, range.count)])
         prefault(piece)
-        if let e = OutputWriter.writeAll(piece, to: fd) { throw OutputWriter.failure(fd: fd, errno: e) }
+        try OutputWriter.write(piece, to: fd)
         done += piece.count
       }
       return
@@ -109,9 +109,7 @@ public final class SharedMemoryMapping {
       case .failure(let e): throw SwipcError(call: "read", object: label, errno: e)
       case .success(0): throw SwipcError(call: "read", object: label, reason: "the segment ended early")
       case .success(let n):
-        if let e = OutputWriter.writeAll(UnsafeRawBufferPointer(start: buffer, count: n), to: fd) {
-          throw OutputWriter.failure(fd: fd, errno: e)
-        }
+        try OutputWriter.write(UnsafeRawBufferPointer(start: buffer, count: n), to: fd)
         done += n
       }
     }
