@@ -90,10 +90,14 @@ public enum POSIXObjects {
   /// shared memory (`NAME`) and semaphores (`sem.NAME`), in the mqueue mount for queues.
   public static func backingPath(kind: IPCKind, _ name: POSIXName, paths: InventoryPaths) -> String? {
     switch kind {
-    case .pshm: return paths.shm + "/" + name.bareName
-    case .psem: return paths.shm + "/sem." + name.bareName
-    default: return paths.mqueue.map { $0 + "/" + name.bareName }
+    case .pshm, .psem: return paths.shm + "/" + entryName(kind: kind, name)
+    default: return paths.mqueue.map { $0 + "/" + entryName(kind: kind, name) }
     }
+  }
+
+  /// The name of the object's file in its directory: `NAME`, or `sem.NAME` for a semaphore.
+  static func entryName(kind: IPCKind, _ name: POSIXName) -> String {
+    kind == .psem ? "sem." + name.bareName : name.bareName
   }
 
   /// chmod and chown of the backing file, refusing anything that is not a regular file (a
