@@ -80,7 +80,7 @@ enum ListPlan {
     case .json: renderer.json(listing.objects, into: &out)
     case .prometheus:
       var writer = PrometheusWriter()
-      InventoryMetrics.write(listing.objects, kinds: kinds, orphaned: listing.orphanCounts, users: users, into: &writer)
+      InventoryMetrics.write(listing.objects, kinds: kinds, orphaned: listing.orphanCounts, unknownOrphans: listing.unknownOrphanCounts, users: users, into: &writer)
       out = writer.out
     }
     try Terminal.write(out)

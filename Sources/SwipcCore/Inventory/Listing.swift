@@ -9,6 +9,8 @@ public struct Listing {
   public var failure: SwipcError?
   /// Orphaned objects per kind, when asked for (Prometheus output).
   public var orphanCounts: [IPCKind: Int]?
+  /// Objects per kind whose orphan state is unknown, counted with `orphanCounts`.
+  public var unknownOrphanCounts: [IPCKind: Int]?
   /// The orphan detector used, when orphan states were asked for: the ORPHAN column reads it.
   public var detector: OrphanDetector?
 
@@ -61,8 +63,16 @@ public struct Listing {
     }
     if countOrphans, let detector {
       var counts: [IPCKind: Int] = [:]
-      for o in listing.objects where detector.isOrphaned(o) { counts[o.kind, default: 0] += 1 }
+      var unknown: [IPCKind: Int] = [:]
+      for o in listing.objects {
+        switch detector.state(of: o) {
+        case .orphaned: counts[o.kind, default: 0] += 1
+        case .unknown: unknown[o.kind, default: 0] += 1
+        case .notOrphaned, .recent: break
+        }
+      }
       listing.orphanCounts = counts
+      listing.unknownOrphanCounts = unknown
     }
     return listing
   }

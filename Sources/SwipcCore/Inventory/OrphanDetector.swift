@@ -136,6 +136,9 @@ public final class OrphanDetector {
     self.visibility = visibility ?? .current(procDirectory: processes.procDirectory)
   }
 
+  /// What to do about processes that cannot be examined: as root, nothing more can be done.
+  static var advice: String { geteuid() == 0 ? "" : " (run as root)" }
+
   public func isOrphaned(_ object: IPCObject) -> Bool { state(of: object) == .orphaned }
 
   public func state(of object: IPCObject) -> OrphanState {
@@ -177,7 +180,7 @@ public final class OrphanDetector {
       if let first = holders.first { return .notOrphaned("held by pid \(first.pid) (\(first.access.rawValue))") }
       if let blindSpot = visibility.blindSpot, !ignoreHidden { return .unknown(blindSpot) }
       if index.uninspectable > 0 && !ignoreHidden {
-        return .unknown("\(index.uninspectable) process\(index.uninspectable == 1 ? "" : "es") could not be inspected (run as root)")
+        return .unknown("\(index.uninspectable) process\(index.uninspectable == 1 ? "" : "es") could not be inspected\(OrphanDetector.advice)")
       }
       return .orphaned
     }
@@ -254,7 +257,7 @@ struct QueueWaiters {
       }
     }
     if unreadable > 0 {
-      result.blindSpot = "\(unreadable) thread\(unreadable == 1 ? "" : "s") could not be examined for waiters (run as root)"
+      result.blindSpot = "\(unreadable) thread\(unreadable == 1 ? "" : "s") could not be examined for waiters\(OrphanDetector.advice)"
     }
     return result
   }

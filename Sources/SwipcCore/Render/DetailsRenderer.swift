@@ -29,6 +29,9 @@ public struct DetailsRenderer {
     if let limit = d.queueByteLimit {
       fields.add(["qbytes:", formatter.tableText(.bytes(limit))])
     }
+    if let state = context.orphans?.state(of: o) {
+      fields.add(["orphan:", state.word + (state.reason.map { " (\($0))" } ?? "")])
+    }
     fields.write(to: &out, headings: false)
     if let semaphores = d.semaphores {
       out.write("\nsemaphores:\n")
@@ -60,6 +63,12 @@ public struct DetailsRenderer {
     out.bytes.removeLast()  // reopen the object to add the details
     out.write(",\"qbytes\":")
     formatter.writeJSON(d.queueByteLimit.map { .bytes($0) } ?? .null, to: &out)
+    if let state = context.orphans?.state(of: d.object) {
+      out.write(",\"orphan\":")
+      out.writeJSONString(state.word)
+      out.write(",\"orphan_reason\":")
+      formatter.writeJSON(state.reason.map { .text($0) } ?? .null, to: &out)
+    }
     out.write(",\"commands\":{")
     for (i, pid) in d.commands.keys.sorted().enumerated() {
       if i > 0 { out.write(byte: 44) }
