@@ -86,7 +86,10 @@ public enum Cleaner {
   static func checkAndRemove(_ object: IPCObject, paths: InventoryPaths) -> CleanResult {
     if let reason = changedSinceListing(object, paths: paths) { return .skipped(reason) }
     let target: ObjectTarget = object.name.map { .name($0) } ?? .id(object.id!)
-    switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: object.kind, target: target) }) {
+    let expected = object.device.flatMap { d in object.inode.map { POSIXDirectory.FileIdentity(device: d, inode: $0) } }
+    switch Result(catching: { () throws(SwipcError) in
+      try ObjectOperations.remove(kind: object.kind, target: target, paths: paths, expected: expected)
+    }) {
     case .success: return .removed
     case .failure(let error) where error.category == .notFound: return .skipped("no longer exists")
     case .failure(let error): return .failed(error)
@@ -106,12 +109,15 @@ public enum Cleaner {
         return nil
       }
     }
-    guard let name = listed.name, let path = POSIXObjects.backingPath(kind: listed.kind, name, paths: paths) else {
+    guard let name = listed.name,
+      let directory = try? POSIXDirectory(kind: listed.kind, paths: paths)
+    else {
       return "cannot re-check it before removal"
     }
-    switch FileReader.status(path) {
-    case .failure(.noSuchFileOrDirectory): return "no longer exists"
-    case .failure(let e): return "cannot re-check it before removal (\(SwipcError.strerror(e)))"
+    switch directory.status(POSIXDirectory.entry(kind: listed.kind, name)) {
+    case .failure(.system(_, .noSuchFileOrDirectory)): return "no longer exists"
+    case .failure(.system(_, let e)): return "cannot re-check it before removal (\(SwipcError.strerror(e)))"
+    case .failure: return "cannot re-check it before removal"
     case .success(let st):
       if UInt64(st.st_ino) != listed.inode || UInt64(st.st_dev) != listed.device {
         return "changed since it was listed: a different object has the name now"
