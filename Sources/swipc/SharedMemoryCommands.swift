@@ -32,7 +32,8 @@ extension Swipc.Shm {
       let target = try keys.target(keys.isGiven ? nil : arguments.first, kind: .shm)
       let text = keys.isGiven ? arguments : Array(arguments.dropFirst())
       if !text.isEmpty && file != nil { throw ValidationError("give TEXT or --file, not both") }
-      let mapping = try SharedMemoryMapping(target: target, readOnly: false)
+      // A POSIX object is written through its descriptor, never mapped: it may shrink meanwhile.
+      let mapping = try SharedMemoryMapping(target: target, readOnly: false, map: false)
       let start = Int(clamping: offset?.bytes ?? 0)
       let room = try mapping.room(from: start)
       if !text.isEmpty {

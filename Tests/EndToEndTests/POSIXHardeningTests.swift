@@ -23,20 +23,26 @@ struct POSIXHardeningTests {
       set +e
       for entry in obj sem.obj; do
         kind=pshm; [ $entry = obj ] || kind=psem
-        plant="rm -f /dev/shm/$entry; umask 077; head -c 32 /dev/zero > /dev/shm/$entry; ln -f /dev/shm/$entry /dev/shm/.orig; ln -sf /mnt/secret /dev/shm/.evil"
-        # The attacker renames a symlink to root's file over the name once swipc has looked it up.
-        $N bash -c "$plant"
+        plant="rm -f /dev/shm/$entry; umask 077; head -c 32 /dev/zero > /dev/shm/$entry; ln -sf /mnt/secret /dev/shm/.evil"
+        # The attacker renames a symlink to root's file over the name once swipc has looked it up;
+        # descriptor 5 keeps the file that was there, to see what became of it.
+        $N bash -c "$plant"; exec 5</dev/shm/$entry
         $T $entry -- $N mv -fT /dev/shm/.evil /dev/shm/$entry -- $S chmod $kind /obj 0666 2>/dev/null; echo "chmod $kind $?"
-        echo "secret $(stat -c '%a %u' /mnt/secret) checked-file $(stat -c '%a %u' /dev/shm/.orig)"
-        $N bash -c "$plant"
+        echo "secret $(stat -c '%a %u' /mnt/secret) checked-file $(stat -L -c '%a %u' /dev/fd/5)"
+        $N bash -c "$plant"; exec 5</dev/shm/$entry
         $T $entry -- $N mv -fT /dev/shm/.evil /dev/shm/$entry -- $S chown $kind /obj 1:1 2>/dev/null; echo "chown $kind $?"
-        echo "secret $(stat -c '%a %u:%g' /mnt/secret) checked-file $(stat -c '%u:%g' /dev/shm/.orig)"
+        echo "secret $(stat -c '%a %u:%g' /mnt/secret) checked-file $(stat -L -c '%u:%g' /dev/fd/5)"
+        exec 5<&-
         # A symlink already there when swipc starts is refused, not followed.
         $N bash -c "rm -f /dev/shm/$entry; ln -s /mnt/secret /dev/shm/$entry"
         $S chmod $kind /obj 0666 2>/mnt/err; echo "symlink $?"
         grep -c 'symbolic link' /mnt/err
         echo "secret $(stat -c '%a %u' /mnt/secret)"
-        rm -f /dev/shm/$entry /dev/shm/.orig /dev/shm/.evil
+        rm -f /dev/shm/$entry /dev/shm/.evil
+        # A hard link to root's file (where protected_hardlinks does not forbid it) is refused.
+        ln /mnt/secret /mnt/$entry
+        SWIPC_SHM_DIR=/mnt $S chmod $kind /obj 0666 2>/mnt/err; echo "hardlink $? $(grep -c 'hard link' /mnt/err)"
+        echo "secret $(stat -c '%a %u' /mnt/secret)"; rm /mnt/$entry
       done
       echo =====
       set -e
@@ -52,6 +58,7 @@ struct POSIXHardeningTests {
       #expect(p[0].contains("chown \(kind) 0\nsecret 600 0:0 checked-file 1:1\n"), "\(p[0])")
     }
     #expect(p[0].components(separatedBy: "symlink 1\n1\nsecret 600 0\n").count == 3, "\(p[0])")
+    #expect(p[0].components(separatedBy: "hardlink 1 1\nsecret 600 0\n").count == 3, "\(p[0])")
     #expect(p[1] == "640 1:1\n", "\(p[1])")
   }
 

@@ -27,6 +27,8 @@ public final class POSIXDirectory {
     case wrongSize(Int64, expected: Int)
     /// The name now refers to another file than the one that was checked.
     case changed
+    /// The file has other names too (a hard link made to a file elsewhere): not changed.
+    case linked(UInt64)
   }
 
   /// A device and inode number: which file a name referred to when it was checked.
@@ -155,6 +157,9 @@ public final class POSIXDirectory {
     case .success(let f): file = f
     }
     defer { closeIgnoringErrors(file.descriptor) }
+    // shm_open, sem_open and mq_open make files with one name (none once unlinked); another user
+    // who links a file of someone else's into the directory must not get root to change it.
+    guard file.status.st_nlink <= 1 else { return .failure(.linked(UInt64(file.status.st_nlink))) }
     let procPath = "/proc/self/fd/\(file.descriptor)"
     if uid != nil || gid != nil {
       let (u, g) = (uid ?? UInt32.max, gid ?? UInt32.max)
@@ -215,6 +220,9 @@ extension POSIXDirectory.Failure {
     case .changed:
       return SwipcError(category: .failed, call: "fstatat", object: name.rawValue,
         reason: "another file took its name since it was checked; nothing was done")
+    case .linked(let links):
+      return SwipcError(category: .failed, call: "fstat", object: name.rawValue,
+        reason: "its file has \(links) names (a hard link, which no POSIX object has): nothing was changed")
     }
   }
 }

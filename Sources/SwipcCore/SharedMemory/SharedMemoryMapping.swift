@@ -174,13 +174,29 @@ public final class SharedMemoryMapping {
   }
 
   /// Copies `bytes` in at `offset`, or throws (writing nothing) when they would pass the end.
+  ///
+  /// A POSIX object is written with pwrite through its descriptor, not through the mapping: one
+  /// that another process truncates meanwhile cannot raise SIGBUS here.
+  ///
+  /// The corresponding C function is `pwrite`.
   public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(SwipcError) {
     guard offset >= 0, offset <= size, bytes.count <= size - offset else {
       throw SharedMemoryMapping.pastEnd(label: label, size: size, offset: offset, count: bytes.count)
     }
-    guard bytes.count > 0, let base, let source = bytes.baseAddress else { return }
+    guard bytes.count > 0, let source = bytes.baseAddress else { return }
     try reservePages(offset: offset, count: bytes.count)
-    (base + offset).copyMemory(from: source, byteCount: bytes.count)
+    guard isPOSIX, descriptor >= 0 else {
+      guard let base else { return }
+      (base + offset).copyMemory(from: source, byteCount: bytes.count)
+      return
+    }
+    var done = 0
+    while done < bytes.count {
+      switch valueOrErrno({ pwrite(descriptor, source + done, bytes.count - done, off_t(offset + done)) }) {
+      case .failure(let e): throw SwipcError(call: "pwrite", object: label, errno: e)
+      case .success(let n): done += n
+      }
+    }
   }
 
   func reservePages(offset: Int, count: Int) throws(SwipcError) {
