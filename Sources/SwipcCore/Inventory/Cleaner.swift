@@ -190,7 +190,8 @@ public struct Cleaner {
   }
 
   /// POSIX objects: the names come from a listing of their directories; each is judged on a
-  /// fresh fstatat through the directory's descriptor and removed through the same descriptor.
+  /// fresh fstatat through the directory's descriptor and removed through the same descriptor,
+  /// once the name still leads to that file.
   func sweepPOSIX(
     _ kinds: [IPCKind], now: Int64, detector: OrphanDetector?, remove: Bool, into report: inout CleanReport
   ) {
@@ -199,15 +200,23 @@ public struct Cleaner {
     for (kind, error) in snapshot.unavailable where !(kind == .pmsg && paths.mqueue == nil) {
       report.warnings.append("\(kind.title) not cleaned: \(error.reason ?? error.description)")
     }
-    let directories = POSIXDirectories(paths: paths)
+    var directories: [IPCKind: POSIXDirectory] = [:]
     for listed in snapshot.objects {
-      guard let name = listed.name, let directory = directories.descriptor(for: listed.kind) else { continue }
-      let entry = POSIXObjects.entryName(kind: listed.kind, name)
-      var st = stat()
-      guard fstatat(directory, entry, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
-      var object = POSIXReader.fileObject(kind: listed.kind, name: entry, st)
-      object.name = name
-      object.size = listed.kind == .pshm ? UInt64(st.st_size) : listed.size
+      guard let name = listed.name else { continue }
+      let kind = listed.kind
+      if directories[kind] == nil {
+        switch Result(catching: { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: kind, paths: paths) }) {
+        case .success(let d): directories[kind] = d
+        case .failure(let f):
+          report.warnings.append("\(kind.title) not cleaned: \(f.error(kind: kind, name: name, action: "remove").description)")
+          continue
+        }
+      }
+      guard let directory = directories[kind] else { continue }
+      let entry = POSIXDirectory.entry(kind: kind, name)
+      guard case .success(let st) = directory.status(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
+      var object = POSIXReader.fileObject(kind: kind, name: entry[(kind == .psem ? 4 : 0)...], st)
+      object.size = kind == .pshm ? UInt64(st.st_size) : listed.size
       object.value = listed.value
       object.messages = listed.messages
       if let index = snapshot.holderIndex { object.holders = index.holders(of: object)?.count }
@@ -216,7 +225,15 @@ public struct Cleaner {
         report.append(object, decision)
         continue
       }
-      report.append(object, directories.unlink(entry, in: directory, ifStill: st, kind: listed.kind, name: name))
+      let result: CleanResult
+      switch directory.unlink(entry, expected: POSIXDirectory.FileIdentity(st)) {
+      case .success: result = .removed
+      case .failure(.system(_, .noSuchFileOrDirectory)): result = .skipped("no longer exists")
+      case .failure(.changed), .failure(.notRegular):
+        result = .skipped("changed while it was checked: its name now leads to another file")
+      case .failure(let f): result = .failed(f.error(kind: kind, name: name, action: "remove"))
+      }
+      report.append(object, result)
     }
   }
 }
@@ -276,41 +293,5 @@ extension IPCKind {
     case .sem: return "semctl(IPC_RMID)"
     case .pmsg, .pshm, .psem: return "unlinkat"
     }
-  }
-}
-
-/// Descriptors of the directories behind POSIX objects (/dev/shm, the mqueue mount), opened once
-/// for a whole pass and closed with it.
-final class POSIXDirectories {
-  private var shm: Int32 = -1
-  private var mqueue: Int32 = -1
-
-  init(paths: InventoryPaths) {
-    shm = open(paths.shm, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    if let dir = paths.mqueue { mqueue = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-  }
-
-  deinit {
-    if shm >= 0 { closeIgnoringErrors(shm) }
-    if mqueue >= 0 { closeIgnoringErrors(mqueue) }
-  }
-
-  func descriptor(for kind: IPCKind) -> Int32? {
-    let fd = kind == .pmsg ? mqueue : shm
-    return fd >= 0 ? fd : nil
-  }
-
-  /// unlinkat of `entry`, after an fstatat just before shows that it is still the file `expected`
-  /// describes.
-  func unlink(_ entry: String, in directory: Int32, ifStill expected: stat, kind: IPCKind, name: POSIXName) -> CleanResult {
-    var st = stat()
-    guard fstatat(directory, entry, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return .skipped("no longer exists") }
-    guard st.st_dev == expected.st_dev, st.st_ino == expected.st_ino else {
-      return .skipped("changed while it was checked: its name now leads to another file")
-    }
-    if unlinkat(directory, entry, 0) == 0 { return .removed }
-    let e = currentErrno
-    if e == .noSuchFileOrDirectory { return .skipped("no longer exists") }
-    return .failed(ObjectOperations.posixError(e, call: "unlinkat", kind: kind, name: name, action: "remove"))
   }
 }

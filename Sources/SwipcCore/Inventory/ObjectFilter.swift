@@ -88,9 +88,12 @@ public struct ObjectFilter: Sendable {
   }
 
   /// A glob as fnmatch(3) reads it, against the name with its slash (`/jobs*`) or, for a pattern
-  /// that does not start with a slash, without it (`jobs*`).
+  /// that does not start with a slash, without it (`jobs*`). The name's exact bytes are matched,
+  /// so that `*` matches a name that is not UTF-8 too.
   public static func glob(_ pattern: String, matches name: POSIXName) -> Bool {
-    let subject = pattern.hasPrefix("/") ? name.rawValue : name.bareName
-    return fnmatch(pattern, subject, 0) == 0
+    let subject = pattern.hasPrefix("/") ? name.bytes : Array(name.bareBytes)
+    return (subject + [0]).withUnsafeBufferPointer { raw in
+      raw.withMemoryRebound(to: CChar.self) { fnmatch(pattern, $0.baseAddress!, 0) == 0 }
+    }
   }
 }

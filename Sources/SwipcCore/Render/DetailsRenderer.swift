@@ -10,9 +10,15 @@ public struct DetailsRenderer {
 
   public func table(_ d: ObjectDetails, into out: inout OutputBuffer) {
     let o = d.object
-    out.write("\(o.kind.title.dropLast()) \(o.name?.rawValue ?? String(o.id ?? 0))\n")
+    out.write("\(o.kind.title.dropLast()) \(o.name.map { TextEscape.escaped(bytes: $0.bytes) } ?? String(o.id ?? 0))\n")
     var fields = TableWriter(headers: ["FIELD", "VALUE"], rightAligned: [false, false])
     for column in ObjectColumn.applicable(to: o.kind) where column.name != "TYPE" {
+      if column.name == "NAME", let name = o.name {
+        fields.add(["name:"])
+        fields.cells.bytes.append(contentsOf: name.bytes)
+        fields.endCell()
+        continue
+      }
       var text = formatter.tableText(column.value(of: o, context: context))
       switch column.name {
       case "PERMS": text = TextFormat.octalPermissions(o.permissions) + " (" + TextFormat.symbolicPermissions(o.permissions) + ")"
@@ -53,7 +59,7 @@ public struct DetailsRenderer {
         t.write(to: &out, headings: formatter.options.headings)
       }
     }
-    for note in d.notes { out.write("note: \(note)\n") }
+    for note in d.notes { out.write("note: \(TextEscape.escaped(note))\n") }
   }
 
   public func json(_ d: ObjectDetails, into out: inout OutputBuffer) {

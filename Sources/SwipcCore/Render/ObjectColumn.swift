@@ -58,7 +58,7 @@ extension ObjectColumn {
     ObjectColumn(name: "TYPE", help: "kind of object (msg, shm, sem, pmsg, pshm, psem)", kinds: all, rightAligned: false) { o, _ in .text(o.kind.rawValue) },
     ObjectColumn(name: "KEY", help: "System V key", kinds: sysv, rightAligned: false) { o, _ in o.key.map { .key($0) } ?? .null },
     ObjectColumn(name: "ID", help: "System V id", kinds: sysv, rightAligned: true) { o, _ in o.id.map { .int(Int64($0)) } ?? .null },
-    ObjectColumn(name: "NAME", help: "POSIX name", kinds: posix, rightAligned: false) { o, _ in o.name.map { .text($0.rawValue) } ?? .null },
+    ObjectColumn(name: "NAME", help: "POSIX name", kinds: posix, rightAligned: false) { o, _ in o.name.map { .name($0) } ?? .null },
     ObjectColumn(name: "PERMS", help: "permissions", kinds: all, rightAligned: false) { o, _ in .perms(o.permissions) },
     ObjectColumn(name: "OWNER", help: "owner's user name (uid when it has none)", kinds: all, rightAligned: false) { o, _ in .user(o.uid) },
     ObjectColumn(name: "UID", help: "owner's uid", kinds: all, rightAligned: true) { o, _ in .int(Int64(o.uid)) },
