@@ -92,7 +92,7 @@ struct CleanPlan {
     if !request.dryRun && !yes {
       // On a terminal: show what would go, and ask. What is removed after the answer is decided
       // again, object by object, and only among what was shown.
-      let preview = try cleaner.run(remove: false)
+      let preview = try cleaner.run(remove: false, forConfirmation: true)
       for warning in preview.warnings { Terminal.warn(warning) }
       let count = preview.candidates.count
       if count == 0 {
@@ -118,12 +118,12 @@ struct CleanPlan {
   }
 
   func write(_ report: CleanReport, renderer: CleanReportRenderer, removing: Bool) throws {
-    var out = OutputBuffer(capacity: 128 + report.objects.count * 64)
+    var out = OutputBuffer(capacity: 128 + report.rows.count * 64)
     if format == .json { renderer.json(report, into: &out) } else { renderer.table(report, into: &out) }
     try Terminal.write(
       out,
       consequence: removing
-        ? "\(report.removedCount) of \(report.objects.count) selected objects were removed, but the report was not written"
+        ? "\(report.removedCount) of \(report.rows.count) selected objects were removed, but the report was not written"
         : nil)
   }
 }

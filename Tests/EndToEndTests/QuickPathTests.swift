@@ -18,7 +18,7 @@ struct QuickPathTests {
     "--columns": ["KEY,ID,OWNER,PERMS,SIZE", "NAME, TYPE"],
     "--owner": ["root", "65534"], "--creator": ["nobody"],
     "--key": ["0x51000001", "0x51000000-0x510000ff", "1359003651"],
-    "--name": ["/swq*", "*.sem"], "--older-than": ["0s"], "--idle-for": ["1d"],
+    "--name": ["/swq*", "*.sem"], "--older-than": ["0s"], "--idle-for": ["1d"], "--min-age": ["0s", "2m"],
     "--ftok": ["/etc/passwd", "/etc/passwd:7"], "--mode": ["0644", "600"],
     "--size": ["4K", "1MB", "100"], "--max-bytes": ["64K"], "--max-messages": ["4"], "--message-size": ["128"],
     "--count": ["3"], "--value": ["2"], "--values": ["1,0,3"],
@@ -193,6 +193,7 @@ struct QuickPathTests {
       ["ls", "--key", "0x51000001", "-k", "0x51000003", "shm", "--no-headings", "msg", "sem"],
       ["ls", "--name", "/swq*", "--name", "*.q", "--format=csv", "--older-than", "0s", "pshm", "pmsg", "psem"],
       ["ls", "--unattached", "--orphaned", "--removed", "--world-writable", "--world-readable", "--idle-for", "0s"],
+      ["ls", "--orphaned", "--min-age", "0s", "--ignore-hidden", "-o", "TYPE,ID,NAME,ORPHAN"], ["clean", "--orphaned", "--min-age=1h", "--ignore-hidden", "--dry-run"],
       ["ls", "pipe"], ["ls", "sock", "--format", "json"], ["ls", "pipe", "--no-headings", "--format=csv"],
       ["ls", "msg", "msg", "shm", "msg"], ["limits", "--format", "prometheus", "msg", "sem"], ["limits", "-b", "-n", "--no-headings", "pmsg"], ["ls", "--format", "json", "--format", "csv", "-b", "--bytes", "-o", "ID", "--columns=KEY"],
     ]

@@ -7,14 +7,33 @@ public enum CleanResult: Sendable, Equatable {
   case wouldRemove
   /// Not removed on purpose: it changed since it was shown, or its orphan state is not known.
   case skipped(String)
-  /// The removal was attempted and failed.
-  case failed(SwipcError)
+  /// The removal was attempted and failed (boxed: rare, and thousands of results are kept).
+  indirect case failed(SwipcError)
 }
 
-/// A clean report: the selected objects and, in the same order, what became of each.
+/// A clean report: a row per selected object and, in the same order, what became of each.
 public struct CleanReport: Sendable {
-  public var objects: [IPCObject] = []
+  /// What a report shows of an object: a fraction of the object's record, since a report of
+  /// thousands of rows is the normal case for a cleanup.
+  public struct Row: Sendable {
+    public var kind: IPCKind
+    public var id: Int32?
+    public var key: IPCKey?
+    public var name: POSIXName?
+    public var uid: UInt32
+    public var size: UInt64?
+
+    init(_ o: IPCObject) {
+      kind = o.kind; id = o.id; key = o.key; name = o.name; uid = o.uid; size = o.size
+    }
+  }
+
+  public var rows: [Row] = []
   public var results: [CleanResult] = []
+  /// The objects that would be removed, whole, when kept for a confirmation: what a person
+  /// confirms at the prompt, and what the pass after the answer compares against.
+  public var candidates: [IPCObject] = []
+  var keepsCandidates = false
   /// Lines for stderr: kinds that could not be read, and why.
   public var warnings: [String] = []
 
@@ -26,14 +45,10 @@ public struct CleanReport: Sendable {
 
   public var removedCount: Int { results.lazy.filter { $0 == .removed }.count }
 
-  /// The objects that would be removed: what a person confirms at the prompt.
-  public var candidates: [IPCObject] {
-    objects.indices.filter { results[$0] == .wouldRemove }.map { objects[$0] }
-  }
-
   mutating func append(_ object: IPCObject, _ result: CleanResult) {
-    objects.append(object)
+    rows.append(Row(object))
     results.append(result)
+    if keepsCandidates && result == .wouldRemove { candidates.append(object) }
   }
 }
 
@@ -90,19 +105,24 @@ public struct Cleaner {
   /// Removes (or, with `remove: false`, reports what would be removed) every object the request
   /// selects. With `confirmed`, only objects of that earlier report's candidates are removed, each
   /// only if it is still the object that was shown and still matches.
-  public func run(remove: Bool, confirmed: CleanReport? = nil) throws(SwipcError) -> CleanReport {
+  ///
+  /// - Parameter forConfirmation: keep the candidates whole, for a question and a second pass.
+  public func run(remove: Bool, confirmed: CleanReport? = nil, forConfirmation: Bool = false) throws(SwipcError)
+    -> CleanReport
+  {
     try request.validate()
     var pass = self
     if let confirmed {
       pass.approved = Dictionary(confirmed.candidates.map { (ObjectSlot($0), $0) }, uniquingKeysWith: { a, _ in a })
     }
-    return pass.sweep(remove: remove)
+    return pass.sweep(remove: remove, keepCandidates: forConfirmation)
   }
 
-  func sweep(remove: Bool) -> CleanReport {
+  func sweep(remove: Bool, keepCandidates: Bool) -> CleanReport {
     var report = CleanReport()
-    report.objects.reserveCapacity(SysVEnumerator.estimate(request.kinds) + 16)
-    report.results.reserveCapacity(report.objects.capacity)
+    report.keepsCandidates = keepCandidates
+    report.rows.reserveCapacity(SysVEnumerator.estimate(request.kinds) + 16)
+    report.results.reserveCapacity(report.rows.capacity)
     let now = Clock.now()
     // Processes are examined now, after any confirmation: a process that started to use an
     // object while the question was on the screen is seen.
@@ -120,7 +140,7 @@ public struct Cleaner {
     }
     if let approved {
       // What was confirmed and not met again is gone.
-      let met = Set(report.objects.map(ObjectSlot.init))
+      let met = Set(report.rows.map(ObjectSlot.init))
       for (slot, object) in approved.sorted(by: { $0.value.label < $1.value.label }) where !met.contains(slot) {
         report.append(object, .skipped("no longer exists"))
       }
@@ -160,7 +180,7 @@ public struct Cleaner {
       guard let decision = decide(object, now: now, detector: detector) else { return }
       report.append(object, remove && decision == .wouldRemove ? removeSystemV(object) : decision)
     }
-    let start = report.objects.count
+    let start = report.rows.count
     if paths.sysvipc == "/proc/sysvipc" && SysVEnumerator.forEach(kind, handle) { return nil }
     // Without *_STAT_ANY: the ids from /proc/sysvipc, each read again by IPC_STAT just before
     // it is judged.
@@ -170,7 +190,7 @@ public struct Cleaner {
       SysVProcParser.parse(text, kind: kind, source: source, into: &listed)
     }
     if case .failure(let e) = read { return e }
-    let seen = Set(report.objects[start...].compactMap(\.id))
+    let seen = Set(report.rows[start...].compactMap(\.id))
     for entry in listed {
       guard let id = entry.id, !seen.contains(id), case .success(let object) = SysVEnumerator.object(kind: kind, id: id)
       else { continue }
@@ -246,6 +266,10 @@ struct ObjectSlot: Hashable {
 
   init(_ o: IPCObject) {
     kind = o.kind; id = o.id; name = o.name
+  }
+
+  init(_ row: CleanReport.Row) {
+    kind = row.kind; id = row.id; name = row.name
   }
 }
 

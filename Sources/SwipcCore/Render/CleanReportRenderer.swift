@@ -16,30 +16,51 @@ public struct CleanReportRenderer {
   public func table(_ report: CleanReport, into out: inout OutputBuffer) {
     var t = TableWriter(headers: ["RESULT", "TYPE", "ID", "KEY", "NAME", "OWNER", "SIZE", "REASON"],
       rightAligned: [false, false, true, false, false, false, true, false])
-    // Cells are written in place, as `ls` writes them: thousands of rows are the normal case.
+    t.cells.bytes.reserveCapacity(report.rows.count * 48)
+    // Cells are written in place, words and owner names as bytes made once: a report of thousands
+    // of rows is the normal case for a cleanup.
+    let kinds = IPCKind.allCases.map { Array($0.rawValue.utf8) }
+    var owners: [UInt32: [UInt8]] = [:]
     func cell(_ value: CellValue) {
       formatter.writeTable(value, into: &t.cells)
       t.endCell()
     }
-    for n in report.objects.indices {
-      let o = report.objects[n]
-      let (result, reason) = CleanReportRenderer.result(report.results[n])
-      cell(.text(result))
-      cell(.text(o.kind.rawValue))
+    func cell(bytes: [UInt8]) {
+      t.cells.bytes.append(contentsOf: bytes)
+      t.endCell()
+    }
+    for n in report.rows.indices {
+      let o = report.rows[n]
+      let result = report.results[n]
+      cell(bytes: CleanReportRenderer.words[result.wordIndex])
+      cell(bytes: kinds[o.kind.order])
       cell(o.id.map { .int(Int64($0)) } ?? .null)
       cell(o.key.map { .key($0) } ?? .null)
       cell(o.name.map { .name($0) } ?? .null)
-      cell(.user(o.uid))
+      if let owner = owners[o.uid] {
+        cell(bytes: owner)
+      } else {
+        let start = t.cells.bytes.count
+        formatter.writeTable(.user(o.uid), into: &t.cells)
+        owners[o.uid] = Array(t.cells.bytes[start...])
+        t.endCell()
+      }
       cell(o.size.map { .bytes($0) } ?? .null)
-      cell(.text(reason ?? ""))
+      switch result {
+      case .removed, .wouldRemove: t.endCell()
+      case .skipped, .failed: cell(.text(CleanReportRenderer.result(result).1 ?? ""))
+      }
     }
     t.write(to: &out, headings: formatter.options.headings)
   }
 
+  /// The RESULT words as bytes, in the order of `CleanResult.wordIndex`.
+  static let words: [[UInt8]] = ["removed", "would remove", "skipped", "failed"].map { Array($0.utf8) }
+
   public func json(_ report: CleanReport, into out: inout OutputBuffer) {
     out.write(byte: 91)
-    for n in report.objects.indices {
-      let o = report.objects[n]
+    for n in report.rows.indices {
+      let o = report.rows[n]
       let (result, reason) = CleanReportRenderer.result(report.results[n])
       out.write(n == 0 ? "\n  {\"type\":\"" : ",\n  {\"type\":\"")
       out.write(o.kind.rawValue)
@@ -62,6 +83,17 @@ public struct CleanReportRenderer {
       formatter.writeJSON(reason.map { .text($0) } ?? .null, to: &out)
       out.write(byte: 125)
     }
-    out.write(report.objects.isEmpty ? "]\n" : "\n]\n")
+    out.write(report.rows.isEmpty ? "]\n" : "\n]\n")
+  }
+}
+
+extension CleanResult {
+  var wordIndex: Int {
+    switch self {
+    case .removed: return 0
+    case .wouldRemove: return 1
+    case .skipped: return 2
+    case .failed: return 3
+    }
   }
 }
