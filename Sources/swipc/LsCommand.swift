@@ -9,7 +9,8 @@ extension Swipc {
       discussion: """
         TYPE is msg, shm, sem (System V) or pmsg, pshm, psem (POSIX); the default is all six. \
         'ls pipe' lists pipes and FIFOs in use with their reader and writer processes; 'ls sock' \
-        the unix sockets of /proc/net/unix with the processes holding them. \
+        the unix sockets of this network namespace (sock_diag netlink, as ss reads them) with \
+        the processes holding them (both from /proc/*/fd, or $SWIPC_PROC_DIR). \
         Listing reads /proc/sysvipc, /dev/shm and the mqueue filesystem, and needs no permission \
         on the objects. Columns for -o: \(ObjectColumn.catalog.map(\.name).joined(separator: ", ")).
         """)
@@ -87,7 +88,7 @@ enum ListPlan {
 
   /// `ls pipe` and `ls sock`: one pass over /proc/*/fd, then the records in the chosen format.
   static func listStreams(sockets: Bool, output: OutputSettings) throws {
-    let scan = DescriptorScan.scan()
+    let scan = DescriptorScan.scan(procDirectory: InventoryPaths.fromEnvironment(resolvingMqueue: false).proc)
     let (renderer, rows, types) = sockets
       ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan), headings: !output.noHeadings)
       : RecordRenderer.pipes(scan.pipes, headings: !output.noHeadings)
