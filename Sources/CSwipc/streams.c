@@ -12,3 +12,5 @@ long swipc_tee(int from, int to, unsigned long length, int nonblocking) {
 int swipc_pipe_capacity(int fd) { return fcntl(fd, F_GETPIPE_SZ); }
 
 int swipc_pipe_nonblocking(int fds[2]) { return pipe2(fds, O_CLOEXEC | O_NONBLOCK); }
+
+int swipc_set_pipe_capacity(int fd, int bytes) { return fcntl(fd, F_SETPIPE_SZ, bytes); }

@@ -77,6 +77,8 @@ static inline void swipc_cpu_relax(void) {
 long swipc_tee(int from, int to, unsigned long length, int nonblocking);
 /// fcntl(F_GETPIPE_SZ): how many bytes a pipe holds.
 int swipc_pipe_capacity(int fd);
+/// fcntl(F_SETPIPE_SZ): makes a pipe hold `bytes` (rounded up to pages); the new size or -1.
+int swipc_set_pipe_capacity(int fd, int bytes);
 /// O_PATH, which <fcntl.h> defines only under _GNU_SOURCE (Linux's value).
 #define SWIPC_O_PATH 010000000
 /// pipe2(fds, O_CLOEXEC | O_NONBLOCK).
@@ -136,6 +138,8 @@ static inline int swipc_getrlimit_msgqueue(struct rlimit *rl) { return getrlimit
 long swipc_tee(int from, int to, unsigned long length, int nonblocking);
 /// fcntl(F_GETPIPE_SZ): how many bytes a pipe holds.
 int swipc_pipe_capacity(int fd);
+/// fcntl(F_SETPIPE_SZ): makes a pipe hold `bytes` (rounded up to pages); the new size or -1.
+int swipc_set_pipe_capacity(int fd, int bytes);
 /// O_PATH, which <fcntl.h> defines only under _GNU_SOURCE (Linux's value).
 #define SWIPC_O_PATH 010000000
 /// pipe2(fds, O_CLOEXEC | O_NONBLOCK).
