@@ -273,6 +273,9 @@ public enum SocketConnection {
     guard r == 0 else {
       close(fd)
       switch e {
+      case .noSuchFileOrDirectory where pin >= 0:
+        throw SwipcError(category: .unavailable, call: "connect to", object: address.description,
+          reason: "the socket is reached through /proc/self/fd, so that a swapped path cannot redirect it: mount /proc")
       case .noSuchFileOrDirectory:
         throw SwipcError(category: .notFound, call: "connect to", object: address.description, reason: "no such socket")
       case .connectionRefused:
