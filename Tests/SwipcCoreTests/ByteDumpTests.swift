@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import SwipcCore
 
@@ -111,6 +112,18 @@ struct StreamInventoryTests {
     #expect(records[3].path == nil && records[3].state == "connected")
     #expect(records[4].inode == 5005 && records[4].path?.hasSuffix("/run/forged.sock") == true)
     #expect(!records.contains { $0.inode == 99999 })
+  }
+
+  @Test("sock_diag: NLMSG_ERROR is the kernel's errno; a dump split over batches goes on; a message cut short fails")
+  func unixBatches() {
+    var records = [UnixSocketRecord]()
+    let error = Self.header(length: 20, type: 2) + withUnsafeBytes(of: Int32(-ENOENT).littleEndian, Array.init)
+    #expect(error.withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) } == .failed(.noSuchFileOrDirectory))
+    let first = Self.diag(type: 1, state: 10, inode: 1, name: Array("/a".utf8))
+    #expect(first.withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) } == .more)
+    #expect(Self.done.withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) } == .done)
+    #expect(records.map(\.path) == ["/a"])
+    #expect(first.dropLast(2).withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) } == .failed(.badMessage))
   }
 
   @Test("ls pipe rows: '-' for none in tables, null and arrays in JSON")
