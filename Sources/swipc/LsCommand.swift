@@ -92,6 +92,9 @@ enum ListPlan {
     let (renderer, rows, types) = sockets
       ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan), headings: !output.noHeadings)
       : RecordRenderer.pipes(scan.pipes, headings: !output.noHeadings)
+    if scan.processesHidden {
+      Terminal.warn("/proc hides other users' processes (hidepid): the \(sockets ? "holders" : "readers and writers") shown are only those this user may see")
+    }
     if scan.uninspectable > 0 {
       Terminal.warn("\(scan.uninspectable) process\(scan.uninspectable == 1 ? "" : "es") could not be inspected (another user's; run as root to see \(sockets ? "which sockets they hold" : "their pipes"))")
     }

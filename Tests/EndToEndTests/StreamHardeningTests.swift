@@ -254,6 +254,18 @@ struct StreamHardeningTests {
     #expect(holders == [4242], "the holder comes from the fixture tree, not from /proc")
   }
 
+  @Test("ls sock and ls pipe under hidepid=2, as nobody, say that other users' holders are hidden")
+  func hiddenHolders() throws {
+    let r = run("""
+      mount -o remount,hidepid=2 /proc
+      sleep 30 | sleep 30 &
+      nobody $S ls sock > /dev/null; nobody $S ls pipe > /dev/null
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("/proc hides other users' processes (hidepid): the holders shown are only those this user may see"), "\(r.stderr)")
+    #expect(r.stderr.contains("/proc hides other users' processes (hidepid): the readers and writers shown are only those this user may see"), "\(r.stderr)")
+  }
+
   @Test("sock listen removes a stale socket file only through its directory, never following a link; sock send never follows a link at the path")
   func socketLinks() throws {
     let r = run("""

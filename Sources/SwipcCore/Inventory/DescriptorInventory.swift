@@ -47,6 +47,9 @@ public struct DescriptorScan: Sendable {
   public var socketHolders: [UInt64: [ProcessRef]] = [:]
   /// Processes whose descriptors could not be read (another user's, without privilege).
   public var uninspectable = 0
+  /// Whether /proc hides other users' processes altogether (mounted with hidepid): their
+  /// descriptors are not even counted in `uninspectable`.
+  public var processesHidden = false
 
   /// Reads every process's descriptors once: `pipe:[N]` links are anonymous pipes, links to
   /// files that stat as FIFOs are named pipes, `socket:[N]` links are sockets. The access mode
@@ -55,6 +58,10 @@ public struct DescriptorScan: Sendable {
   /// The corresponding C functions are `readlink` and `stat`.
   public static func scan(procDirectory: String = "/proc") -> DescriptorScan {
     var result = DescriptorScan()
+    // Process 1 always exists in a pid namespace; not seeing it in a real /proc means hidepid.
+    if procDirectory == "/proc", case .failure(.noSuchFileOrDirectory) = FileReader.status("/proc/1") {
+      result.processesHidden = true
+    }
     var pipes: [String: PipeRecord] = [:]
     var order: [String] = []
     for pid in FileReader.numericEntries(procDirectory) {
