@@ -48,7 +48,7 @@ public enum FIFO {
     }
     if requireMode && existing != mode {
       throw SwipcError(category: .failed, call: "mkfifo", object: path,
-        reason: "your FIFO with mode \(octal(existing)) already exists there, not \(octal(mode)); refusing to use it (swipc chmod it, or remove it)")
+        reason: "your FIFO with mode \(octal(existing)) already exists there, not \(octal(mode)); refusing to use it (chmod(1) it, or remove it)")
     }
     return false
   }
