@@ -24,7 +24,7 @@ enum Driver {
 
   /// Seed files are named PARSER.NAME (PARSER one of ParserFuzz.parsers) and hold the text alone;
   /// corpus files get the parser's selector byte in front. This machine's own /proc text is
-  /// added: real System V tables, /proc/net/unix, maps and fdinfo.
+  /// added: real System V tables, maps and fdinfo.
   static func seed(from seeds: String, into corpus: String) {
     var inputs: [(String, String, [UInt8])] = []
     for file in entries(seeds) {
@@ -39,7 +39,7 @@ enum Driver {
     }
     let live = [
       ("sysvipc-msg", "/proc/sysvipc/msg"), ("sysvipc-shm", "/proc/sysvipc/shm"), ("sysvipc-sem", "/proc/sysvipc/sem"),
-      ("net-unix", "/proc/net/unix"), ("maps", "/proc/self/maps"), ("fdinfo", "/proc/self/fdinfo/0"),
+      ("maps", "/proc/self/maps"), ("fdinfo", "/proc/self/fdinfo/0"),
     ]
     for (parser, path) in live {
       if let bytes = read(path) { inputs.append((parser, parser + ".live", Array(bytes.prefix(65536)))) }

@@ -9,7 +9,8 @@ extension Swipc {
       discussion: """
         TYPE is msg, shm, sem (System V) or pmsg, pshm, psem (POSIX); the default is all six. \
         'ls pipe' lists pipes and FIFOs in use with their reader and writer processes; 'ls sock' \
-        the unix sockets of /proc/net/unix with the processes holding them. \
+        the unix sockets of this network namespace (sock_diag netlink, as ss reads them) with \
+        the processes holding them (both from /proc/*/fd, or $SWIPC_PROC_DIR). \
         Listing reads /proc/sysvipc, /dev/shm and the mqueue filesystem, and needs no permission \
         on the objects. Columns for -o: \(ObjectColumn.catalog.map(\.name).joined(separator: ", ")).
         """)
@@ -88,10 +89,13 @@ enum ListPlan {
 
   /// `ls pipe` and `ls sock`: one pass over /proc/*/fd, then the records in the chosen format.
   static func listStreams(sockets: Bool, output: OutputSettings) throws {
-    let scan = DescriptorScan.scan()
+    let scan = DescriptorScan.scan(procDirectory: InventoryPaths.fromEnvironment(resolvingMqueue: false).proc)
     let (renderer, rows, types) = sockets
       ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan), headings: !output.noHeadings)
       : RecordRenderer.pipes(scan.pipes, headings: !output.noHeadings)
+    if scan.processesHidden {
+      Terminal.warn("/proc hides other users' processes (hidepid): the \(sockets ? "holders" : "readers and writers") shown are only those this user may see")
+    }
     if scan.uninspectable > 0 {
       Terminal.warn("\(scan.uninspectable) process\(scan.uninspectable == 1 ? "" : "es") could not be inspected (another user's; run as root to see \(sockets ? "which sockets they hold" : "their pipes"))")
     }

@@ -161,16 +161,24 @@ extension Swipc.Msg {
       var out = OutputBuffer(capacity: endpoint.maxMessageSize + 64)
       // Receiving takes the message out of the queue: its output is its only copy. So standard
       // output is checked first, and when it is a pipe, again before each message: once the reader
-      // has gone (`| head -1`), no further message is taken. A write that fails all the same (the
-      // reader left while swipc waited) says the message is lost, rather than dying of SIGPIPE.
+      // has gone (`| head -1`), no further message is taken. Into a pipe, the next message is taken
+      // only once the reader has read the previous one (the pipe is shrunk to a page, writable
+      // only when empty), so a reader that leaves loses at most what it read and did not use and
+      // the one message in flight. A write that fails all the same says the message is lost,
+      // rather than dying of SIGPIPE.
       try OutputWriter.requireWritable(1, consequence: "nothing was received from \(endpoint.label)")
       let piped = OutputWriter.isPipeOrSocket(1)
       if piped { signal(SIGPIPE, SIG_IGN) }
+      let paced = piped && (follow || (count ?? 1) > 1) && OutputWriter.holdOnePage(1)
+      var first = true
       let result = try MessageTransfer.receive(
         from: endpoint, type: type ?? 0, except: except, truncate: truncate, count: follow ? nil : (count ?? 1),
         wait: !wait.nowait, call: wait.call,
         ready: { () throws(SwipcError) in
-          if piped { try OutputWriter.requireReader(1, consequence: "no further message was taken from \(endpoint.label)") }
+          let consequence = "no further message was taken from \(endpoint.label)"
+          if paced && !first { try OutputWriter.waitUntilTaken(1, consequence: consequence) }
+          first = false
+          if piped { try OutputWriter.requireReader(1, consequence: consequence) }
         }
       ) { message throws(SwipcError) in
         out.bytes.removeAll(keepingCapacity: true)

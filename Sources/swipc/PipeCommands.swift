@@ -11,16 +11,20 @@ extension Swipc {
     struct Create: ParsableCommand {
       static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Create a FIFO (mkfifo); an existing FIFO is left as it is, any other file is refused.")
+        abstract: "Create a FIFO (mkfifo); an existing FIFO is kept only if it is yours (with --mode, only if it has that mode).",
+        discussion: """
+          Anything else at PATH is refused with exit 1: another user's FIFO, your FIFO with other \
+          permissions than --mode, any other file; a symbolic link is never followed.
+          """)
 
       @Argument(help: ArgumentHelp("The FIFO's path.", valueName: "path"), completion: .file())
       var path: String
 
-      @Option(help: ArgumentHelp("Permissions in octal (default 0600).", valueName: "mode"), transform: parsed(FileMode.init(parsing:)))
-      var mode: FileMode = FileMode(0o600)
+      @Option(help: ArgumentHelp("Permissions in octal (default 0600); an existing FIFO must already have them.", valueName: "mode"), transform: parsed(FileMode.init(parsing:)))
+      var mode: FileMode?
 
       func run() throws {
-        _ = try FIFO.create(path: path, mode: mode.rawValue)
+        _ = try FIFO.create(path: path, mode: mode?.rawValue ?? 0o600, requireMode: mode != nil)
       }
     }
 
@@ -29,9 +33,10 @@ extension Swipc {
         commandName: "send",
         abstract: "Write TEXT (with a newline, as echo does) or standard input into a FIFO.",
         discussion: """
-          Waits for a reader to open the FIFO, then writes. --timeout covers both the wait for \
-          a reader and the transfer: exit 75 when it passes. Exit 1 when the reader closes the \
-          FIFO before everything was written.
+          Waits for a reader to open the FIFO, then writes. --timeout is an idle timeout: exit \
+          75 when no reader came, or nothing could be written, for that long (it starts again \
+          whenever bytes are written). Exit 1 when the reader closes the FIFO before everything \
+          was written.
           """)
 
       @Argument(help: ArgumentHelp("PATH then TEXT...", valueName: "path-and-text"), completion: .file())
@@ -81,9 +86,11 @@ extension Swipc {
         commandName: "recv",
         abstract: "Read from a FIFO to standard output, until every writer closes it or --count records.",
         discussion: """
-          Waits for a writer to open the FIFO. --timeout covers both the wait for a writer and \
-          the transfer: exit 75 when it passes (what arrived before is written). --count N stops \
-          after N lines (or NUL records with --null).
+          Waits for a writer to open the FIFO. --timeout is an idle timeout: exit 75 when no \
+          writer came, or nothing arrived, for that long (it starts again whenever bytes \
+          arrive; what arrived before is written). --count N stops after N lines (or NUL \
+          records with --null) and takes no byte past the Nth from the FIFO: the rest stays \
+          there for the next reader.
           """)
 
       @Argument(help: ArgumentHelp("The FIFO's path.", valueName: "path"), completion: .file())

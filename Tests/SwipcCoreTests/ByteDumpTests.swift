@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import SwipcCore
 
@@ -70,25 +71,59 @@ struct ByteDumpTests {
 
 @Suite("Pipes and sockets: parsing and rendering")
 struct StreamInventoryTests {
-  static let unix = """
-    Num       RefCount Protocol Flags    Type St Inode Path
-    0000000000000000: 00000002 00000000 00010000 0001 01 5001 /run/app.sock
-    0000000000000000: 00000002 00000000 00010000 0005 01 5002 @abstract name
-    0000000000000000: 00000002 00000000 00000000 0002 01 5003 /dev/log
-    0000000000000000: 00000003 00000000 00000000 0001 03 5004
-    garbage line
-    0000000000000000: 00000003 00000000 00000000 0001 zz 5005
+  /// One netlink message of a sock_diag dump: `struct unix_diag_msg` and a UNIX_DIAG_NAME.
+  static func diag(type: UInt8, state: UInt8, inode: UInt32, name: [UInt8]?) -> [UInt8] {
+    var payload: [UInt8] = [1, type, state, 0] + withUnsafeBytes(of: inode.littleEndian, Array.init) + [UInt8](repeating: 0, count: 8)
+    if let name {
+      payload += withUnsafeBytes(of: UInt16(4 + name.count).littleEndian, Array.init) + [0, 0] + name
+      while payload.count % 4 != 0 { payload.append(0) }
+    }
+    return header(length: 16 + payload.count, type: 20) + payload
+  }
 
-    """
+  static func header(length: Int, type: UInt16) -> [UInt8] {
+    withUnsafeBytes(of: UInt32(length).littleEndian, Array.init) + withUnsafeBytes(of: type.littleEndian, Array.init)
+      + [2, 0] + [UInt8](repeating: 0, count: 8)
+  }
 
-  @Test("/proc/net/unix: path or @name (spaces kept), type, listen or connection state; bad lines skipped")
+  /// NLMSG_DONE.
+  static let done = header(length: 20, type: 3) + [0, 0, 0, 0]
+
+  /// A dump: a listening path, an abstract seqpacket name, a datagram socket, an unbound
+  /// connected one, and a path holding a newline and what looks like a /proc/net/unix row.
+  static let unix: [UInt8] =
+    diag(type: 1, state: 10, inode: 5001, name: Array("/run/app.sock".utf8))
+    + diag(type: 5, state: 10, inode: 5002, name: [0] + Array("abstract name".utf8))
+    + diag(type: 2, state: 7, inode: 5003, name: Array("/dev/log".utf8) + [0])
+    + diag(type: 1, state: 1, inode: 5004, name: nil)
+    + diag(type: 1, state: 10, inode: 5005,
+      name: Array("/tmp/x\n0000000000000000: 00000002 00000000 00010000 0001 01 99999 /run/forged.sock".utf8))
+    + done
+
+  @Test("sock_diag dump: path or @name, type, state; a newline in a path stays in that one path")
   func parseUnix() {
-    let records = UnixSocketTable.parse(Self.unix)
-    #expect(records.count == 4)
+    var records = [UnixSocketRecord]()
+    let end = Self.unix.withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) }
+    #expect(end == .done)
+    #expect(records.count == 5)
     #expect(records[0] == UnixSocketRecord(path: "/run/app.sock", type: "stream", state: "listen", inode: 5001))
     #expect(records[1].path == "@abstract name" && records[1].type == "seqpacket" && records[1].state == "listen")
-    #expect(records[2].type == "dgram" && records[2].state == "unconnected")
+    #expect(records[2].path == "/dev/log" && records[2].type == "dgram" && records[2].state == "unconnected")
     #expect(records[3].path == nil && records[3].state == "connected")
+    #expect(records[4].inode == 5005 && records[4].path?.hasSuffix("/run/forged.sock") == true)
+    #expect(!records.contains { $0.inode == 99999 })
+  }
+
+  @Test("sock_diag: NLMSG_ERROR is the kernel's errno; a dump split over batches goes on; a message cut short fails")
+  func unixBatches() {
+    var records = [UnixSocketRecord]()
+    let error = Self.header(length: 20, type: 2) + withUnsafeBytes(of: Int32(-ENOENT).littleEndian, Array.init)
+    #expect(error.withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) } == .failed(.noSuchFileOrDirectory))
+    let first = Self.diag(type: 1, state: 10, inode: 1, name: Array("/a".utf8))
+    #expect(first.withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) } == .more)
+    #expect(Self.done.withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) } == .done)
+    #expect(records.map(\.path) == ["/a"])
+    #expect(first.dropLast(2).withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) } == .failed(.badMessage))
   }
 
   @Test("ls pipe rows: '-' for none in tables, null and arrays in JSON")

@@ -90,28 +90,39 @@ struct RobustnessTests {
     }
   }
 
-  @Test("every truncation of /proc/net/unix yields only records of the intact text, or its cut last line")
+  @Test("every truncation of a sock_diag dump yields only whole records of the intact dump, in order")
   func unixTableTruncations() {
-    let text = StreamInventoryTests.unix
-    let good = UnixSocketTable.parse(text)
-    let bytes = Array(text.utf8)
+    let bytes = StreamInventoryTests.unix
+    var good = [UnixSocketRecord]()
+    _ = bytes.withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &good) }
     for end in 0...bytes.count {
-      for r in UnixSocketTable.parse(String(decoding: bytes[..<end], as: UTF8.self)) {
-        let matches = good.contains { g in
-          guard g.type == r.type && g.state == r.state else { return false }
-          // Cut inside the path: a shorter path or none; inside the inode: a shorter inode, no path.
-          if g.inode == r.inode { return r.path == nil || g.path?.hasPrefix(r.path!) == true }
-          return r.path == nil && String(g.inode).hasPrefix(String(r.inode))
-        }
-        #expect(matches, "truncated at \(end): \(r)")
-      }
+      var records = [UnixSocketRecord]()
+      let batch = bytes[..<end].withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) }
+      #expect(records == Array(good.prefix(records.count)), "truncated at \(end)")
+      if end < bytes.count { #expect(batch != .done, "truncated at \(end)") }
     }
   }
 
-  @Test("random damage to /proc/net/unix, fdinfo and mqueue status: no crash, values in range")
+  @Test("random damage to a sock_diag dump: no crash, only well-formed records")
+  func unixDumpMutations() {
+    var rng = SplitMix64(state: 11)
+    let original = StreamInventoryTests.unix
+    for _ in 0..<3000 {
+      var bytes = original
+      for _ in 0..<Int.random(in: 1...4, using: &rng) {
+        let i = Int.random(in: 0..<bytes.count, using: &rng)
+        if Bool.random(using: &rng) { bytes[i] = UInt8.random(in: 0...255, using: &rng) } else { bytes.remove(at: i) }
+      }
+      var records = [UnixSocketRecord]()
+      _ = bytes.withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) }
+      for r in records { #expect(r.path.map { !$0.isEmpty } ?? true) }
+    }
+  }
+
+  @Test("random damage to fdinfo and mqueue status: no crash, values in range")
   func otherProcTextMutations() {
     var rng = SplitMix64(state: 7)
-    let texts = [StreamInventoryTests.unix, "pos:\t0\nflags:\t0100001\nmnt_id:\t14\nino:\t123456\n",
+    let texts = ["pos:\t0\nflags:\t0100001\nmnt_id:\t14\nino:\t123456\n",
       "QSIZE:129        NOTIFY:2     SIGNO:10    NOTIFY_PID:77     \n"]
     let alphabet = Array(" \t\n:0123456789abcdef/@".utf8) + [0, 255]
     for text in texts {
@@ -123,7 +134,6 @@ struct RobustnessTests {
           if Bool.random(using: &rng) { bytes[i] = alphabet.randomElement(using: &rng)! } else { bytes.remove(at: i) }
         }
         let damaged = String(decoding: bytes, as: UTF8.self)
-        for r in UnixSocketTable.parse(damaged) { #expect(r.path.map { !$0.isEmpty } ?? true) }
         if let mode = DescriptorScan.accessMode(fdinfo: damaged) { #expect((0...3).contains(mode)) }
         _ = MQueueStatus(parsing: damaged)
       }

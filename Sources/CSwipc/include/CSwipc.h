@@ -71,6 +71,23 @@ static inline void swipc_atomic_store(volatile unsigned *p, unsigned v) { __atom
 static inline void swipc_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
+// Pipes and unix sockets (streams.c).
+/// tee(2): duplicates up to `length` bytes at the head of pipe `from` into pipe `to` without
+/// consuming them (SPLICE_F_NONBLOCK when `nonblocking`).
+long swipc_tee(int from, int to, unsigned long length, int nonblocking);
+/// fcntl(F_GETPIPE_SZ): how many bytes a pipe holds.
+int swipc_pipe_capacity(int fd);
+/// fcntl(F_SETPIPE_SZ): makes a pipe hold `bytes` (rounded up to pages); the new size or -1.
+int swipc_set_pipe_capacity(int fd, int bytes);
+/// O_PATH, which <fcntl.h> defines only under _GNU_SOURCE (Linux's value).
+#define SWIPC_O_PATH 010000000
+/// pipe2(fds, O_CLOEXEC | O_NONBLOCK).
+int swipc_pipe_nonblocking(int fds[2]);
+// sock_diag netlink (what `ss -x` reads): the request and reply layouts and constants.
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+
 #endif
 }
 
@@ -114,5 +131,22 @@ int swipc_semctl_stat_any(int index, struct semid_ds *buf);
 
 /// getrlimit(RLIMIT_MSGQUEUE): the bytes of POSIX queues one user may hold.
 static inline int swipc_getrlimit_msgqueue(struct rlimit *rl) { return getrlimit(RLIMIT_MSGQUEUE, rl); }
+
+// Pipes and unix sockets (streams.c).
+/// tee(2): duplicates up to `length` bytes at the head of pipe `from` into pipe `to` without
+/// consuming them (SPLICE_F_NONBLOCK when `nonblocking`).
+long swipc_tee(int from, int to, unsigned long length, int nonblocking);
+/// fcntl(F_GETPIPE_SZ): how many bytes a pipe holds.
+int swipc_pipe_capacity(int fd);
+/// fcntl(F_SETPIPE_SZ): makes a pipe hold `bytes` (rounded up to pages); the new size or -1.
+int swipc_set_pipe_capacity(int fd, int bytes);
+/// O_PATH, which <fcntl.h> defines only under _GNU_SOURCE (Linux's value).
+#define SWIPC_O_PATH 010000000
+/// pipe2(fds, O_CLOEXEC | O_NONBLOCK).
+int swipc_pipe_nonblocking(int fds[2]);
+// sock_diag netlink (what `ss -x` reads): the request and reply layouts and constants.
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 #endif

@@ -22,12 +22,29 @@ public struct BlockingCall {
     case interrupted(Int32)
   }
 
-  let deadline: Int64?
+  /// The deadline, shared by copies of this call so that `restart()` reaches every loop using it.
+  final class Clock {
+    let timeout: Int64?
+    var deadline: Int64?
+    init(timeout: Int64?) {
+      self.timeout = timeout
+      deadline = timeout.map { BlockingCall.monotonicMicroseconds() + $0 }
+    }
+  }
+
+  let clock: Clock
+  var deadline: Int64? { clock.deadline }
 
   /// - Parameter timeout: nil to wait for ever (until a signal).
   public init(timeout: TimeSpan?) {
     swipc_install_wait_handlers()
-    deadline = timeout.map { BlockingCall.monotonicMicroseconds() + $0.milliseconds * 1000 }
+    clock = Clock(timeout: timeout.map { $0.milliseconds * 1000 })
+  }
+
+  /// Starts the timeout again from now: an idle timeout, restarted whenever a transfer made
+  /// progress (a message, some bytes), so that a steady stream is never cut off.
+  public func restart() {
+    if let timeout = clock.timeout { clock.deadline = BlockingCall.monotonicMicroseconds() + timeout }
   }
 
   /// The pending SIGINT or SIGTERM, checked between operations of a long transfer.
@@ -43,7 +60,13 @@ public struct BlockingCall {
   /// that a transfer that can proceed costs one system call and no timer. Only when it would block
   /// (EAGAIN, ENOMSG, ETIMEDOUT) are the timers armed and `call(true)` made. With `wait: false`
   /// that first answer is final: `.timedOut` stands for "would block".
-  public func run<R: FixedWidthInteger>(wait: Bool = true, _ call: (_ blocking: Bool) -> R) -> Outcome<R> {
+  ///
+  /// - Parameter stillThere: asked at each wake-up of a wait (every watchdog interval): when it
+  ///   says the object is gone, the wait ends with EIDRM. For objects whose removal does not wake
+  ///   a waiter (mq_unlink).
+  public func run<R: FixedWidthInteger>(
+    wait: Bool = true, stillThere: (() -> Bool)? = nil, _ call: (_ blocking: Bool) -> R
+  ) -> Outcome<R> {
     if let sig = BlockingCall.pendingInterrupt { return .interrupted(sig) }
     let first = call(false)
     if first != -1 { return .done(first) }
@@ -69,6 +92,7 @@ public struct BlockingCall {
       if err == .timedOut { return .timedOut }
       if err == .resourceTemporarilyUnavailable && deadline != nil { continue }
       if err != .interrupted { return .failed(err) }
+      if let stillThere, !stillThere() { return .failed(.identifierRemoved) }
     }
   }
 

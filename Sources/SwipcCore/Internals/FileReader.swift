@@ -8,10 +8,13 @@ import SystemPackage
 public enum FileReader {
   /// Reads a whole file (including /proc files, whose size stat reports as 0).
   ///
+  /// Opened with O_NONBLOCK: a FIFO planted where a file was expected (a fixture tree, a hostile
+  /// /proc look-alike) reads as empty or fails instead of blocking the command.
+  ///
   /// The corresponding C functions are `open` and `read`.
   public static func read(_ path: String, limit: Int = 64 << 20) -> Result<[UInt8], Errno> {
     let fd: Int32
-    switch valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) }) {
+    switch valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }) {
     case .failure(let e): return .failure(e)
     case .success(let v): fd = v
     }
@@ -61,7 +64,7 @@ public enum FileReader {
     of path: String, using buffer: Buffer = Buffer(), _ body: (UnsafeBufferPointer<UInt8>) -> T
   ) -> Result<T, Errno> {
     let fd: Int32
-    switch valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) }) {
+    switch valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }) {
     case .failure(let e): return .failure(e)
     case .success(let v): fd = v
     }

@@ -1,3 +1,4 @@
+import CSwipc
 import Glibc
 import SystemPackage
 
@@ -47,6 +48,28 @@ public enum OutputWriter {
     var st = stat()
     guard fstat(fd, &st) == 0 else { return false }
     return st.st_mode & S_IFMT == S_IFIFO || st.st_mode & S_IFMT == S_IFSOCK
+  }
+
+  /// Shrinks the pipe `fd` to one page, so that it is writable (POLLOUT) only once its reader has
+  /// taken everything written: `waitUntilTaken` can then pace a command that takes records
+  /// (messages) out of a queue to its reader. False when `fd` is not a pipe or cannot be resized.
+  ///
+  /// The corresponding C function is `fcntl(F_SETPIPE_SZ)`.
+  public static func holdOnePage(_ fd: Int32) -> Bool {
+    var st = stat()
+    guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFIFO else { return false }
+    return swipc_set_pipe_capacity(fd, Int32(pageSize)) >= 0
+  }
+
+  /// Waits until the reader of a pipe made by `holdOnePage` has taken what was written, or has
+  /// gone (the next `requireReader` says so); throws when SIGINT or SIGTERM arrives meanwhile.
+  public static func waitUntilTaken(_ fd: Int32, consequence: String) throws(SwipcError) {
+    switch BlockingCall(timeout: nil).poll(fd: fd, events: Int16(POLLOUT)) {
+    case .done, .failed, .timedOut: return
+    case .interrupted:
+      throw SwipcError(category: .interrupted, call: "write", object: "to standard output",
+        reason: "interrupted while waiting for the reader; \(consequence)")
+    }
   }
 
   /// Throws when `fd` is a pipe or socket whose reader has gone (`head` exited, say): a write would

@@ -82,7 +82,42 @@ public final class MessageQueueEndpoint {
 
   deinit {
     if case .posix(let mqd, _) = backend { mq_close(mqd) }
+    if mqueueDirectory >= 0 { closeIgnoringErrors(mqueueDirectory) }
     buffer.deallocate()
+  }
+
+  /// The mqueue mount's directory, opened once when a receive first waits: -2 not yet looked
+  /// for, -1 none (or not the filesystem of this queue).
+  var mqueueDirectory: Int32 = -2
+  var queueInode: UInt64 = 0
+
+  /// Whether a POSIX queue's name still names the queue this endpoint opened. mq_unlink does not
+  /// wake a waiting receiver, so a wait asks this each time it wakes: through the mqueue
+  /// directory's descriptor (never opening the name again), comparing inodes. True when it
+  /// cannot tell (no mqueue mount in this namespace).
+  ///
+  /// The corresponding C functions are `fstat` and `fstatat`.
+  func stillNamed() -> Bool {
+    guard case .posix(let mqd, let name) = backend else { return true }
+    if mqueueDirectory == -2 {
+      mqueueDirectory = -1
+      let paths = InventoryPaths.fromEnvironment()
+      if paths.mqueueIsLive, let dir = paths.mqueue {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        var ds = stat()
+        var qs = stat()
+        if fd >= 0, fstat(fd, &ds) == 0, fstat(mqd, &qs) == 0, ds.st_dev == qs.st_dev {
+          mqueueDirectory = fd
+          queueInode = UInt64(qs.st_ino)
+        } else if fd >= 0 {
+          closeIgnoringErrors(fd)
+        }
+      }
+    }
+    guard mqueueDirectory >= 0 else { return true }
+    var st = stat()
+    if fstatat(mqueueDirectory, name.bareName, &st, AT_SYMLINK_NOFOLLOW) != 0 { return errno != ENOENT }
+    return UInt64(st.st_ino) == queueInode
   }
 
   public var isPOSIX: Bool {
@@ -109,7 +144,7 @@ public final class MessageQueueEndpoint {
       }
     case .posix(let mqd, _):
       let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer(buffer.assumingMemoryBound(to: CChar.self))
-      outcome = call.run(wait: wait) { blocking in
+      outcome = call.run(wait: wait, stillThere: stillNamed) { blocking in
         var deadline = blocking ? call.realtimeDeadline : timespec()
         return mq_timedsend(mqd, base, size, UInt32(type), &deadline)
       }
@@ -161,7 +196,7 @@ public final class MessageQueueEndpoint {
       }
     case .posix(let mqd, _):
       var priority: UInt32 = 0
-      let outcome = call.run(wait: wait) { blocking in
+      let outcome = call.run(wait: wait, stillThere: stillNamed) { blocking in
         var deadline = blocking ? call.realtimeDeadline : timespec()
         return mq_timedreceive(mqd, text.assumingMemoryBound(to: CChar.self), maxMessageSize, &priority, &deadline)
       }

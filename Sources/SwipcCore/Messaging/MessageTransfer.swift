@@ -20,6 +20,7 @@ public enum MessageTransfer {
       try reader!.forEach { record, _ throws(SwipcError) in
         try endpoint.send(record, type: type, wait: wait, call: call)
         sent += 1
+        call.restart()
       }
     } catch {
       var error = error
@@ -39,7 +40,8 @@ public enum MessageTransfer {
   }
 
   /// Receives up to `count` messages (nil: until interrupted or empty), handing each to `output`.
-  /// `ready` runs before each receive and throws to stop before another message is taken.
+  /// `ready` runs before each receive and throws to stop before another message is taken. The
+  /// call's timeout applies to each message: it starts again after every one.
   public static func receive(
     from endpoint: MessageQueueEndpoint, type: Int, except: Bool, truncate: Bool, count: Int?,
     wait: Bool, call: BlockingCall, ready: () throws(SwipcError) -> Void = {},
@@ -60,6 +62,7 @@ public enum MessageTransfer {
       }
       try output(message)
       received += 1
+      call.restart()
     }
     return (received, .complete)
   }

@@ -16,8 +16,11 @@ public final class SocketListener {
   public let address: SocketAddress
   public let kind: SocketAddress.Kind
   let fd: Int32
-  /// The socket file this listener made, and its inode, to remove on exit only if still ours.
-  var madeFile: (path: String, device: UInt64, inode: UInt64)?
+  /// The directory of a path address, opened once (O_PATH): the stale file's check and removal,
+  /// and the removal on exit, go through it, never through the path again.
+  var directory: SocketDirectory?
+  /// The inode of the socket file this listener made, to remove on exit only if still ours.
+  var madeFile: (device: UInt64, inode: UInt64)?
   /// Set when a stale socket file was removed before binding.
   public private(set) var replacedStale = false
 
@@ -43,7 +46,16 @@ public final class SocketListener {
       var one: Int32 = 1
       setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, socklen_t(MemoryLayout<Int32>.size))
     }
-    if case .path(let path) = address { try clearStale(path) }
+    if case .path(let path) = address {
+      do throws(SwipcError) {
+        let directory = try SocketDirectory(path: path)
+        self.directory = directory
+        try clearStale(path, in: directory)
+      } catch {
+        close(fd)
+        throw error
+      }
+    }
     let bound = POSIXObjects.withMask(0o777 & ~mode) {
       address.withSockaddr { Glibc.bind(fd, $0, $1) }
     }
@@ -56,10 +68,7 @@ public final class SocketListener {
         reason: e == .addressInUse ? "the address is in use: another process listens there"
           : e == .noSuchFileOrDirectory ? "the directory does not exist" : nil)
     }
-    if case .path(let path) = address {
-      var st = stat()
-      if lstat(path, &st) == 0 { madeFile = (path, UInt64(st.st_dev), UInt64(st.st_ino)) }
-    }
+    if let directory, let st = directory.status() { madeFile = (UInt64(st.st_dev), UInt64(st.st_ino)) }
     if kind != .dgram && Glibc.listen(fd, 128) != 0 {
       let e = currentErrno
       close(fd)
@@ -69,12 +78,7 @@ public final class SocketListener {
 
   deinit {
     close(fd)
-    if let made = madeFile {
-      var st = stat()
-      if lstat(made.path, &st) == 0, UInt64(st.st_dev) == made.device, UInt64(st.st_ino) == made.inode {
-        unlink(made.path)
-      }
-    }
+    if let made = madeFile, let directory { _ = directory.remove(device: made.device, inode: made.inode) }
   }
 
   /// The port a `tcp:HOST:0` listener was given, or nil.
@@ -88,9 +92,8 @@ public final class SocketListener {
     return r == 0 ? UInt16(bigEndian: addr.sin_port) : nil
   }
 
-  func clearStale(_ path: String) throws(SwipcError) {
-    var st = stat()
-    guard lstat(path, &st) == 0 else { return }
+  func clearStale(_ path: String, in directory: SocketDirectory) throws(SwipcError) {
+    guard let st = directory.status() else { return }
     guard st.st_mode & S_IFMT == S_IFSOCK else {
       throw SwipcError(category: .failed, call: "bind", object: path,
         reason: "\(FIFO.describe(st.st_mode)) is in the way; refusing to replace it")
@@ -99,19 +102,31 @@ public final class SocketListener {
       throw SwipcError(category: .permissionDenied, call: "bind", object: path,
         reason: "a socket file of uid \(st.st_uid) is in the way; only its owner or root may replace it")
     }
-    // Live if a connect of any type succeeds; stale if every one is refused.
+    // Live if a connect of any type succeeds; stale only if every one is refused (or finds the
+    // other type); anything else leaves it unknown, and it stays. The probe reaches the file
+    // through the directory's descriptor where that fits in sun_path; the removal below checks
+    // the inode in any case.
+    let pinned = directory.pinnedPath
+    let probeAddress = SocketAddress.path(pinned.utf8.count <= SocketAddress.maxPathLength ? pinned : path)
     for probeKind in SocketAddress.Kind.allCases {
       let probe = socket(AF_UNIX, probeKind.rawType | SocketAddress.Kind.flags, 0)
-      guard probe >= 0 else { continue }
-      let r = address.withSockaddr { Glibc.connect(probe, $0, $1) }
+      guard probe >= 0 else { throw SwipcError(call: "socket", object: path, errno: currentErrno) }
+      let r = probeAddress.withSockaddr { Glibc.connect(probe, $0, $1) }
       let e = currentErrno
       close(probe)
       if r == 0 || e == .resourceTemporarilyUnavailable || e == .nowInProgress {
         throw SwipcError(category: .failed, call: "bind", object: path,
           reason: "a process is listening on this socket (\(probeKind.rawValue)); refusing to take it over")
       }
+      guard e == .connectionRefused || e == .protocolWrongTypeForSocket else {
+        throw SwipcError(category: .failed, call: "connect to", object: path, errno: e,
+          reason: "cannot tell whether a process listens on the socket file in the way (\(SwipcError.strerror(e))); it was left alone")
+      }
     }
-    guard unlink(path) == 0 else { throw SwipcError(call: "unlink", object: path, errno: currentErrno) }
+    guard directory.remove(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) else {
+      throw SwipcError(category: .failed, call: "unlink", object: path,
+        reason: "the stale socket file changed while it was checked, or cannot be removed (\(SwipcError.strerror(currentErrno))); nothing was removed")
+    }
     replacedStale = true
   }
 
@@ -199,6 +214,29 @@ public enum SocketConnection {
   public static func connect(to address: SocketAddress, kind: SocketAddress.Kind, call: BlockingCall)
     throws(SwipcError) -> Int32
   {
+    // A path is resolved once, without following a link at its end, and must be a socket; the
+    // connect then reaches that inode through /proc/self/fd (a link planted there by another
+    // user cannot send this process's data, root's say, to a socket of their choosing).
+    var pin: Int32 = -1
+    defer { if pin >= 0 { closeIgnoringErrors(pin) } }
+    var target = address
+    if case .path(let path) = address {
+      pin = Glibc.open(path, SWIPC_O_PATH | O_NOFOLLOW | O_CLOEXEC)
+      guard pin >= 0 else {
+        let e = currentErrno
+        if e == .noSuchFileOrDirectory {
+          throw SwipcError(category: .notFound, call: "connect to", object: path, reason: "no such socket")
+        }
+        throw SwipcError(call: "open", object: path, errno: e)
+      }
+      var st = stat()
+      guard fstat(pin, &st) == 0 else { throw SwipcError(call: "fstat", object: path, errno: currentErrno) }
+      guard st.st_mode & S_IFMT == S_IFSOCK else {
+        throw SwipcError(category: .failed, call: "connect to", object: path,
+          reason: "\(FIFO.describe(st.st_mode)) is there, not a socket\(st.st_mode & S_IFMT == S_IFLNK ? " (swipc does not follow symbolic links to sockets)" : "")")
+      }
+      target = .path("/proc/self/fd/\(pin)")
+    }
     let fd = socket(address.family, kind.rawType | SocketAddress.Kind.flags, 0)
     guard fd >= 0 else { throw SwipcError(call: "socket", object: address.description, errno: currentErrno) }
     if kind == .dgram && address.isUnix {
@@ -208,7 +246,7 @@ public enum SocketConnection {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sa_family_t>.size)) }
       }
     }
-    var r = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+    var r = target.withSockaddr { Glibc.connect(fd, $0, $1) }
     var e = currentErrno
     if r != 0 && (e == .nowInProgress || e == .resourceTemporarilyUnavailable) {
       // In progress (TCP), or a unix listener's backlog is full: wait until writable.
@@ -220,7 +258,7 @@ public enum SocketConnection {
         if error == 0 { r = 0 } else { e = Errno(rawValue: error) }
         if error == EAGAIN {
           // The backlog was full when polled; one more plain attempt.
-          r = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+          r = target.withSockaddr { Glibc.connect(fd, $0, $1) }
           e = currentErrno
         }
       case .timedOut:
@@ -235,13 +273,12 @@ public enum SocketConnection {
     guard r == 0 else {
       close(fd)
       switch e {
+      case .noSuchFileOrDirectory where pin >= 0:
+        throw SwipcError(category: .unavailable, call: "connect to", object: address.description,
+          reason: "the socket is reached through /proc/self/fd, so that a swapped path cannot redirect it: mount /proc")
       case .noSuchFileOrDirectory:
         throw SwipcError(category: .notFound, call: "connect to", object: address.description, reason: "no such socket")
       case .connectionRefused:
-        var st = stat()
-        if case .path(let path) = address, lstat(path, &st) == 0, st.st_mode & S_IFMT != S_IFSOCK {
-          throw SwipcError(category: .failed, call: "connect to", object: path, reason: "\(FIFO.describe(st.st_mode)) is there, not a socket")
-        }
         throw SwipcError(category: .notFound, call: "connect to", object: address.description, reason: "nobody is listening there")
       case .permissionDenied, .notPermitted:
         throw SwipcError(category: .permissionDenied, call: "connect to", object: address.description,
@@ -294,5 +331,52 @@ public enum SocketConnection {
       let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       return "\(host):\(UInt16(bigEndian: a.sin_port))"
     }
+  }
+}
+
+/// The directory of a socket path, opened once with O_PATH, and the file's name in it: what
+/// `sock listen` checks and removes there goes through this descriptor, so a directory swapped
+/// for a link after the check cannot redirect the removal, and a link at the name is never followed.
+final class SocketDirectory {
+  let fd: Int32
+  let name: String
+
+  init(path: String) throws(SwipcError) {
+    let slash = path.lastIndex(of: "/")
+    let dir = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+    name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    guard !name.isEmpty, name != ".", name != ".." else {
+      throw .usage("invalid socket path '\(path)': it must end in a file name")
+    }
+    let fd = open(dir, SWIPC_O_PATH | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else {
+      let e = currentErrno
+      throw SwipcError(category: e == .noSuchFileOrDirectory ? .notFound : nil, call: "open", object: dir, errno: e,
+        reason: e == .noSuchFileOrDirectory ? "the directory does not exist" : nil)
+    }
+    self.fd = fd
+  }
+
+  deinit { closeIgnoringErrors(fd) }
+
+  /// The file, reached through the directory's descriptor: `/proc/self/fd/N/NAME`.
+  var pinnedPath: String { "/proc/self/fd/\(fd)/\(name)" }
+
+  /// fstatat of the name without following a link; nil when nothing is there.
+  func status() -> stat? {
+    var st = stat()
+    return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st : nil
+  }
+
+  /// Removes the name if it still is the socket file `device`/`inode`; false (errno set) if not.
+  ///
+  /// The corresponding C function is `unlinkat`.
+  func remove(device: UInt64, inode: UInt64) -> Bool {
+    guard let st = status(), st.st_mode & S_IFMT == S_IFSOCK, UInt64(st.st_dev) == device, UInt64(st.st_ino) == inode
+    else {
+      errno = ESTALE
+      return false
+    }
+    return unlinkat(fd, name, 0) == 0
   }
 }

@@ -42,10 +42,18 @@ public enum StreamCopy {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     defer { buffer.deallocate() }
     let bytes = buffer.assumingMemoryBound(to: UInt8.self)
+    // With --count, a pipe's bytes after the last record wanted stay in it for the next reader.
+    let lookahead = count != nil && delimiter != nil ? Lookahead(input) : nil
     var kept = 0  // the start of an unfinished record, carried to the front of the buffer
     var done = false
     while !done {
-      let n = try read(input, into: buffer + kept, capacity: capacity - kept, call: call, copied: result.bytes)
+      let n: Int
+      if let lookahead, let count, let delimiter {
+        n = try lookahead.read(into: buffer + kept, capacity: capacity - kept, records: count - result.records,
+          delimiter: delimiter, call: call, copied: result.bytes)
+      } else {
+        n = try read(input, into: buffer + kept, capacity: capacity - kept, call: call, copied: result.bytes)
+      }
       let filled = kept + n
       var take = filled
       var lastEnd = 0  // just past the last delimiter in the buffer
@@ -111,7 +119,9 @@ public enum StreamCopy {
     } else {
       outcome = blocking { Glibc.read(end.fd, buffer, capacity) }
     }
-    return try check(outcome, end: end, reading: true, copied: copied)
+    let n = try check(outcome, end: end, reading: true, copied: copied)
+    if n > 0 { call.restart() }
+    return n
   }
 
   /// Writes all of `bytes`.
@@ -129,6 +139,68 @@ public enum StreamCopy {
         outcome = blocking { Glibc.write(end.fd, base, rest) }
       }
       done += try check(outcome, end: end, reading: false, copied: copied + done)
+      call.restart()
+    }
+  }
+
+  /// Reads from a pipe no further than the end of the records still wanted: tee(2) copies what is
+  /// waiting into a private pipe without taking it, and only the bytes up to the last wanted
+  /// delimiter are then read. Nil when the input is not a pipe (nothing to look ahead in).
+  final class Lookahead {
+    let input: StreamEnd
+    let peek: (read: Int32, write: Int32)
+    let room: Int
+
+    init?(_ input: StreamEnd) {
+      var st = stat()
+      guard fstat(input.fd, &st) == 0, st.st_mode & S_IFMT == S_IFIFO else { return nil }
+      var fds: [Int32] = [-1, -1]
+      guard swipc_pipe_nonblocking(&fds) == 0 else { return nil }
+      self.input = input
+      peek = (fds[0], fds[1])
+      room = Int(max(swipc_pipe_capacity(fds[1]), 4096))
+    }
+
+    deinit {
+      closeIgnoringErrors(peek.read)
+      closeIgnoringErrors(peek.write)
+    }
+
+    /// Like `StreamCopy.read`, but returns at most up to the end of the `records`-th delimiter.
+    func read(
+      into buffer: UnsafeMutableRawPointer, capacity: Int, records: Int, delimiter: UInt8, call: BlockingCall,
+      copied: Int
+    ) throws(SwipcError) -> Int {
+      let length = min(capacity, room)
+      let outcome: BlockingCall.Outcome<Int>
+      if input.nonBlocking {
+        outcome = call.nonBlocking(fd: input.fd, events: Int16(POLLIN)) {
+          swipc_tee(input.fd, peek.write, UInt(length), 1)
+        }
+      } else {
+        outcome = StreamCopy.blocking { swipc_tee(input.fd, peek.write, UInt(length), 0) }
+      }
+      let peeked = try StreamCopy.check(outcome, end: input, reading: true, copied: copied)
+      if peeked == 0 { return 0 }
+      // The private pipe holds exactly the copy: read it whole (it never blocks).
+      var have = 0
+      while have < peeked {
+        let r = Glibc.read(peek.read, buffer + have, peeked - have)
+        if r > 0 { have += r } else if r < 0 && errno == EINTR { continue } else { break }
+      }
+      var take = max(have, 1)
+      var found = 0
+      let bytes = buffer.assumingMemoryBound(to: UInt8.self)
+      for i in 0..<have where bytes[i] == delimiter {
+        found += 1
+        if found == records {
+          take = i + 1
+          break
+        }
+      }
+      // Now take those bytes out of the input (the same bytes: this is its only reader, or the
+      // others' reads are theirs to race).
+      return try StreamCopy.read(input, into: buffer, capacity: take, call: call, copied: copied)
     }
   }
 
