@@ -36,11 +36,11 @@ public struct ObjectFilter: Sendable {
       else { return false }
     }
     if let olderThan {
-      guard let changed = object.changeTime, now - changed >= olderThan.seconds else { return false }
+      guard let changed = object.changeTime, TimeSpan.seconds(from: changed, to: now) >= olderThan.seconds else { return false }
     }
     if let idleFor {
       let since = [object.lastActivity, object.changeTime].compactMap { $0 }.max()
-      guard let since, now - since >= idleFor.seconds else { return false }
+      guard let since, TimeSpan.seconds(from: since, to: now) >= idleFor.seconds else { return false }
     }
     if unattached {
       switch object.kind {

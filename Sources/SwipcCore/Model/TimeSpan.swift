@@ -4,7 +4,19 @@ public struct TimeSpan: Hashable, Sendable, Comparable, CustomStringConvertible 
   public var milliseconds: Int64
 
   public init(milliseconds: Int64) { self.milliseconds = milliseconds }
-  public init(seconds: Int64) { self.milliseconds = seconds * 1000 }
+  /// Saturates at the largest and smallest span rather than overflowing.
+  public init(seconds: Int64) {
+    let (product, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+    milliseconds = overflow ? (seconds < 0 ? .min : .max) : product
+  }
+
+  /// The seconds from `start` to `end` (negative when `end` is earlier), saturating at Int64's
+  /// bounds: the times come from /proc and the file system, where any 64-bit value can appear.
+  public static func seconds(from start: Int64, to end: Int64) -> Int64 {
+    let (difference, overflow) = end.subtractingReportingOverflow(start)
+    guard overflow else { return difference }
+    return end < start ? .min : .max
+  }
 
   public var seconds: Int64 { milliseconds / 1000 }
 
