@@ -21,6 +21,9 @@ struct SignalAndArithmeticTests {
     blocked() { local i; for i in $(seq 500); do [ "$(cut -d' ' -f1 /proc/$1/syscall 2>/dev/null)" = "${nr[$2]}" ] && return 0; sleep 0.02; done; echo "pid $1 never blocked in $2"; return 1; }
     # Waits until file $1 exists (a marker written by a COMMAND).
     marker() { local i; for i in $(seq 500); do [ -e "$1" ] && return 0; sleep 0.02; done; echo "no marker $1"; return 1; }
+    # Waits (at most 10 s) for PID to end and returns its status; one still running is killed,
+    # so that a signal that was not acted on fails the test rather than hanging it.
+    ended() { local i; for i in $(seq 500); do kill -0 $1 2>/dev/null || break; sleep 0.02; done; if kill -0 $1 2>/dev/null; then echo -n "still running: "; kill -KILL $1; fi; wait $1; }
     # The 64-bit word of a POSIX semaphore: value in the low 32 bits, waiters in the high 32.
     semword() { od -An -tx8 -N8 /dev/shm/sem.${1#/} | tr -d ' '; }
 
@@ -36,7 +39,7 @@ struct SignalAndArithmeticTests {
         $S sem run /p -- sh -c "trap 'echo $sig > $d/got; exit 3' $sig; touch $d/ready; while :; do sleep 0.02; done" & h=$!
         marker $d/ready; blocked $h wait4
         echo "held: $($S sem get /p)"
-        kill -$sig $h; wait $h; echo "$sig status $?"; cat $d/got; echo "after: $($S sem get /p)"
+        kill -$sig $h; ended $h; echo "$sig status $?"; cat $d/got; echo "after: $($S sem get /p)"
       done
       """)
     try #require(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -50,7 +53,7 @@ struct SignalAndArithmeticTests {
       s=$($S sem create --value 1)
       $S sem run $s -- sh -c "trap 'echo HUP > $d/got; exit 3' HUP; touch $d/ready; while :; do sleep 0.02; done" & h=$!
       marker $d/ready; echo "held: $($S sem get $s)"
-      kill -HUP $h; wait $h; echo "status $?"; cat $d/got; echo "after: $($S sem get $s)"
+      kill -HUP $h; ended $h; echo "status $?"; cat $d/got; echo "after: $($S sem get $s)"
       """)
     try #require(r.status == 0, "\(r.stdout)\(r.stderr)")
     #expect(r.stdout == "held: 0\nstatus 3\nHUP\nafter: 1\n")
@@ -67,11 +70,11 @@ struct SignalAndArithmeticTests {
         rm -f $d/ready $d/got
         $S shm attach $i -- sh $d/cmd.sh $sig 2>/dev/null & h=$!
         marker $d/ready; blocked $h wait4
-        kill -$sig $h; wait $h; echo "$sig status $?"; echo "nattch while COMMAND handled it: $(cat $d/got)"
+        kill -$sig $h; ended $h; echo "$sig status $?"; echo "nattch while COMMAND handled it: $(cat $d/got)"
         echo "after: $($S ls shm -o nattch --no-headings | tr -d ' ')"
         $S shm attach $i 2>/dev/null & h=$!; blocked $h sigsuspend
         echo "attached: $($S ls shm -o nattch --no-headings | tr -d ' ')"
-        kill -$sig $h; wait $h; echo "$sig plain status $?"; echo "after: $($S ls shm -o nattch --no-headings | tr -d ' ')"
+        kill -$sig $h; ended $h; echo "$sig plain status $?"; echo "after: $($S ls shm -o nattch --no-headings | tr -d ' ')"
       done
       """)
     try #require(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -88,7 +91,7 @@ struct SignalAndArithmeticTests {
       for sig in HUP QUIT; do
         $S sock listen $d/s.sock 2>/dev/null & h=$!; blocked $h poll
         [ -S $d/s.sock ] && echo "listening"
-        kill -$sig $h; wait $h; echo "$sig status $?"
+        kill -$sig $h; ended $h; echo "$sig status $?"
         [ -e $d/s.sock ] && echo "socket file left" || echo "socket file gone"
       done
       """)
@@ -102,11 +105,11 @@ struct SignalAndArithmeticTests {
       set +e
       q=$($S msg create); s=$($S sem create --value 1); mkfifo $d/f; $S sem create /p --value 1 >/dev/null
       for sig in HUP QUIT; do
-        $S msg recv $q 2>/dev/null & h=$!; blocked $h msgrcv; kill -$sig $h; wait $h; echo "msg recv $sig $?"
-        $S pipe recv $d/f 2>/dev/null & h=$!; blocked $h openat; kill -$sig $h; wait $h; echo "pipe recv $sig $?"
-        $S pipe send $d/f hello 2>/dev/null & h=$!; blocked $h openat; kill -$sig $h; wait $h; echo "pipe send $sig $?"
-        $S sem wait $s --by 2 2>/dev/null & h=$!; blocked $h semtimedop; kill -$sig $h; wait $h; echo "sem wait $sig $? value $($S sem get $s)"
-        $S sem wait /p --by 2 2>/dev/null & h=$!; blocked $h futex; kill -$sig $h; wait $h; echo "psem wait $sig $? word $(semword /p)"
+        $S msg recv $q 2>/dev/null & h=$!; blocked $h msgrcv; kill -$sig $h; ended $h; echo "msg recv $sig $?"
+        $S pipe recv $d/f 2>/dev/null & h=$!; blocked $h openat; kill -$sig $h; ended $h; echo "pipe recv $sig $?"
+        $S pipe send $d/f hello 2>/dev/null & h=$!; blocked $h openat; kill -$sig $h; ended $h; echo "pipe send $sig $?"
+        $S sem wait $s --by 2 2>/dev/null & h=$!; blocked $h semtimedop; kill -$sig $h; ended $h; echo "sem wait $sig $? value $($S sem get $s)"
+        $S sem wait /p --by 2 2>/dev/null & h=$!; blocked $h futex; kill -$sig $h; ended $h; echo "psem wait $sig $? word $(semword /p)"
       done
       $S msg send $q kept; $S msg recv $q --nowait; echo
       """)
@@ -125,7 +128,7 @@ struct SignalAndArithmeticTests {
       $S bench msg --messages 100000000 >/dev/null 2>&1 & h=$!
       for i in $(seq 500); do [ -n "$($S ls msg --no-headings)" ] && break; sleep 0.02; done
       echo "queues while running: $($S ls msg --no-headings | wc -l)"
-      kill -HUP $h; wait $h; echo "status $?"
+      kill -HUP $h; ended $h; echo "status $?"
       echo "queues after: $($S ls msg --no-headings | wc -l)"
       """)
     try #require(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -166,7 +169,7 @@ struct SignalAndArithmeticTests {
       $S sem create /p --value 5 >/dev/null
       $S sem init /p 2147483647 & w=$!
       seen=5; while kill -0 $w 2>/dev/null; do v=$($H psem-get /p); [ "$v" != 5 ] && { seen=$v; break; }; done
-      wait $w; echo "init $? first change seen ${seen/#5/none} value $($H psem-get /p)"
+      ended $w; echo "init $? first change seen ${seen/#5/none} value $($H psem-get /p)"
       $S sem post /p; echo "post past max $? value $($H psem-get /p)"
       $S sem init /p 0
       $H psem-wait /p > $d/c1 & c1=$!; $H psem-wait /p > $d/c2 & c2=$!; blocked $c1 futex; blocked $c2 futex
