@@ -194,6 +194,52 @@ struct SignalAndArithmeticTests {
       """)
   }
 
+  @Test("-o names a column once; bench names the mechanisms it knows; --key -1 and -k -1 are the negative key in every command")
+  func smallerItems() throws {
+    let r = Harness.inNamespace(Self.setup + """
+      set +e
+      $S shm create --key=-1 --size 4K >/dev/null; echo "create $?"
+      $S ls shm -o id,ID,id --format json --no-headings; echo "ls columns $?"
+      $S shm create --key -3 --size 4K >/dev/null; echo "create -3 $?"
+      $S ls shm -o id,ID,Id,key --format json --key -1; echo "ls $?"
+      SWIPC_PARSER=full $S ls shm -o id,ID,id --no-headings -k -1; echo "ls full $?"
+      $S shm write -k -1 hello; $S shm dump --key -1 --length 5 --format raw; echo " dump $?"
+      $S chmod shm -k -1 640; $S show shm --key -1 --format json | grep -o '"perms":"[0-7]*"'
+      s=$($S sem create -k -2 --value 1); $S sem post -k -2 --by 2; $S sem get --key -2; $S sem wait -k -2 --by 3 --nowait; echo "sem $?"
+      $S rm shm -k -1 -k -3; echo "rm $?"; SWIPC_PARSER=full $S rm sem --key -2; echo "rm full $?"
+      $S bench foo; echo "bench $?"
+      """)
+    try #require(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout == """
+      create 0
+      [
+        {"type":"shm","id":0}
+      ]
+      ls columns 0
+      create -3 0
+      [
+        {"type":"shm","id":0,"key":"0xffffffff"}
+      ]
+      ls 0
+      0
+      ls full 0
+      hello dump 0
+      "perms":"0640"
+      3
+      sem 0
+      removed shm 0
+      removed shm 1
+      rm 0
+      removed sem 0
+      rm full 0
+      bench 64
+
+      """)
+    let bench = try #require(r.stderrLines.last { $0.contains("foo") })
+    #expect(bench.contains("'pipe', 'fifo', 'msg', 'pmsg', 'shm', 'pshm', 'shm-spin', 'unix-stream', 'unix-dgram', 'tcp'"), "\(bench)")
+    #expect(r.stderrLines.filter { $0.contains("foo") }.count == 1)
+  }
+
   /// /proc/sysvipc files with times at the 64-bit extremes, sizes and counts at UInt64.max and a
   /// set claiming 4294967295 semaphores.
   static let extremeFixture = """
