@@ -144,6 +144,10 @@ struct SignalAndArithmeticTests {
       echo "while waiting: $($H psem-get /p)"
       $S sem post /p; blocked $w futex; echo "after one post: $($H psem-get /p)"
       $S sem post /p; wait $w; echo "woken $? value $($H psem-get /p) word $(semword /p)"
+      # A C process in sem_wait behind a waiter for 3: the unit posted is the C process's.
+      $S sem wait /p --by 3 & w=$!; blocked $w futex; $H psem-wait /p > $d/c & c=$!; blocked $c futex
+      $H psem-post /p >/dev/null; ended $c; echo "C waiter $? $(cat $d/c) value $($H psem-get /p)"
+      $S sem post /p --by 3; wait $w; echo "waiter for 3: $? value $($H psem-get /p) word $(semword /p)"
       $S sem create /big --value 30000000 >/dev/null
       $S sem wait /big --by 40000000 --nowait 2>$d/err & w=$!
       seen=30000000; while kill -0 $w 2>/dev/null; do v=$($H psem-get /big); [ "$v" != 30000000 ] && seen=$v; done
@@ -155,6 +159,8 @@ struct SignalAndArithmeticTests {
       while waiting: 1
       after one post: 2
       woken 0 value 0 word 0000000000000000
+      C waiter 0 done value 0
+      waiter for 3: 0 value 0 word 0000000000000000
       nowait 75 seen 30000000 value 30000000
       swipc: sem_wait on semaphore /big: would block: the value is below 40000000 (--nowait)
       too many 64
