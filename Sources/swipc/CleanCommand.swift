@@ -84,53 +84,46 @@ struct CleanPlan {
   }
 
   func run() throws {
-    let selection = try Cleaner.select(request)
-    for warning in selection.warnings { Terminal.warn(warning) }
+    let cleaner = Cleaner(request)
     let formatter = CellFormatter(
       options: RenderOptions(exactBytes: bytes, headings: !noHeadings, now: Clock.now()), users: UserDirectory())
     let renderer = CleanReportRenderer(formatter: formatter)
-
-    var dry = request.dryRun
-    if !dry && !yes {
-      // On a terminal: show what would go, and ask.
-      if selection.objects.isEmpty { dry = true } else {
-        var preview = OutputBuffer()
-        renderer.table(Cleaner.execute(selection.objects, dryRun: true), into: &preview)
-        Terminal.write(fd: 2, preview.bytes)
-        let count = selection.objects.count
-        guard Terminal.confirm(count == 1 ? "Remove this object? [y/N] " : "Remove these \(count) objects? [y/N] ") else {
-          Terminal.warn("nothing removed")
-          throw ExitCode(1)
-        }
+    var confirmed: CleanReport?
+    if !request.dryRun && !yes {
+      // On a terminal: show what would go, and ask. What is removed after the answer is decided
+      // again, object by object, and only among what was shown.
+      let preview = try cleaner.run(remove: false)
+      for warning in preview.warnings { Terminal.warn(warning) }
+      let count = preview.candidates.count
+      if count == 0 {
+        try write(preview, renderer: renderer, removing: false)
+        return
       }
+      var table = OutputBuffer()
+      renderer.table(preview, into: &table)
+      Terminal.write(fd: 2, table.bytes)
+      guard Terminal.confirm(count == 1 ? "Remove this object? [y/N] " : "Remove these \(count) objects? [y/N] ") else {
+        Terminal.warn("nothing removed")
+        throw ExitCode(1)
+      }
+      confirmed = preview
     }
-    if !dry {
+    if !request.dryRun {
       try OutputWriter.requireWritable(1, consequence: "nothing was removed (the report could not be written)")
-      TestHooks.pauseBeforeRemoving()
     }
-    let report = Cleaner.execute(selection.objects, dryRun: dry)
+    let report = try cleaner.run(remove: !request.dryRun, confirmed: confirmed)
+    if confirmed == nil { for warning in report.warnings { Terminal.warn(warning) } }
+    try write(report, renderer: renderer, removing: !request.dryRun)
+    if report.hasFailures { throw ExitCode(1) }
+  }
+
+  func write(_ report: CleanReport, renderer: CleanReportRenderer, removing: Bool) throws {
     var out = OutputBuffer(capacity: 128 + report.objects.count * 64)
     if format == .json { renderer.json(report, into: &out) } else { renderer.table(report, into: &out) }
     try Terminal.write(
       out,
-      consequence: dry
-        ? nil
-        : "\(report.results.filter { $0 == .removed }.count) of \(report.objects.count) selected objects were removed, but the report was not written")
-    if report.hasFailures { throw ExitCode(1) }
-  }
-}
-
-/// Hooks for the end-to-end tests, driven by environment variables that are not documented for
-/// users: they let a test change an object between listing and removal.
-enum TestHooks {
-  /// With SWIPC_TEST_PAUSE_BEFORE_REMOVE=FIFO, clean reads that FIFO to its end after listing
-  /// and before removing.
-  static func pauseBeforeRemoving() {
-    guard let path = getenv("SWIPC_TEST_PAUSE_BEFORE_REMOVE").map({ String(cString: $0) }) else { return }
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return }
-    var byte: UInt8 = 0
-    while read(fd, &byte, 1) > 0 {}
-    close(fd)
+      consequence: removing
+        ? "\(report.removedCount) of \(report.objects.count) selected objects were removed, but the report was not written"
+        : nil)
   }
 }

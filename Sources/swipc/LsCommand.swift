@@ -63,6 +63,7 @@ enum ListPlan {
   static func listObjects(kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings) throws {
     let listing = Listing.make(
       kinds: kinds, filter: filter, countOrphans: output.format == .prometheus,
+      orphanStates: columns?.contains { $0.name == "ORPHAN" } ?? false,
       segmentMemory: ObjectColumn.showsSegmentMemory(columns, format: output.format))
     if let failure = listing.failure { throw failure }
     for warning in listing.warnings { Terminal.warn(warning) }
@@ -70,7 +71,7 @@ enum ListPlan {
     let users = UserDirectory()
     let formatter = CellFormatter(options: output.renderOptions(now: listing.now), users: users)
     let renderer = ObjectListRenderer(
-      formatter: formatter, context: ColumnContext(now: listing.now, processes: ProcessTable()),
+      formatter: formatter, context: ColumnContext(now: listing.now, processes: ProcessTable(), orphans: listing.detector),
       columns: columns)
     var out = OutputBuffer(capacity: 64 + listing.objects.count * 160)
     switch output.format {
@@ -79,7 +80,7 @@ enum ListPlan {
     case .json: renderer.json(listing.objects, into: &out)
     case .prometheus:
       var writer = PrometheusWriter()
-      InventoryMetrics.write(listing.objects, kinds: kinds, orphaned: listing.orphanCounts, users: users, into: &writer)
+      InventoryMetrics.write(listing.objects, kinds: kinds, orphaned: listing.orphanCounts, unknownOrphans: listing.unknownOrphanCounts, users: users, into: &writer)
       out = writer.out
     }
     try Terminal.write(out)

@@ -105,6 +105,12 @@ struct FilterOptions: ParsableArguments {
   @Flag(help: "Only objects no live process can be using (see ORPHANED in swipc(1)); unknown is never orphaned.")
   var orphaned = false
 
+  @Option(help: ArgumentHelp("With --orphaned: how long after its creation or last change an object can count as orphaned (default 1m).", valueName: "duration"), transform: parsed(TimeSpan.init(parsing:)))
+  var minAge: TimeSpan?
+
+  @Flag(help: "With --orphaned: count processes swipc cannot see or examine (another PID namespace, hidepid, unreadable /proc entries) as using nothing. Only where every user of the objects is visible, as inside a container; never on a shared host.")
+  var ignoreHidden = false
+
   @Flag(help: "Only segments marked for removal that are still attached (status dest).")
   var removed = false
 
@@ -117,7 +123,7 @@ struct FilterOptions: ParsableArguments {
   var settings: FilterSettings {
     FilterSettings(
       owner: owner, creator: creator, key: key, name: name, olderThan: olderThan, idleFor: idleFor,
-      unattached: unattached, orphaned: orphaned, removed: removed,
+      unattached: unattached, orphaned: orphaned, minAge: minAge, ignoreHidden: ignoreHidden, removed: removed,
       worldWritable: worldWritable, worldReadable: worldReadable)
   }
 }
@@ -132,11 +138,13 @@ struct FilterSettings {
   var idleFor: TimeSpan?
   var unattached = false
   var orphaned = false
+  var minAge: TimeSpan?
+  var ignoreHidden = false
   var removed = false
   var worldWritable = false
   var worldReadable = false
 
-  /// Whether no filter was given.
+  /// Whether no filter was given (--min-age only qualifies --orphaned).
   var isEmpty: Bool {
     owner.isEmpty && creator.isEmpty && key.isEmpty && name.isEmpty && olderThan == nil && idleFor == nil
       && !unattached && !orphaned && !removed && !worldWritable && !worldReadable
@@ -159,6 +167,10 @@ struct FilterSettings {
     filter.idleFor = idleFor
     filter.unattached = unattached
     filter.orphaned = orphaned
+    if minAge != nil && !orphaned { throw ValidationError("--min-age goes with --orphaned") }
+    filter.minAge = minAge
+    if ignoreHidden && !orphaned { throw ValidationError("--ignore-hidden goes with --orphaned") }
+    filter.ignoreHidden = ignoreHidden
     filter.removed = removed
     filter.worldWritable = worldWritable
     filter.worldReadable = worldReadable

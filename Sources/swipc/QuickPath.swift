@@ -54,7 +54,7 @@ enum QuickPath {
   ]
   static let filterOptions: [QuickCommandLine.Option] = [
     .init("--owner"), .init("--creator"), .unconditional("--key", short: "k"), .init("--name"), .init("--older-than"), .init("--idle-for"),
-    .flag("--unattached"), .flag("--orphaned"), .flag("--removed"), .flag("--world-writable"), .flag("--world-readable"),
+    .init("--min-age"), .flag("--ignore-hidden"), .flag("--unattached"), .flag("--orphaned"), .flag("--removed"), .flag("--world-writable"), .flag("--world-readable"),
   ]
   static let createOptions: [QuickCommandLine.Option] = [
     .unconditional("--key", short: "k"), .init("--ftok"), .init("--mode"),
@@ -126,10 +126,12 @@ enum QuickPath {
       line.values("--key", into: &filters.key, { try? IPCKeyRange(parsing: $0) }),
       line.values("--name", into: &filters.name, { $0 }),
       line.value("--older-than", into: &filters.olderThan, { try? TimeSpan(parsing: $0) }),
-      line.value("--idle-for", into: &filters.idleFor, { try? TimeSpan(parsing: $0) })
+      line.value("--idle-for", into: &filters.idleFor, { try? TimeSpan(parsing: $0) }),
+      line.value("--min-age", into: &filters.minAge, { try? TimeSpan(parsing: $0) })
     else { return nil }
     filters.unattached = line.flag("--unattached")
     filters.orphaned = line.flag("--orphaned")
+    filters.ignoreHidden = line.flag("--ignore-hidden")
     filters.removed = line.flag("--removed")
     filters.worldWritable = line.flag("--world-writable")
     filters.worldReadable = line.flag("--world-readable")

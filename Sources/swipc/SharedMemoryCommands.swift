@@ -32,7 +32,8 @@ extension Swipc.Shm {
       let target = try keys.target(keys.isGiven ? nil : arguments.first, kind: .shm)
       let text = keys.isGiven ? arguments : Array(arguments.dropFirst())
       if !text.isEmpty && file != nil { throw ValidationError("give TEXT or --file, not both") }
-      let mapping = try SharedMemoryMapping(target: target, readOnly: false)
+      // A POSIX object is written through its descriptor, never mapped: it may shrink meanwhile.
+      let mapping = try SharedMemoryMapping(target: target, readOnly: false, map: false)
       let start = Int(clamping: offset?.bytes ?? 0)
       let room = try mapping.room(from: start)
       if !text.isEmpty {
@@ -85,28 +86,25 @@ extension Swipc.Shm {
     var format: ByteDump.Format?
 
     func run() throws {
-      let mapping = try SharedMemoryMapping(target: target.resolve(kind: .shm), readOnly: true)
-      let bytes = try mapping.range(offset: Int(clamping: offset?.bytes ?? 0), length: length.map { Int(clamping: $0.bytes) })
+      // A POSIX object is read through its descriptor, never mapped: it may shrink meanwhile.
+      let mapping = try SharedMemoryMapping(target: target.resolve(kind: .shm), readOnly: true, map: false)
+      let (start, count) = try mapping.range(offset: Int(clamping: offset?.bytes ?? 0), length: length.map { Int(clamping: $0.bytes) })
       let format = self.format ?? (isatty(1) == 1 ? .hex : .raw)
-      Terminal.widenPipe(fd: 1, toHold: bytes.count)
+      Terminal.widenPipe(fd: 1, toHold: count)
       if format == .raw {
-        try mapping.stream(bytes, to: 1)
+        try mapping.stream(offset: start, count: count, to: 1)
         return
       }
-      mapping.prefault(bytes)
-      var hex = ByteDump.Hex(offset: Int(clamping: offset?.bytes ?? 0))
+      var hex = ByteDump.Hex(offset: start)
       var out = OutputBuffer(capacity: ByteDump.chunkSize * 5)
-      var start = 0
-      while start < bytes.count {
-        let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + ByteDump.chunkSize, bytes.count)])
+      try mapping.read(offset: start, count: count, chunk: ByteDump.chunkSize) { chunk throws(SwipcError) in
         out.bytes.removeAll(keepingCapacity: true)
         if format == .hex { hex.write(chunk, into: &out) } else { ByteDump.writeBase64(chunk, into: &out) }
         try Terminal.write(out)
-        start += chunk.count
       }
       if format == .hex {
         out.bytes.removeAll(keepingCapacity: true)
-        hex.finish(into: &out, wroteAnything: !bytes.isEmpty)
+        hex.finish(into: &out, wroteAnything: count > 0)
         try Terminal.write(out)
       }
     }

@@ -34,7 +34,9 @@ extension Swipc {
       let object = try ObjectDetails.locate(target, kind: kind, in: snapshot)
       let details = ObjectDetails.gather(object, processes: processes, holderIndex: snapshot.holderIndex)
       let formatter = CellFormatter(options: output.renderOptions(now: snapshot.now), users: UserDirectory())
-      let renderer = DetailsRenderer(formatter: formatter, context: ColumnContext(now: snapshot.now, processes: processes))
+      let renderer = DetailsRenderer(formatter: formatter, context: ColumnContext(
+          now: snapshot.now, processes: processes,
+          orphans: OrphanDetector(processes: processes, holderIndex: snapshot.holderIndex, now: snapshot.now)))
       var out = OutputBuffer()
       if output.format == .json { renderer.json(details, into: &out) } else { renderer.table(details, into: &out) }
       try Terminal.write(out)

@@ -17,6 +17,8 @@ struct Swipc: ParsableCommand {
 
   /// Parses, runs, and turns every error into one line on stderr and the documented exit status.
   static func main() {
+    // Nothing can be reported when even /dev/null cannot be opened: fail, as any failure does.
+    guard StandardDescriptors.ensureOpen() else { Glibc.exit(1) }
     let arguments = Array(CommandLine.arguments.dropFirst())
     do {
       try requireUTF8Arguments()

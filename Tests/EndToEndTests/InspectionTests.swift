@@ -50,7 +50,7 @@ struct InspectionTests {
       ids shm --removed; echo =====
       ids shm --unattached; echo =====
       ids msg --world-writable; echo =====
-      ids msg shm --orphaned; echo =====
+      ids msg shm --orphaned --min-age 0s --ignore-hidden; echo =====
       ids msg --owner root --key 0x2001; echo =====
       """)
     try #require(r.status == 0, "\(r.stderr)")
@@ -79,7 +79,7 @@ struct InspectionTests {
       $H psem-create /idle 0
       $S ls pmsg pshm psem --format json; echo =====
       $S show pshm /cache --format json; echo =====
-      $S ls --orphaned --format json; echo =====
+      $S ls --orphaned --min-age 0s --ignore-hidden --format json; echo =====
       $S ls psem --name 'l*' -o NAME,VALUE --no-headings; echo =====
       $S show msg /jobs; echo =====
       """)

@@ -140,11 +140,11 @@ struct LifecycleTests {
   @Test("clean --orphaned as nobody removes exactly nobody's orphans; root's only when asked, and then refused")
   func cleanAsNobody() throws {
     let r = Harness.inNamespace(Self.population + """
-      nobody $S clean --orphaned --dry-run --format json; echo =====
+      nobody $S clean --orphaned --min-age 0s --ignore-hidden --dry-run --format json; echo =====
       keys; echo =====
-      nobody $S clean --orphaned --yes --format json; st=$?; echo =====; echo "status $st"; echo =====
+      nobody $S clean --orphaned --min-age 0s --ignore-hidden --yes --format json; st=$?; echo =====; echo "status $st"; echo =====
       keys; echo =====
-      nobody $S clean msg --orphaned --all-users --yes || echo "status $?"; echo =====
+      nobody $S clean msg --orphaned --min-age 0s --ignore-hidden --all-users --yes || echo "status $?"; echo =====
       keys; echo =====
       """)
     try #require(r.status == 0, "\(r.stderr)")
@@ -165,8 +165,8 @@ struct LifecycleTests {
   @Test("root's clean touches root's objects only, unless --owner names another user")
   func cleanAsRoot() throws {
     let r = Harness.inNamespace(Self.population + """
-      $S clean --orphaned --yes >/dev/null; keys; echo =====
-      $S clean --orphaned --owner nobody --yes >/dev/null; keys; echo =====
+      $S clean --orphaned --min-age 0s --ignore-hidden --yes >/dev/null; keys; echo =====
+      $S clean --orphaned --min-age 0s --ignore-hidden --owner nobody --yes >/dev/null; keys; echo =====
       $S clean msg --all --yes >/dev/null; keys; echo =====
       $S clean msg --all --all-users --yes >/dev/null; keys; echo =====
       """)
@@ -176,33 +176,6 @@ struct LifecycleTests {
     #expect(p[1] == "101 201 202 \n")
     #expect(p[2] == "201 202 \n")
     #expect(p[3] == "202 \n", "the attached segment is not a queue")
-  }
-
-  @Test("an object replaced between listing and removal is skipped, not removed")
-  func replacedBeforeRemoval() throws {
-    let r = Harness.inNamespace("""
-      fifo=$(mktemp -u); mkfifo $fifo
-      q=$($H msg-create 0x300 0600)
-      SWIPC_TEST_PAUSE_BEFORE_REMOVE=$fifo $S clean msg --all --yes --format json > $fifo.json &
-      pid=$!
-      sleep 0.3
-      $H rm msg $q
-      echo $q > /proc/sys/kernel/msg_next_id
-      again=$($H msg-create 0x301 0600)
-      [ "$again" = "$q" ] && echo "same id $q"
-      exec 4>$fifo; exec 4>&-
-      wait $pid; echo "status $?"; echo =====
-      cat $fifo.json; echo =====
-      awk 'NR>1 {printf "%x\\n", $1}' /proc/sysvipc/msg; echo =====
-      rm -f $fifo $fifo.json
-      """)
-    try #require(r.status == 0, "\(r.stderr)")
-    let p = Harness.sections(r.stdout)
-    #expect(p[0].hasPrefix("same id") && p[0].hasSuffix("status 0\n"))
-    let report = try #require(Harness.json(p[1]) as? [[String: Any]])
-    #expect(report.count == 1 && report.first?["result"] as? String == "skipped")
-    #expect((report.first?["reason"] as? String)?.contains("key is now 0x00000301") == true)
-    #expect(p[2] == "301\n", "the new queue survives")
   }
 
   @Test("on a terminal, clean shows the list and asks; only yes removes")

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,12 +17,22 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 union semun { int val; struct semid_ds *buf; unsigned short *array; };
 
 static void die(const char *what) { fprintf(stderr, "ipchelper: %s: %s\n", what, strerror(errno)); exit(1); }
 static long num(const char *s) { return strtol(s, NULL, 0); }
+
+/* A thread blocked in msgrcv on the queue whose id is the argument. */
+static volatile pid_t waiter_tid;
+static void *receive_in_thread(void *arg) {
+  struct { long type; char text[64]; } m;
+  waiter_tid = gettid();
+  msgrcv((int)(long)arg, &m, sizeof m.text, 0, MSG_NOERROR);
+  return NULL;
+}
 
 /* Holds until stdin reaches EOF or a signal arrives, after saying "ready". */
 static void hold(void) {
@@ -55,6 +66,22 @@ int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[3], "rm") && shmctl(id, IPC_RMID, NULL) < 0) die("shmctl(IPC_RMID)");
     hold();
     shmdt(p);
+  } else if (!strcmp(cmd, "msg-wait-thread") && argc == 3) { /* ID: a second thread blocks in msgrcv */
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, receive_in_thread, (void *)num(argv[2])) != 0) die("pthread_create");
+    /* "ready" once that thread sleeps in the kernel: its syscall line names msgrcv. */
+    while (!waiter_tid) usleep(1000);
+    char path[64], line[128] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)waiter_tid);
+    for (;;) {
+      FILE *f = fopen(path, "r");
+      if (!f) die(path);
+      int blocked = fgets(line, sizeof line, f) && atoi(line) == SYS_msgrcv;
+      fclose(f);
+      if (blocked) break;
+      usleep(1000);
+    }
+    hold();
   } else if (!strcmp(cmd, "sem-create") && argc == 5) {   /* KEY NSEMS MODE */
     int id = semget((key_t)num(argv[2]), (int)num(argv[3]), IPC_CREAT | IPC_EXCL | (int)num(argv[4]));
     if (id < 0) die("semget");

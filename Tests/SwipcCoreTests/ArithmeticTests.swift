@@ -34,7 +34,7 @@ struct ArithmeticTests {
   @Test("elapsed seconds saturate instead of overflowing", arguments: ArithmeticTests.extremes)
   func elapsedSaturates(start: Int64) {
     for end in Self.extremes {
-      #expect(TimeSpan.seconds(from: start, to: end) == Int64(clamping: Int128(end) - Int128(start)))
+      #expect(end.subtractingClamped(start) == Int64(clamping: Int128(end) - Int128(start)))
     }
   }
 
@@ -56,7 +56,7 @@ struct ArithmeticTests {
       var idle = ObjectFilter()
       idle.idleFor = span
       for object in objects {
-        let age = TimeSpan.seconds(from: object.changeTime!, to: now)
+        let age = now.subtractingClamped(object.changeTime!)
         #expect(older.matchesStatically(object, now: now) == (age >= span.seconds))
         #expect(idle.matchesStatically(object, now: now) == (age >= span.seconds))
       }

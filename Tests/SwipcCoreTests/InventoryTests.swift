@@ -146,13 +146,16 @@ struct InventoryTests {
 
   @Test("orphans: a pid of 0 is unknown, an attached segment never orphaned, dead pids are")
   func orphans() {
-    let detector = OrphanDetector(processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex())
+    // Every process seen (the visibility and the queue-waiter scan are tested end to end).
+    let detector = OrphanDetector(
+      processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex(), minAge: 0,
+      visibility: ProcessVisibility(blindSpot: nil))
     let dead: Int32 = 1 << 30  // above any pid_max
     let alive = getpid()
     var shm = IPCObject(kind: .shm)
     shm.id = 1; shm.nattch = 0; shm.cpid = dead; shm.lpid = 0
     #expect(detector.isOrphaned(shm))
-    shm.lpid = alive
+    shm.lpid = alive; shm.attachTime = 1
     #expect(!detector.isOrphaned(shm))
     shm.lpid = dead; shm.nattch = 1
     #expect(!detector.isOrphaned(shm), "attached is never orphaned")
@@ -162,12 +165,26 @@ struct InventoryTests {
     msg.id = 99_999_999; msg.lspid = 0; msg.lrpid = 0
     #expect(!detector.isOrphaned(msg))
     msg.lspid = dead
+    #expect(!detector.isOrphaned(msg), "a pid without a send time is no evidence of use")
+    msg.sendTime = 1
     #expect(detector.isOrphaned(msg))
+    #expect(detector.state(of: msg) == .orphaned)
+    let recent = OrphanDetector(
+      processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex(), minAge: 60, now: 100,
+      visibility: ProcessVisibility(blindSpot: nil))
+    msg.changeTime = 90
+    #expect(recent.state(of: msg) == .recent("changed 10s ago, within --min-age 1m"))
+    let child = OrphanDetector(
+      processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex(), minAge: 0,
+      visibility: ProcessVisibility(blindSpot: "hidden", childPIDNamespace: true))
+    shm.lpid = 0
+    #expect(child.state(of: shm) == .unknown("a recorded pid is 0: a process outside this PID namespace"))
     var pshm = IPCObject(kind: .pshm)
     pshm.device = 1; pshm.inode = 2
     #expect(detector.isOrphaned(pshm), "no holder in a complete scan")
     var partial = HolderIndex(); partial.uninspectable = 1
-    #expect(!OrphanDetector(processes: ProcessTable(), holderIndex: partial).isOrphaned(pshm), "an uninspectable process may hold it")
+    #expect(!OrphanDetector(processes: ProcessTable(), holderIndex: partial, minAge: 0, visibility: ProcessVisibility(blindSpot: nil)).isOrphaned(pshm), "an uninspectable process may hold it")
+    #expect(child.state(of: pshm) == .unknown("hidden"))
     #expect(!detector.isOrphaned(IPCObject(kind: .psem)), "no file identity: unknown")
   }
 

@@ -101,12 +101,14 @@ struct RenderTests {
   @Test("Prometheus: counts and bytes per kind and owner, zeros for empty kinds")
   func prometheus() {
     var writer = PrometheusWriter()
-    InventoryMetrics.write(sampleObjects(), kinds: [.msg, .shm], orphaned: [.shm: 1], users: UserDirectory(), into: &writer)
+    InventoryMetrics.write(sampleObjects(), kinds: [.msg, .shm], orphaned: [.shm: 1], unknownOrphans: [.msg: 2], users: UserDirectory(), into: &writer)
     let text = String(decoding: writer.out.bytes, as: UTF8.self)
     #expect(text.contains("# TYPE swipc_objects gauge\nswipc_objects{type=\"msg\"} 0\nswipc_objects{type=\"shm\"} 3\n"))
     #expect(text.contains("swipc_owner_objects{type=\"shm\",owner=\"root\",uid=\"0\"} 2\n"))
     #expect(text.contains("swipc_orphaned_objects{type=\"shm\"} 1\n"))
     #expect(text.contains("swipc_orphaned_objects{type=\"msg\"} 0\n"))
+    #expect(text.contains("swipc_orphan_unknown_objects{type=\"msg\"} 2\n"))
+    #expect(text.contains("swipc_orphan_unknown_objects{type=\"shm\"} 0\n"))
   }
 
   @Test("every column has a unique name and a JSON key")

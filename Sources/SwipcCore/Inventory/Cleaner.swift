@@ -5,24 +5,39 @@ import SystemPackage
 public enum CleanResult: Sendable, Equatable {
   case removed
   case wouldRemove
-  /// Not removed on purpose (it changed or vanished since it was listed).
+  /// Not removed on purpose: it changed since it was shown, or its orphan state is not known.
   case skipped(String)
   /// The removal was attempted and failed.
   case failed(SwipcError)
 }
 
-/// A clean report: the selected objects and, in the same order, what became of each. The objects
-/// are the selection's own array, not copies: a report of thousands of objects copies none.
+/// A clean report: the selected objects and, in the same order, what became of each.
 public struct CleanReport: Sendable {
-  public var objects: [IPCObject]
-  public var results: [CleanResult]
+  public var objects: [IPCObject] = []
+  public var results: [CleanResult] = []
+  /// Lines for stderr: kinds that could not be read, and why.
+  public var warnings: [String] = []
+
+  public init() {}
 
   public var hasFailures: Bool {
     results.contains { if case .failed = $0 { return true } else { return false } }
   }
+
+  public var removedCount: Int { results.lazy.filter { $0 == .removed }.count }
+
+  /// The objects that would be removed: what a person confirms at the prompt.
+  public var candidates: [IPCObject] {
+    objects.indices.filter { results[$0] == .wouldRemove }.map { objects[$0] }
+  }
+
+  mutating func append(_ object: IPCObject, _ result: CleanResult) {
+    objects.append(object)
+    results.append(result)
+  }
 }
 
-/// What `swipc clean` is asked to do (SPEC §5).
+/// What `swipc clean` is asked to do.
 public struct CleanRequest: Sendable {
   public var kinds: [IPCKind]
   public var filter: ObjectFilter
@@ -44,81 +59,239 @@ public struct CleanRequest: Sendable {
       throw .usage("clean needs a filter (e.g. --orphaned, --older-than 7d) or --all to select every object")
     }
   }
-}
-
-/// Safe filtered removal: select, then re-check each object just before removing it.
-public enum Cleaner {
-  /// The objects the request selects, in listing order, and warnings for stderr.
-  public static func select(_ request: CleanRequest, inventory: Inventory? = nil) throws(SwipcError)
-    -> (objects: [IPCObject], warnings: [String])
-  {
-    try request.validate()
-    let listing = Listing.make(kinds: request.kinds, filter: request.filter, inventory: inventory, segmentMemory: false)
-    if let failure = listing.failure { throw failure }
-    // Arrays of thousands of records are filtered only when something is left out: each copy
-    // of them is megabytes of fresh pages.
-    var objects = listing.objects
-    if !objects.allSatisfy({ isCallers($0, request) }) { objects.removeAll { !isCallers($0, request) } }
-    return (objects, listing.warnings)
-  }
 
   /// Another user's object is selected only with --all-users or when --owner names its owner.
-  static func isCallers(_ object: IPCObject, _ request: CleanRequest) -> Bool {
-    request.allUsers || object.uid == request.caller || object.cuid == request.caller
-      || request.filter.owners.contains(object.uid)
+  func isCallers(_ object: IPCObject) -> Bool {
+    allUsers || object.uid == caller || object.cuid == caller || filter.owners.contains(object.uid)
+  }
+}
+
+/// Safe filtered removal, in one pass per object: read it, apply every rule of the request to what
+/// was just read, remove it. Nothing is decided on a listing made earlier.
+///
+/// System V objects are read by index with *_STAT_ANY and removed by the id that call returned;
+/// POSIX objects are judged by fstatat and removed by unlinkat through one descriptor of their
+/// directory, after checking that the name still leads to the same file.
+public struct Cleaner {
+  public var request: CleanRequest
+  public var paths: InventoryPaths
+  let processes: ProcessTable
+  /// The objects a person confirmed at the prompt, by the place they were shown in: only these
+  /// may be removed, and only while their identity is unchanged. nil: no confirmation (--yes,
+  /// --dry-run).
+  var approved: [ObjectSlot: IPCObject]?
+
+  public init(_ request: CleanRequest, paths: InventoryPaths = .fromEnvironment()) {
+    self.request = request
+    self.paths = paths
+    self.processes = ProcessTable(procDirectory: paths.proc)
   }
 
-  /// Removes the selected objects, each after checking that it is still the object that was
-  /// listed: same id, key, creator and change time (System V), or same file, owner and change
-  /// time (POSIX). Goes on after a failure. The results are in the order of `objects`.
-  public static func execute(
-    _ objects: [IPCObject], dryRun: Bool, paths: InventoryPaths = .fromEnvironment()
-  ) -> CleanReport {
-    var results = [CleanResult](repeating: .wouldRemove, count: objects.count)
-    if !dryRun {
-      // By index: enumerating would copy each large record.
-      for i in objects.indices { results[i] = checkAndRemove(objects[i], paths: paths) }
+  /// Removes (or, with `remove: false`, reports what would be removed) every object the request
+  /// selects. With `confirmed`, only objects of that earlier report's candidates are removed, each
+  /// only if it is still the object that was shown and still matches.
+  public func run(remove: Bool, confirmed: CleanReport? = nil) throws(SwipcError) -> CleanReport {
+    try request.validate()
+    var pass = self
+    if let confirmed {
+      pass.approved = Dictionary(confirmed.candidates.map { (ObjectSlot($0), $0) }, uniquingKeysWith: { a, _ in a })
     }
-    return CleanReport(objects: objects, results: results)
+    return pass.sweep(remove: remove)
   }
 
-  /// Checks that `object` is still the one listed, then removes it.
-  static func checkAndRemove(_ object: IPCObject, paths: InventoryPaths) -> CleanResult {
-    if let reason = changedSinceListing(object, paths: paths) { return .skipped(reason) }
-    let target: ObjectTarget = object.name.map { .name($0) } ?? .id(object.id!)
-    switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: object.kind, target: target) }) {
+  func sweep(remove: Bool) -> CleanReport {
+    var report = CleanReport()
+    report.objects.reserveCapacity(SysVEnumerator.estimate(request.kinds) + 16)
+    report.results.reserveCapacity(report.objects.capacity)
+    let now = Clock.now()
+    // Processes are examined now, after any confirmation: a process that started to use an
+    // object while the question was on the screen is seen.
+    let detector = request.filter.orphaned
+      ? OrphanDetector(
+        processes: processes, minAge: request.filter.minAgeSeconds, now: now, ignoreHidden: request.filter.ignoreHidden) : nil
+    for kind in IPCKind.systemV where request.kinds.contains(kind) {
+      if let e = sweepSystemV(kind, now: now, detector: detector, remove: remove, into: &report) {
+        report.warnings.append("\(kind.title) not cleaned: reading /proc/sysvipc/\(kind.rawValue) failed (\(SwipcError.strerror(e)))")
+      }
+    }
+    let posixKinds = request.kinds.filter(\.isPOSIX)
+    if !posixKinds.isEmpty {
+      sweepPOSIX(posixKinds, now: now, detector: detector, remove: remove, into: &report)
+    }
+    if let approved {
+      // What was confirmed and not met again is gone.
+      let met = Set(report.objects.map(ObjectSlot.init))
+      for (slot, object) in approved.sorted(by: { $0.value.label < $1.value.label }) where !met.contains(slot) {
+        report.append(object, .skipped("no longer exists"))
+      }
+    }
+    return report
+  }
+
+  /// Decides on one object just read: nil when it is not selected at all.
+  func decide(_ object: IPCObject, now: Int64, detector: OrphanDetector?) -> CleanResult? {
+    if let approved {
+      // Only what was shown at the prompt may go; a different object in its place is reported.
+      guard let shown = approved[ObjectSlot(object)] else { return nil }
+      let (was, now) = (ObjectIdentity(shown), ObjectIdentity(object))
+      if was != now { return .skipped("changed since it was shown: " + was.difference(from: now)) }
+    }
+    let confirming = approved != nil
+    guard request.isCallers(object) else { return confirming ? .skipped("no longer the caller's") : nil }
+    if let test = request.filter.failedTest(object, now: now) {
+      return confirming ? .skipped("no longer matches \(test.rawValue)") : nil
+    }
+    if let detector {
+      switch detector.state(of: object) {
+      case .orphaned: break
+      case .notOrphaned(let why): return confirming ? .skipped("no longer orphaned: \(why)") : nil
+      case .recent(let why): return .skipped("not orphaned yet: \(why)")
+      case .unknown(let why): return .skipped("orphan state unknown: \(why)")
+      }
+    }
+    return .wouldRemove
+  }
+
+  /// One pass over the System V objects of `kind`; the errno when they could not be read at all.
+  func sweepSystemV(
+    _ kind: IPCKind, now: Int64, detector: OrphanDetector?, remove: Bool, into report: inout CleanReport
+  ) -> Errno? {
+    func handle(_ object: IPCObject) {
+      guard let decision = decide(object, now: now, detector: detector) else { return }
+      report.append(object, remove && decision == .wouldRemove ? removeSystemV(object) : decision)
+    }
+    let start = report.objects.count
+    if paths.sysvipc == "/proc/sysvipc" && SysVEnumerator.forEach(kind, handle) { return nil }
+    // Without *_STAT_ANY: the ids from /proc/sysvipc, each read again by IPC_STAT just before
+    // it is judged.
+    var listed = [IPCObject]()
+    let source = "/proc/sysvipc/" + kind.rawValue
+    let read = FileReader.withContents(of: source, using: FileReader.Buffer()) { text in
+      SysVProcParser.parse(text, kind: kind, source: source, into: &listed)
+    }
+    if case .failure(let e) = read { return e }
+    let seen = Set(report.objects[start...].compactMap(\.id))
+    for entry in listed {
+      guard let id = entry.id, !seen.contains(id), case .success(let object) = SysVEnumerator.object(kind: kind, id: id)
+      else { continue }
+      handle(object)
+    }
+    return nil
+  }
+
+  func removeSystemV(_ object: IPCObject) -> CleanResult {
+    guard let id = object.id else { return .skipped("has no id") }
+    switch SystemV.remove(kind: object.kind, id: id) {
     case .success: return .removed
-    case .failure(let error) where error.category == .notFound: return .skipped("no longer exists")
-    case .failure(let error): return .failed(error)
+    case .failure(.invalidArgument), .failure(.identifierRemoved): return .skipped("no longer exists")
+    case .failure(let e):
+      return .failed(ObjectOperations.systemVError(e, call: object.kind.removeCall, kind: object.kind, id: id, action: "remove"))
     }
   }
 
-  /// Why the object may no longer be the one listed, or nil when it is unchanged.
-  static func changedSinceListing(_ listed: IPCObject, paths: InventoryPaths) -> String? {
-    if let id = listed.id {
-      switch SystemV.permissions(kind: listed.kind, id: id) {
-      case .failure(.invalidArgument), .failure(.identifierRemoved): return "no longer exists"
-      case .failure(let e): return "cannot re-check it before removal (\(SwipcError.strerror(e)))"
-      case .success(let now):
-        if now.key != listed.key { return "changed since it was listed: key is now \(now.key)" }
-        if now.cuid != listed.cuid { return "changed since it was listed: creator is now uid \(now.cuid)" }
-        if now.changeTime != (listed.changeTime ?? 0) { return "changed since it was listed: change time differs" }
-        return nil
-      }
+  /// POSIX objects: the names come from a listing of their directories; each is judged on a
+  /// fresh fstatat through the directory's descriptor and removed through the same descriptor,
+  /// once the name still leads to that file.
+  func sweepPOSIX(
+    _ kinds: [IPCKind], now: Int64, detector: OrphanDetector?, remove: Bool, into report: inout CleanReport
+  ) {
+    let scanHolders = request.filter.orphaned || request.filter.unattached
+    let snapshot = Inventory(paths: paths).snapshot(kinds: kinds, scanHolders: scanHolders, processes: processes)
+    for (kind, error) in snapshot.unavailable where !(kind == .pmsg && paths.mqueue == nil) {
+      report.warnings.append("\(kind.title) not cleaned: \(error.reason ?? error.description)")
     }
-    guard let name = listed.name, let path = POSIXObjects.backingPath(kind: listed.kind, name, paths: paths) else {
-      return "cannot re-check it before removal"
-    }
-    switch FileReader.status(path) {
-    case .failure(.noSuchFileOrDirectory): return "no longer exists"
-    case .failure(let e): return "cannot re-check it before removal (\(SwipcError.strerror(e)))"
-    case .success(let st):
-      if UInt64(st.st_ino) != listed.inode || UInt64(st.st_dev) != listed.device {
-        return "changed since it was listed: a different object has the name now"
+    var directories: [IPCKind: POSIXDirectory] = [:]
+    for listed in snapshot.objects {
+      guard let name = listed.name else { continue }
+      let kind = listed.kind
+      if directories[kind] == nil {
+        switch Result(catching: { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: kind, paths: paths) }) {
+        case .success(let d): directories[kind] = d
+        case .failure(let f):
+          report.warnings.append("\(kind.title) not cleaned: \(f.error(kind: kind, name: name, action: "remove").description)")
+          continue
+        }
       }
-      if st.st_uid != listed.uid { return "changed since it was listed: owner is now uid \(st.st_uid)" }
-      if Int64(st.st_ctim.tv_sec) != (listed.changeTime ?? 0) { return "changed since it was listed: change time differs" }
-      return nil
+      guard let directory = directories[kind] else { continue }
+      let entry = POSIXDirectory.entry(kind: kind, name)
+      guard case .success(let st) = directory.status(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
+      var object = POSIXReader.fileObject(kind: kind, name: entry[(kind == .psem ? 4 : 0)...], st)
+      object.size = kind == .pshm ? UInt64(st.st_size) : listed.size
+      object.value = listed.value
+      object.messages = listed.messages
+      if let index = snapshot.holderIndex { object.holders = index.holders(of: object)?.count }
+      guard let decision = decide(object, now: now, detector: detector) else { continue }
+      guard remove && decision == .wouldRemove else {
+        report.append(object, decision)
+        continue
+      }
+      let result: CleanResult
+      switch directory.unlink(entry, expected: POSIXDirectory.FileIdentity(st)) {
+      case .success: result = .removed
+      case .failure(.system(_, .noSuchFileOrDirectory)): result = .skipped("no longer exists")
+      case .failure(.changed), .failure(.notRegular):
+        result = .skipped("changed while it was checked: its name now leads to another file")
+      case .failure(let f): result = .failed(f.error(kind: kind, name: name, action: "remove"))
+      }
+      report.append(object, result)
+    }
+  }
+}
+
+/// The place an object was shown in: its kind and id (System V) or name (POSIX).
+struct ObjectSlot: Hashable {
+  var kind: IPCKind
+  var id: Int32?
+  var name: POSIXName?
+
+  init(_ o: IPCObject) {
+    kind = o.kind; id = o.id; name = o.name
+  }
+}
+
+/// What must be unchanged for an object to still be the one that was shown: its kind and id or
+/// name, and for System V its key, owner, creator, mode, creator pid and change time; for POSIX
+/// objects the file (device and inode), owner, mode and change time.
+struct ObjectIdentity: Hashable {
+  var kind: IPCKind
+  var id: Int32?
+  var name: POSIXName?
+  var key: IPCKey?
+  var uid: UInt32, gid: UInt32, cuid: UInt32?, cgid: UInt32?
+  var mode: UInt32
+  var cpid: Int32?
+  var changeTime: Int64?
+  var device: UInt64?, inode: UInt64?
+
+  init(_ o: IPCObject) {
+    kind = o.kind; id = o.id; name = o.name; key = o.key
+    uid = o.uid; gid = o.gid; cuid = o.cuid; cgid = o.cgid
+    mode = o.mode & 0o777; cpid = o.cpid; changeTime = o.changeTime
+    device = o.device; inode = o.inode
+  }
+
+  /// The first field that differs, for a report.
+  func difference(from now: ObjectIdentity) -> String {
+    if key != now.key { return "its key is now \(now.key.map { "\($0)" } ?? "none")" }
+    if uid != now.uid { return "its owner is now uid \(now.uid)" }
+    if gid != now.gid { return "its group is now gid \(now.gid)" }
+    if cuid != now.cuid || cgid != now.cgid { return "its creator is now uid \(now.cuid ?? 0)" }
+    if mode != now.mode { return "its mode is now \(String(now.mode, radix: 8))" }
+    if cpid != now.cpid { return "its creator pid is now \(now.cpid ?? 0)" }
+    if device != now.device || inode != now.inode { return "its name now leads to another file" }
+    if changeTime != now.changeTime { return "its change time differs (changed or written since)" }
+    return "it is another object"
+  }
+}
+
+extension IPCKind {
+  /// The call that removes an object of this kind, for messages.
+  var removeCall: String {
+    switch self {
+    case .msg: return "msgctl(IPC_RMID)"
+    case .shm: return "shmctl(IPC_RMID)"
+    case .sem: return "semctl(IPC_RMID)"
+    case .pmsg, .pshm, .psem: return "unlinkat"
     }
   }
 }

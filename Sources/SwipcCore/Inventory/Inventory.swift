@@ -106,7 +106,8 @@ public struct Inventory {
     let inOrder = { (a: IPCObject, b: IPCObject) -> Bool in
       if a.kind != b.kind { return a.kind < b.kind }
       if let x = a.id, let y = b.id { return x < y }
-      return (a.name?.rawValue ?? "") < (b.name?.rawValue ?? "")
+      guard let x = a.name, let y = b.name else { return a.name == nil && b.name != nil }
+      return x < y
     }
     if !snapshot.objects.isSorted(by: inOrder) { snapshot.objects.sort(by: inOrder) }
     if scanHolders {

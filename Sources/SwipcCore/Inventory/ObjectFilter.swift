@@ -24,35 +24,60 @@ public struct ObjectFilter: Sendable {
       && idleFor == nil && !unattached && !orphaned && !removed && !worldWritable && !worldReadable
   }
 
-  /// Checks every filter except `--orphaned`, which needs process information.
-  public func matchesStatically(_ object: IPCObject, now: Int64) -> Bool {
-    if !owners.isEmpty && !owners.contains(object.uid) { return false }
-    if !creators.isEmpty && !creators.contains(object.cuid ?? object.uid) { return false }
+  /// The grace period of `--orphaned` when `--min-age` is not given: one minute, so that an
+  /// object created now and used a moment later is never removed in between.
+  public static let defaultMinAge: Int64 = 60
+
+  /// `--min-age`: how old an object must be before it can count as orphaned.
+  public var minAge: TimeSpan?
+  public var minAgeSeconds: Int64 { minAge?.seconds ?? ObjectFilter.defaultMinAge }
+  /// `--ignore-hidden`: processes that cannot be seen or examined count as using nothing.
+  public var ignoreHidden = false
+
+  /// The filters `matchesStatically` applies, named for a report of why an object no longer
+  /// matches.
+  public enum Test: String, Sendable {
+    case owner = "--owner", creator = "--creator", key = "--key", name = "--name"
+    case olderThan = "--older-than", idleFor = "--idle-for", unattached = "--unattached"
+    case removed = "--removed", worldWritable = "--world-writable", worldReadable = "--world-readable"
+  }
+
+  /// The first filter other than `--orphaned` that the object fails, or nil when it passes them.
+  public func failedTest(_ object: IPCObject, now: Int64) -> Test? {
+    if !owners.isEmpty && !owners.contains(object.uid) { return .owner }
+    if !creators.isEmpty && !creators.contains(object.cuid ?? object.uid) { return .creator }
     if !keys.isEmpty {
-      guard let key = object.key, keys.contains(where: { $0.contains(key) }) else { return false }
+      guard let key = object.key, keys.contains(where: { $0.contains(key) }) else { return .key }
     }
     if !nameGlobs.isEmpty {
       guard let name = object.name, nameGlobs.contains(where: { ObjectFilter.glob($0, matches: name) })
-      else { return false }
+      else { return .name }
     }
     if let olderThan {
-      guard let changed = object.changeTime, TimeSpan.seconds(from: changed, to: now) >= olderThan.seconds else { return false }
+      guard let changed = object.changeTime, now.subtractingClamped(changed) >= olderThan.seconds else {
+        return .olderThan
+      }
     }
     if let idleFor {
       let since = [object.lastActivity, object.changeTime].compactMap { $0 }.max()
-      guard let since, TimeSpan.seconds(from: since, to: now) >= idleFor.seconds else { return false }
+      guard let since, now.subtractingClamped(since) >= idleFor.seconds else { return .idleFor }
     }
     if unattached {
       switch object.kind {
-      case .shm: guard object.nattch == 0 else { return false }
-      case .pshm: guard object.holders == 0 else { return false }
-      default: return false
+      case .shm: guard object.nattch == 0 else { return .unattached }
+      case .pshm: guard object.holders == 0 else { return .unattached }
+      default: return .unattached
       }
     }
-    if removed && !object.isMarkedForRemoval { return false }
-    if worldWritable && object.mode & 0o002 == 0 { return false }
-    if worldReadable && object.mode & 0o004 == 0 { return false }
-    return true
+    if removed && !object.isMarkedForRemoval { return .removed }
+    if worldWritable && object.mode & 0o002 == 0 { return .worldWritable }
+    if worldReadable && object.mode & 0o004 == 0 { return .worldReadable }
+    return nil
+  }
+
+  /// Checks every filter except `--orphaned`, which needs process information.
+  public func matchesStatically(_ object: IPCObject, now: Int64) -> Bool {
+    failedTest(object, now: now) == nil
   }
 
   /// Applies every filter; `--orphaned` asks `detector`.
@@ -63,9 +88,12 @@ public struct ObjectFilter: Sendable {
   }
 
   /// A glob as fnmatch(3) reads it, against the name with its slash (`/jobs*`) or, for a pattern
-  /// that does not start with a slash, without it (`jobs*`).
+  /// that does not start with a slash, without it (`jobs*`). The name's exact bytes are matched,
+  /// so that `*` matches a name that is not UTF-8 too.
   public static func glob(_ pattern: String, matches name: POSIXName) -> Bool {
-    let subject = pattern.hasPrefix("/") ? name.rawValue : name.bareName
-    return fnmatch(pattern, subject, 0) == 0
+    let subject = pattern.hasPrefix("/") ? name.bytes : Array(name.bareBytes)
+    return (subject + [0]).withUnsafeBufferPointer { raw in
+      raw.withMemoryRebound(to: CChar.self) { fnmatch(pattern, $0.baseAddress!, 0) == 0 }
+    }
   }
 }

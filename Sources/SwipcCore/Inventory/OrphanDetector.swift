@@ -1,53 +1,213 @@
 import Glibc
 
-/// Decides whether an object is orphaned: no live process can be using it (SPEC §5).
-///
-/// The rules are conservative; unknown is never orphaned:
-/// - shm: no attach, and every recorded pid (creator, last attach/detach) is gone;
-/// - msg: every recorded pid (last sender, last receiver) is gone and no process is blocked in
-///   msgsnd/msgrcv on it (seen in /proc/PID/syscall where readable);
-/// - sem: every semaphore's last pid is gone and no process waits (GETNCNT, GETZCNT); needs read
-///   permission on the set, otherwise unknown;
-/// - POSIX: no process holds it open or mapped, and every process could be inspected.
-/// A pid of 0 means "unknown" and never counts as gone; an object with no recorded pid at all is
-/// not orphaned.
-public final class OrphanDetector {
-  let processes: ProcessTable
-  private var holderIndex: HolderIndex?
-  private var blockedOnQueue: Set<Int32>?
+/// Whether an object is orphaned, and if not, why not.
+public enum OrphanState: Sendable, Equatable {
+  /// No live process can be using it: every process that could was seen, and none does.
+  case orphaned
+  /// Some process uses it, or nothing shows that it was ever used.
+  case notOrphaned(String)
+  /// Younger than the grace period (`--min-age`): created now, perhaps used later.
+  case recent(String)
+  /// swipc could not see every process that might hold or wait on it.
+  case unknown(String)
 
-  public init(processes: ProcessTable, holderIndex: HolderIndex? = nil) {
-    self.processes = processes
-    self.holderIndex = holderIndex
-  }
+  public var isOrphaned: Bool { self == .orphaned }
 
-  public func isOrphaned(_ object: IPCObject) -> Bool {
-    switch object.kind {
-    case .shm:
-      guard object.nattch == 0 else { return false }
-      return allGone(object.recordedPIDs)
-    case .msg:
-      guard allGone(object.recordedPIDs), let id = object.id else { return false }
-      return !queuesWithBlockedProcesses().contains(id)
-    case .sem:
-      guard let id = object.id, let count = object.nsems,
-        case .success(let states) = SystemV.semaphores(id: id, count: Int(count))
-      else { return false }
-      guard states.allSatisfy({ $0.waitingForIncrease == 0 && $0.waitingForZero == 0 }) else {
-        return false
-      }
-      return allGone(states.map { $0.lastPid }.filter { $0 > 0 })
-    case .pmsg, .pshm, .psem:
-      let index = posixHolders()
-      guard index.uninspectable == 0, let holders = index.holders(of: object) else { return false }
-      return holders.isEmpty
+  /// The word shown in the ORPHAN column and the JSON `orphan` field.
+  public var word: String {
+    switch self {
+    case .orphaned: return "yes"
+    case .notOrphaned: return "no"
+    case .recent: return "recent"
+    case .unknown: return "unknown"
     }
   }
 
-  /// True when there is at least one known pid and every known pid is gone.
-  func allGone(_ pids: [Int32]) -> Bool {
+  public var reason: String? {
+    switch self {
+    case .orphaned: return nil
+    case .notOrphaned(let why), .recent(let why), .unknown(let why): return why
+    }
+  }
+}
+
+/// What this process can see of the others: the conditions under which a scan of /proc finds
+/// every process that could use an object. Read once per command.
+public struct ProcessVisibility: Sendable, Equatable {
+  /// Why some processes are invisible, or nil when every one can be seen.
+  public var blindSpot: String?
+  /// Running in a child PID namespace: a pid the kernel records as 0 may be a process outside it.
+  public var childPIDNamespace: Bool
+
+  /// The pid namespace the kernel creates at boot has this fixed inode number
+  /// (PROC_PID_INIT_INO in include/linux/proc_ns.h).
+  static let initialPIDNamespace: UInt64 = 0xEFFF_FFFC
+  static let capSysPtrace = 19
+
+  public init(blindSpot: String?, childPIDNamespace: Bool = false) {
+    self.blindSpot = blindSpot
+    self.childPIDNamespace = childPIDNamespace
+  }
+
+  /// Examines the pid namespace, the /proc mount's options and this process's capabilities.
+  public static func current(procDirectory: String) -> ProcessVisibility {
+    var st = stat()
+    if stat("/proc/self/ns/pid", &st) == 0, UInt64(st.st_ino) != initialPIDNamespace {
+      return ProcessVisibility(
+        blindSpot: "swipc runs in a child PID namespace: processes outside it cannot be seen (run it from the host)",
+        childPIDNamespace: true)
+    }
+    if let hidepid = hidePIDOption(procDirectory: procDirectory), !canSeeHiddenProcesses() {
+      return ProcessVisibility(
+        blindSpot: "\(procDirectory) is mounted with hidepid=\(hidepid): other users' processes are hidden (run as root)")
+    }
+    return ProcessVisibility(blindSpot: nil)
+  }
+
+  /// The hidepid= (or subset=pid) option of the proc mount at `procDirectory`, unless it is off.
+  static func hidePIDOption(procDirectory: String) -> String? {
+    guard let text = FileReader.readText("/proc/self/mountinfo") else { return nil }
+    var found: String?
+    // The last mount at that point is the one in force.
+    for line in text.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard fields.count >= 10, InventoryPaths.unescapeMountPath(String(fields[4])) == procDirectory,
+        let dash = fields.firstIndex(of: "-"), fields.index(after: dash) < fields.endIndex,
+        fields[fields.index(after: dash)] == "proc", let options = fields.last
+      else { continue }
+      found = nil
+      for option in options.split(separator: ",") {
+        if option.hasPrefix("hidepid="), option != "hidepid=0", option != "hidepid=off" {
+          found = String(option.dropFirst(8))
+        }
+      }
+    }
+    return found
+  }
+
+  /// Root with CAP_SYS_PTRACE sees every process whatever hidepid says.
+  static func canSeeHiddenProcesses() -> Bool {
+    guard let status = FileReader.readText("/proc/self/status") else { return false }
+    for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {
+      guard let mask = UInt64(line.dropFirst(7).trimmingBlanksSubstring(), radix: 16) else { return false }
+      return mask & (1 << UInt64(capSysPtrace)) != 0
+    }
+    return false
+  }
+}
+
+/// Decides whether objects are orphaned: no live process can be using them.
+///
+/// The rules are conservative; what cannot be known is `unknown`, never orphaned:
+/// - shm: no attach, and every recorded pid (creator, last attach/detach) is gone;
+/// - msg: at least one process has used it, every recorded pid (last sender, last receiver) is
+///   gone, and no thread of this IPC namespace is blocked in msgsnd or msgrcv on it (every
+///   thread's /proc/PID/task/TID/syscall read);
+/// - sem: at least one semop was made, every semaphore's last pid is gone and no process waits
+///   (GETNCNT, GETZCNT, which need read permission on the set);
+/// - POSIX: no process holds it open or mapped, and every process could be inspected.
+/// Attach counts and semaphore waiters are counted by the kernel over every namespace; queue
+/// waiters and POSIX holders only by a scan of /proc, so those are unknown when some processes
+/// cannot be seen (a child PID namespace, hidepid, unreadable entries), unless `ignoreHidden`
+/// says that what cannot be seen uses nothing. In a child PID namespace the kernel records a
+/// process outside it as pid 0, so a 0 there is unknown too. An object younger than `minAge` is
+/// `recent`.
+public final class OrphanDetector {
+  let processes: ProcessTable
+  public let visibility: ProcessVisibility
+  /// Seconds since creation (or last change) within which an object is never orphaned.
+  public var minAge: Int64
+  public var now: Int64
+  /// Decide from the processes that can be examined (`--ignore-hidden`): for a namespace whose
+  /// every process is visible, as in a container, never for a shared host.
+  public var ignoreHidden: Bool
+  private var holderIndex: HolderIndex?
+  private var waiters: QueueWaiters?
+
+  public init(
+    processes: ProcessTable, holderIndex: HolderIndex? = nil, minAge: Int64 = ObjectFilter.defaultMinAge,
+    now: Int64 = Clock.now(), ignoreHidden: Bool = false, visibility: ProcessVisibility? = nil
+  ) {
+    self.ignoreHidden = ignoreHidden
+    self.processes = processes
+    self.holderIndex = holderIndex
+    self.minAge = minAge
+    self.now = now
+    self.visibility = visibility ?? .current(procDirectory: processes.procDirectory)
+  }
+
+  /// What to do about processes that cannot be examined: as root, nothing more can be done.
+  static var advice: String { geteuid() == 0 ? "" : " (run as root)" }
+
+  public func isOrphaned(_ object: IPCObject) -> Bool { state(of: object) == .orphaned }
+
+  public func state(of object: IPCObject) -> OrphanState {
+    let state = usage(of: object)
+    guard state == .orphaned else { return state }
+    if let changed = object.changeTime, now.subtractingClamped(changed) < minAge {
+      return .recent("changed \(TimeSpan(seconds: now.subtractingClamped(changed))) ago, within --min-age \(TimeSpan(seconds: minAge))")
+    }
+    return .orphaned
+  }
+
+  func usage(of object: IPCObject) -> OrphanState {
+    switch object.kind {
+    case .shm:
+      if let n = object.nattch, n > 0 { return .notOrphaned("attached by \(n) process\(n == 1 ? "" : "es")") }
+      return recordedPIDsGone(recordedPIDs(of: object), never: "no process has attached it")
+    case .msg:
+      let recorded = recordedPIDsGone(recordedPIDs(of: object), never: "no process has sent or received on it")
+      guard recorded == .orphaned, let id = object.id else { return recorded }
+      let waiters = queueWaiters()
+      if waiters.queues.contains(id) { return .notOrphaned("a process is blocked in msgsnd or msgrcv on it") }
+      if let blindSpot = visibility.blindSpot ?? waiters.blindSpot, !ignoreHidden { return .unknown(blindSpot) }
+      return .orphaned
+    case .sem:
+      guard let id = object.id, let count = object.nsems else { return .unknown("its semaphores could not be read") }
+      guard object.operationTime != nil else { return .notOrphaned("no semop has been made on it") }
+      switch SystemV.semaphores(id: id, count: Int(count)) {
+      case .failure(let e):
+        return .unknown("its waiters cannot be counted (semctl GETNCNT: \(SwipcError.strerror(e)))")
+      case .success(let states):
+        if states.contains(where: { $0.waitingForIncrease > 0 || $0.waitingForZero > 0 }) {
+          return .notOrphaned("a process waits in semop on it")
+        }
+        return recordedPIDsGone(states.map { $0.lastPid }, never: "no process has operated on it")
+      }
+    case .pmsg, .pshm, .psem:
+      let index = posixHolders()
+      guard let holders = index.holders(of: object) else { return .unknown("its file could not be identified") }
+      if let first = holders.first { return .notOrphaned("held by pid \(first.pid) (\(first.access.rawValue))") }
+      if let blindSpot = visibility.blindSpot, !ignoreHidden { return .unknown(blindSpot) }
+      if index.uninspectable > 0 && !ignoreHidden {
+        return .unknown("\(index.uninspectable) process\(index.uninspectable == 1 ? "" : "es") could not be inspected\(OrphanDetector.advice)")
+      }
+      return .orphaned
+    }
+  }
+
+  /// The pids the kernel must have recorded for what the object's times show happened, 0 where
+  /// it recorded none (a process outside this PID namespace).
+  func recordedPIDs(of o: IPCObject) -> [Int32] {
+    switch o.kind {
+    case .shm:
+      return [o.cpid ?? 0] + (o.attachTime != nil || o.detachTime != nil ? [o.lpid ?? 0] : [])
+    case .msg:
+      return (o.sendTime != nil ? [o.lspid ?? 0] : []) + (o.receiveTime != nil ? [o.lrpid ?? 0] : [])
+    default:
+      return o.recordedPIDs
+    }
+  }
+
+  /// Orphaned when at least one pid was recorded and every recorded pid is gone.
+  func recordedPIDsGone(_ pids: [Int32], never: String) -> OrphanState {
     let known = pids.filter { $0 > 0 }
-    return !known.isEmpty && known.allSatisfy { !processes.isAlive($0) }
+    if visibility.childPIDNamespace && !ignoreHidden && known.count < pids.count {
+      return .unknown("a recorded pid is 0: a process outside this PID namespace")
+    }
+    if known.isEmpty { return .notOrphaned(never) }
+    if let live = known.first(where: { processes.isAlive($0) }) { return .notOrphaned("pid \(live) is alive") }
+    return .orphaned
   }
 
   func posixHolders() -> HolderIndex {
@@ -60,21 +220,62 @@ public final class OrphanDetector {
     return index
   }
 
-  /// The msqids that some process is blocked on in msgsnd or msgrcv, from /proc/PID/syscall.
-  func queuesWithBlockedProcesses() -> Set<Int32> {
-    if let blockedOnQueue { return blockedOnQueue }
-    var ids = Set<Int32>()
-    for pid in FileReader.numericEntries(processes.procDirectory) {
-      guard let text = FileReader.readText("\(processes.procDirectory)/\(pid)/syscall") else { continue }
-      let fields = text.split(separator: " ")
-      guard fields.count >= 2, let number = Int(fields[0]),
-        number == SyscallNumbers.msgsnd || number == SyscallNumbers.msgrcv,
-        let arg = UInt64(fields[1].dropFirst(2), radix: 16)
-      else { continue }
-      ids.insert(Int32(truncatingIfNeeded: arg))
+  func queueWaiters() -> QueueWaiters {
+    if let waiters { return waiters }
+    let found = QueueWaiters.scan(procDirectory: processes.procDirectory)
+    waiters = found
+    return found
+  }
+}
+
+/// The System V queues that some thread of this IPC namespace is blocked on, from every thread's
+/// /proc/PID/task/TID/syscall.
+struct QueueWaiters {
+  var queues = Set<Int32>()
+  /// Why some thread could not be examined, or nil when every one was.
+  var blindSpot: String?
+
+  static func scan(procDirectory: String) -> QueueWaiters {
+    var result = QueueWaiters()
+    var unreadable = 0
+    let ownNamespace = namespaceInode("/proc/self/ns/ipc")
+    for pid in FileReader.numericEntries(procDirectory) {
+      let tasks = FileReader.numericEntries("\(procDirectory)/\(pid)/task")
+      // A process that exits during the scan has no tasks left to wait on anything.
+      for tid in tasks {
+        let base = "\(procDirectory)/\(pid)/task/\(tid)"
+        guard let namespace = namespaceInode(base + "/ns/ipc") else {
+          if FileReader.status(base).isSuccess { unreadable += 1 }
+          continue
+        }
+        guard namespace == ownNamespace else { continue }
+        guard let text = FileReader.readText(base + "/syscall") else {
+          if FileReader.status(base).isSuccess { unreadable += 1 }
+          continue
+        }
+        if let id = blockedQueue(syscallLine: text) { result.queues.insert(id) }
+      }
     }
-    blockedOnQueue = ids
-    return ids
+    if unreadable > 0 {
+      result.blindSpot = "\(unreadable) thread\(unreadable == 1 ? "" : "s") could not be examined for waiters\(OrphanDetector.advice)"
+    }
+    return result
+  }
+
+  /// The inode of a namespace link (`ipc:[4026531839]`), by stat of the link's target.
+  static func namespaceInode(_ path: String) -> UInt64? {
+    var st = stat()
+    return stat(path, &st) == 0 ? UInt64(st.st_ino) : nil
+  }
+
+  /// The msqid of a /proc/PID/syscall line of a thread in msgsnd or msgrcv, else nil.
+  static func blockedQueue(syscallLine text: String) -> Int32? {
+    let fields = text.split(separator: " ")
+    guard fields.count >= 2, let number = Int(fields[0]),
+      number == SyscallNumbers.msgsnd || number == SyscallNumbers.msgrcv,
+      fields[1].hasPrefix("0x"), let arg = UInt64(fields[1].dropFirst(2), radix: 16)
+    else { return nil }
+    return Int32(truncatingIfNeeded: arg)
   }
 }
 
@@ -90,4 +291,25 @@ enum SyscallNumbers {
   static let msgsnd = -1
   static let msgrcv = -1
   #endif
+}
+
+extension Result {
+  var isSuccess: Bool { if case .success = self { return true } else { return false } }
+}
+
+extension Int64 {
+  /// `self - other`, held at the bounds instead of trapping: times read from /proc can be anything.
+  func subtractingClamped(_ other: Int64) -> Int64 {
+    let (value, overflow) = subtractingReportingOverflow(other)
+    return overflow ? (other < 0 ? .max : .min) : value
+  }
+}
+
+extension Substring {
+  func trimmingBlanksSubstring() -> Substring {
+    var s = self
+    while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+    while let l = s.last, l == " " || l == "\t" || l == "\n" { s = s.dropLast() }
+    return s
+  }
 }

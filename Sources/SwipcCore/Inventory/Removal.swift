@@ -49,15 +49,26 @@ public enum ObjectOperations {
     }
   }
 
-  /// Removes one object: IPC_RMID, or mq_unlink/shm_unlink/sem_unlink.
+  /// Removes one object: IPC_RMID; mq_unlink for a queue; unlinkat through the directory's
+  /// descriptor for shared memory and semaphores (the directory of `paths`, checked to be the
+  /// file `expected` names when given).
   ///
   /// - Returns: A label for the report, e.g. `shm 32768` or `pshm /cache`.
-  public static func remove(kind: IPCKind, target: ObjectTarget) throws(SwipcError) -> String {
+  public static func remove(
+    kind: IPCKind, target: ObjectTarget, paths: InventoryPaths? = nil,
+    expected: POSIXDirectory.FileIdentity? = nil
+  ) throws(SwipcError) -> String {
     let kind = target.resolvedKind(kind)
     if case .name(let name) = target {
-      if case .failure(let e) = POSIXObjects.unlink(kind: kind, name) {
-        throw posixError(e, call: kind == .pmsg ? "mq_unlink" : kind == .pshm ? "shm_unlink" : "sem_unlink",
-          kind: kind, name: name, action: "remove")
+      if kind == .pmsg {
+        if case .failure(let e) = POSIXObjects.unlinkQueue(name) {
+          throw posixError(e, call: "mq_unlink", kind: kind, name: name, action: "remove")
+        }
+      } else {
+        let paths = paths ?? .fromEnvironment(resolvingMqueue: false)
+        let result = Result { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: kind, paths: paths) }
+          .flatMap { $0.unlink(POSIXDirectory.entry(kind: kind, name), expected: expected) }
+        if case .failure(let f) = result { throw f.error(kind: kind, name: name, action: "remove") }
       }
       return "\(kind.rawValue) \(name.rawValue)"
     }
@@ -69,7 +80,8 @@ public enum ObjectOperations {
     return "\(kind.rawValue) \(id)"
   }
 
-  /// Changes permissions and/or owner: IPC_SET for System V; the backing file for POSIX objects.
+  /// Changes permissions and/or owner: IPC_SET for System V; for POSIX objects the file behind
+  /// the name, opened through its directory's descriptor and changed through its own.
   public static func setPermissions(
     kind: IPCKind, target: ObjectTarget, mode: FileMode?, uid: UInt32?, gid: UInt32?,
     paths: InventoryPaths = .fromEnvironment()
@@ -77,15 +89,15 @@ public enum ObjectOperations {
     let kind = target.resolvedKind(kind)
     let action = mode != nil ? "change the permissions of" : "change the owner of"
     if case .name(let name) = target {
-      let result: Result<Void, Errno>
-      if let path = POSIXObjects.backingPath(kind: kind, name, paths: paths) {
-        result = POSIXObjects.setPermissions(path: path, mode: mode?.rawValue, uid: uid, gid: gid)
-      } else {
-        result = POSIXObjects.setQueuePermissions(name, mode: mode?.rawValue, uid: uid, gid: gid)
+      if kind == .pmsg && paths.mqueue == nil {
+        if case .failure(let e) = POSIXObjects.setQueuePermissions(name, mode: mode?.rawValue, uid: uid, gid: gid) {
+          throw posixError(e, call: mode != nil ? "fchmod" : "fchown", kind: kind, name: name, action: action)
+        }
+        return
       }
-      if case .failure(let e) = result {
-        throw posixError(e, call: mode != nil ? "chmod" : "chown", kind: kind, name: name, action: action)
-      }
+      let result = Result { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: kind, paths: paths) }
+        .flatMap { $0.setPermissions(POSIXDirectory.entry(kind: kind, name), mode: mode?.rawValue, uid: uid, gid: gid) }
+      if case .failure(let f) = result { throw f.error(kind: kind, name: name, action: action) }
       return
     }
     let id = try systemVID(kind: kind, target: target)

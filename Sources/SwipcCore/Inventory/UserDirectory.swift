@@ -60,6 +60,7 @@ public final class UserDirectory {
     _ = filesOnly
     if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
       guard let uid = UInt32(text) else { throw .usage("invalid user id '\(text)': out of range") }
+      try refuseUnchangedMarker(uid, "user id")
       return uid
     }
     guard !text.isEmpty, let entry = getpwnam(text) else {
@@ -73,11 +74,18 @@ public final class UserDirectory {
     _ = filesOnly
     if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
       guard let gid = UInt32(text) else { throw .usage("invalid group id '\(text)': out of range") }
+      try refuseUnchangedMarker(gid, "group id")
       return gid
     }
     guard !text.isEmpty, let entry = getgrnam(text) else {
       throw .usage("unknown group '\(text)': give a group name or a numeric gid")
     }
     return entry.pointee.gr_gid
+  }
+
+  /// (uid_t)-1 and (gid_t)-1 tell chown(2) to leave the id unchanged: they name no user or group.
+  static func refuseUnchangedMarker(_ id: UInt32, _ what: String) throws(SwipcError) {
+    guard id == UInt32.max else { return }
+    throw .usage("invalid \(what) \(id): it is (\(what == "user id" ? "uid_t" : "gid_t"))-1, which chown(2) reads as 'leave unchanged'; give a real id")
   }
 }

@@ -10,14 +10,6 @@ public struct TimeSpan: Hashable, Sendable, Comparable, CustomStringConvertible 
     milliseconds = overflow ? (seconds < 0 ? .min : .max) : product
   }
 
-  /// The seconds from `start` to `end` (negative when `end` is earlier), saturating at Int64's
-  /// bounds: the times come from /proc and the file system, where any 64-bit value can appear.
-  public static func seconds(from start: Int64, to end: Int64) -> Int64 {
-    let (difference, overflow) = end.subtractingReportingOverflow(start)
-    guard overflow else { return difference }
-    return end < start ? .min : .max
-  }
-
   public var seconds: Int64 { milliseconds / 1000 }
 
   private static let units: [(String, Int64)] = [

@@ -75,44 +75,10 @@ public enum POSIXObjects {
     return .success(())
   }
 
-  /// mq_unlink, shm_unlink or sem_unlink.
-  public static func unlink(kind: IPCKind, _ name: POSIXName) -> Result<Void, Errno> {
-    valueOrErrno {
-      switch kind {
-      case .pmsg: return mq_unlink(name.rawValue)
-      case .pshm: return shm_unlink(name.rawValue)
-      default: return sem_unlink(name.rawValue)
-      }
-    }.map { _ in () }
-  }
-
-  /// The file that backs a POSIX object, where permissions can be changed: in /dev/shm for
-  /// shared memory (`NAME`) and semaphores (`sem.NAME`), in the mqueue mount for queues.
-  public static func backingPath(kind: IPCKind, _ name: POSIXName, paths: InventoryPaths) -> String? {
-    switch kind {
-    case .pshm: return paths.shm + "/" + name.bareName
-    case .psem: return paths.shm + "/sem." + name.bareName
-    default: return paths.mqueue.map { $0 + "/" + name.bareName }
-    }
-  }
-
-  /// chmod and chown of the backing file, refusing anything that is not a regular file (a
-  /// symlink planted in /dev/shm is never followed).
-  ///
-  /// The corresponding C functions are `fchmodat` and `fchownat`.
-  public static func setPermissions(
-    path: String, mode: UInt32?, uid: UInt32?, gid: UInt32?
-  ) -> Result<Void, Errno> {
-    guard case .success(let st) = FileReader.status(path) else { return .failure(currentErrno) }
-    guard st.st_mode & S_IFMT == S_IFREG else { return .failure(.notPermitted) }
-    if uid != nil || gid != nil {
-      let rc = fchownat(AT_FDCWD, path, uid ?? UInt32.max, gid ?? UInt32.max, AT_SYMLINK_NOFOLLOW)
-      if rc != 0 { return .failure(currentErrno) }
-    }
-    if let mode {
-      if fchmodat(AT_FDCWD, path, mode_t(mode), 0) != 0 { return .failure(currentErrno) }
-    }
-    return .success(())
+  /// mq_unlink of a queue: queues are removed by name in this IPC namespace's mqueue
+  /// filesystem, exactly as listed (the bytes of the name).
+  public static func unlinkQueue(_ name: POSIXName) -> Result<Void, Errno> {
+    valueOrErrno { name.withCString { mq_unlink($0) } }.map { _ in () }
   }
 }
 

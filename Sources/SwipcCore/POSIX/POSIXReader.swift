@@ -13,19 +13,21 @@ public enum POSIXReader {
   public static func sharedMemoryAndSemaphores(in directory: String, kinds: Set<IPCKind>)
     -> Result<[IPCObject], Errno>
   {
-    let files: [(name: String, path: String, status: stat)]
-    switch regularFiles(in: directory) {
+    let dir: POSIXDirectory
+    let files: [(name: [UInt8], status: stat)]
+    switch open(directory).flatMap({ d in regularFiles(in: d).map { (d, $0) } }) {
     case .failure(let e): return .failure(e)
-    case .success(let f): files = f
+    case .success(let (d, f)): (dir, files) = (d, f)
     }
     var objects = [IPCObject]()
-    for (entry, path, st) in files {
-      let isSemaphore = entry.hasPrefix("sem.") && entry.utf8.count > 4
+    let prefix = Array("sem.".utf8)
+    for (entry, st) in files {
+      let isSemaphore = entry.starts(with: prefix) && entry.count > 4
       let kind: IPCKind = isSemaphore ? .psem : .pshm
       guard kinds.contains(kind) else { continue }
-      var object = fileObject(kind: kind, name: isSemaphore ? String(entry.dropFirst(4)) : entry, st)
+      var object = fileObject(kind: kind, name: isSemaphore ? entry.dropFirst(4) : entry[...], st)
       if isSemaphore {
-        object.value = semaphoreValue(path: path)
+        object.value = semaphoreValue(entry, in: dir)
       } else {
         object.size = UInt64(st.st_size)
       }
@@ -40,19 +42,25 @@ public enum POSIXReader {
   /// - Parameter canOpen: whether `directory` is this IPC namespace's mqueue filesystem, so that
   ///   mq_open(3) of a name found there opens the same queue (to read its attributes).
   public static func messageQueues(in directory: String, canOpen: Bool) -> Result<[IPCObject], Errno> {
-    let files: [(name: String, path: String, status: stat)]
-    switch regularFiles(in: directory) {
+    let dir: POSIXDirectory
+    let files: [(name: [UInt8], status: stat)]
+    switch open(directory).flatMap({ d in regularFiles(in: d).map { (d, $0) } }) {
     case .failure(let e): return .failure(e)
-    case .success(let f): files = f
+    case .success(let (d, f)): (dir, files) = (d, f)
     }
     var objects = [IPCObject]()
-    for (entry, path, st) in files {
-      var object = fileObject(kind: .pmsg, name: entry, st)
-      if let text = FileReader.readText(path), let status = MQueueStatus(parsing: text) {
-        object.size = status.queuedBytes
-        object.notifyPid = status.notifyPid
+    for (entry, st) in files {
+      var object = fileObject(kind: .pmsg, name: entry[...], st)
+      if case .success(let file) = dir.open(entry, flags: O_RDONLY) {
+        var text = [UInt8](repeating: 0, count: 256)
+        let n = text.withUnsafeMutableBytes { pread(file.descriptor, $0.baseAddress, $0.count, 0) }
+        closeIgnoringErrors(file.descriptor)
+        if n > 0, let status = MQueueStatus(parsing: String(decoding: text[0..<n], as: UTF8.self)) {
+          object.size = status.queuedBytes
+          object.notifyPid = status.notifyPid
+        }
       }
-      if canOpen, let attributes = queueAttributes(name: "/" + entry) {
+      if canOpen, let name = object.name, let attributes = queueAttributes(name) {
         object.maxMessages = Int64(attributes.mq_maxmsg)
         object.messageSize = Int64(attributes.mq_msgsize)
         object.messages = UInt64(attributes.mq_curmsgs)
@@ -63,19 +71,27 @@ public enum POSIXReader {
     return .success(objects)
   }
 
-  /// The regular files of a directory, with their lstat: only those are objects; anything else
+  static func open(_ directory: String) -> Result<POSIXDirectory, Errno> {
+    do {
+      return .success(try POSIXDirectory(path: directory))
+    } catch {
+      if case .system(_, let e) = error { return .failure(e) }
+      return .failure(.ioError)
+    }
+  }
+
+  /// The regular files of a directory, with their fstatat: only those are objects; anything else
   /// found there (directories, symlinks) is skipped.
-  static func regularFiles(in directory: String) -> Result<[(name: String, path: String, status: stat)], Errno> {
-    FileReader.list(directory).map { names in
+  static func regularFiles(in directory: POSIXDirectory) -> Result<[(name: [UInt8], status: stat)], Errno> {
+    directory.entries().map { names in
       names.compactMap { name in
-        let path = directory + "/" + name
-        guard case .success(let st) = FileReader.status(path), st.st_mode & S_IFMT == S_IFREG else { return nil }
-        return (name, path, st)
+        guard case .success(let st) = directory.status(name), st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return (name, st)
       }
     }
   }
 
-  static func fileObject(kind: IPCKind, name: String, _ st: stat) -> IPCObject {
+  static func fileObject(kind: IPCKind, name: ArraySlice<UInt8>, _ st: stat) -> IPCObject {
     var object = IPCObject(kind: kind, mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid)
     object.name = POSIXName(entry: name)
     object.changeTime = Int64(st.st_ctim.tv_sec)
@@ -87,20 +103,20 @@ public enum POSIXReader {
   }
 
   /// The value of a glibc named semaphore: the low 32 bits of the first 64-bit word of `sem_t`
-  /// (the high half counts waiters). nil when the file cannot be read.
-  static func semaphoreValue(path: String) -> Int64? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-    guard fd >= 0 else { return nil }
-    defer { closeIgnoringErrors(fd) }
+  /// (the high half counts waiters). nil when the file cannot be read or is no `sem_t`.
+  static func semaphoreValue(_ entry: [UInt8], in directory: POSIXDirectory) -> Int64? {
+    guard case .success(let file) = directory.open(entry, flags: O_RDONLY, size: MemoryLayout<sem_t>.size)
+    else { return nil }
+    defer { closeIgnoringErrors(file.descriptor) }
     var word: UInt64 = 0
-    let n = withUnsafeMutableBytes(of: &word) { pread(fd, $0.baseAddress, 8, 0) }
+    let n = withUnsafeMutableBytes(of: &word) { pread(file.descriptor, $0.baseAddress, 8, 0) }
     guard n == 8 else { return nil }
     return Int64(UInt32(truncatingIfNeeded: UInt64(littleEndian: word)) & 0x7fff_ffff)
   }
 
   /// mq_getattr(3) of a queue opened read-only (which neither consumes nor notifies).
-  static func queueAttributes(name: String) -> mq_attr? {
-    let mqd = swipc_mq_open(name, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0, nil)
+  static func queueAttributes(_ name: POSIXName) -> mq_attr? {
+    let mqd = name.withCString { swipc_mq_open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0, nil) }
     guard mqd != -1 else { return nil }
     defer { mq_close(mqd) }
     var attributes = mq_attr()

@@ -3,6 +3,9 @@ public enum CellValue: Sendable, Equatable {
   case null
   case int(Int64)
   case text(String)
+  /// A POSIX name: its exact bytes in tables (escaped there like all text), text in JSON and CSV
+  /// (invalid bytes replaced; JSON adds `name_base64`).
+  case name(POSIXName)
   /// A size in bytes: human in tables unless --bytes, a number elsewhere.
   case bytes(UInt64)
   /// A point in time; nil means "never".
@@ -101,6 +104,7 @@ public struct CellFormatter {
     case .null: out.write(byte: 45)
     case .int(let v): out.write(int: v)
     case .text(let s): out.write(s)
+    case .name(let n): out.bytes.append(contentsOf: n.bytes)
     case .bytes(let b):
       if options.exactBytes {
         out.write(uint: b)
@@ -150,6 +154,7 @@ public struct CellFormatter {
     case .seconds(let s): return String(s)
     case .perms(let m): return TextFormat.octalPermissions(m)
     case .bool(let b): return b ? "true" : "false"
+    case .name(let n): return n.rawValue
     default: return tableText(value)
     }
   }
@@ -162,6 +167,7 @@ public struct CellFormatter {
     case .null: out.write("null")
     case .int(let v): out.write(int: v)
     case .text(let s): out.writeJSONString(s)
+    case .name(let n): out.writeJSONString(n.rawValue)
     case .bytes(let b): out.write(uint: b)
     case .time(let t):
       if let text = t.flatMap({ rfc3339($0) }) {

@@ -28,7 +28,7 @@ public struct CleanReportRenderer {
       cell(.text(o.kind.rawValue))
       cell(o.id.map { .int(Int64($0)) } ?? .null)
       cell(o.key.map { .key($0) } ?? .null)
-      cell(o.name.map { .text($0.rawValue) } ?? .null)
+      cell(o.name.map { .name($0) } ?? .null)
       cell(.user(o.uid))
       cell(o.size.map { .bytes($0) } ?? .null)
       cell(.text(reason ?? ""))
@@ -48,7 +48,8 @@ public struct CleanReportRenderer {
       out.write(",\"key\":")
       formatter.writeJSON(o.key.map { .key($0) } ?? .null, to: &out)
       out.write(",\"name\":")
-      formatter.writeJSON(o.name.map { .text($0.rawValue) } ?? .null, to: &out)
+      formatter.writeJSON(o.name.map { .name($0) } ?? .null, to: &out)
+      if let name = o.name { out.writeNameBase64(name) }
       out.write(",\"owner\":")
       formatter.writeJSON(.user(o.uid), to: &out)
       out.write(",\"uid\":")

@@ -10,9 +10,15 @@ public struct DetailsRenderer {
 
   public func table(_ d: ObjectDetails, into out: inout OutputBuffer) {
     let o = d.object
-    out.write("\(o.kind.title.dropLast()) \(o.name?.rawValue ?? String(o.id ?? 0))\n")
+    out.write("\(o.kind.title.dropLast()) \(o.name.map { TextEscape.escaped(bytes: $0.bytes) } ?? String(o.id ?? 0))\n")
     var fields = TableWriter(headers: ["FIELD", "VALUE"], rightAligned: [false, false])
     for column in ObjectColumn.applicable(to: o.kind) where column.name != "TYPE" {
+      if column.name == "NAME", let name = o.name {
+        fields.add(["name:"])
+        fields.cells.bytes.append(contentsOf: name.bytes)
+        fields.endCell()
+        continue
+      }
       var text = formatter.tableText(column.value(of: o, context: context))
       switch column.name {
       case "PERMS": text = TextFormat.octalPermissions(o.permissions) + " (" + TextFormat.symbolicPermissions(o.permissions) + ")"
@@ -28,6 +34,9 @@ public struct DetailsRenderer {
     }
     if let limit = d.queueByteLimit {
       fields.add(["qbytes:", formatter.tableText(.bytes(limit))])
+    }
+    if let state = context.orphans?.state(of: o) {
+      fields.add(["orphan:", state.word + (state.reason.map { " (\($0))" } ?? "")])
     }
     fields.write(to: &out, headings: false)
     if let semaphores = d.semaphores {
@@ -50,7 +59,7 @@ public struct DetailsRenderer {
         t.write(to: &out, headings: formatter.options.headings)
       }
     }
-    for note in d.notes { out.write("note: \(note)\n") }
+    for note in d.notes { out.write("note: \(TextEscape.escaped(note))\n") }
   }
 
   public func json(_ d: ObjectDetails, into out: inout OutputBuffer) {
@@ -60,6 +69,12 @@ public struct DetailsRenderer {
     out.bytes.removeLast()  // reopen the object to add the details
     out.write(",\"qbytes\":")
     formatter.writeJSON(d.queueByteLimit.map { .bytes($0) } ?? .null, to: &out)
+    if let state = context.orphans?.state(of: d.object) {
+      out.write(",\"orphan\":")
+      out.writeJSONString(state.word)
+      out.write(",\"orphan_reason\":")
+      formatter.writeJSON(state.reason.map { .text($0) } ?? .null, to: &out)
+    }
     out.write(",\"commands\":{")
     for (i, pid) in d.commands.keys.sorted().enumerated() {
       if i > 0 { out.write(byte: 44) }

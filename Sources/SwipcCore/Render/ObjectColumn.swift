@@ -32,14 +32,16 @@ public final class ObjectColumn: Sendable {
   }
 }
 
-/// What column values may look up: the time, and the commands of processes.
+/// What column values may look up: the time, the commands of processes, orphan states.
 public struct ColumnContext {
   public var now: Int64
   public var processes: ProcessTable
+  public var orphans: OrphanDetector?
 
-  public init(now: Int64, processes: ProcessTable) {
+  public init(now: Int64, processes: ProcessTable, orphans: OrphanDetector? = nil) {
     self.now = now
     self.processes = processes
+    self.orphans = orphans
   }
 }
 
@@ -56,7 +58,7 @@ extension ObjectColumn {
     ObjectColumn(name: "TYPE", help: "kind of object (msg, shm, sem, pmsg, pshm, psem)", kinds: all, rightAligned: false) { o, _ in .text(o.kind.rawValue) },
     ObjectColumn(name: "KEY", help: "System V key", kinds: sysv, rightAligned: false) { o, _ in o.key.map { .key($0) } ?? .null },
     ObjectColumn(name: "ID", help: "System V id", kinds: sysv, rightAligned: true) { o, _ in o.id.map { .int(Int64($0)) } ?? .null },
-    ObjectColumn(name: "NAME", help: "POSIX name", kinds: posix, rightAligned: false) { o, _ in o.name.map { .text($0.rawValue) } ?? .null },
+    ObjectColumn(name: "NAME", help: "POSIX name", kinds: posix, rightAligned: false) { o, _ in o.name.map { .name($0) } ?? .null },
     ObjectColumn(name: "PERMS", help: "permissions", kinds: all, rightAligned: false) { o, _ in .perms(o.permissions) },
     ObjectColumn(name: "OWNER", help: "owner's user name (uid when it has none)", kinds: all, rightAligned: false) { o, _ in .user(o.uid) },
     ObjectColumn(name: "UID", help: "owner's uid", kinds: all, rightAligned: true) { o, _ in .int(Int64(o.uid)) },
@@ -92,15 +94,21 @@ extension ObjectColumn {
     ObjectColumn(name: "NOTIFYPID", help: "pid registered for mq_notify (0: none)", kinds: IPCKindSet([.pmsg]), rightAligned: true) { o, _ in pid(o.notifyPid) },
     ObjectColumn(name: "RSS", help: "resident bytes", kinds: IPCKindSet([.shm]), rightAligned: true) { o, _ in o.rss.map { .bytes($0) } ?? .null },
     ObjectColumn(name: "SWAP", help: "swapped bytes", kinds: IPCKindSet([.shm]), rightAligned: true) { o, _ in o.swap.map { .bytes($0) } ?? .null },
-    ObjectColumn(name: "AGE", help: "time since creation or last change", kinds: all, rightAligned: true) { o, c in o.changeTime.map { .seconds(TimeSpan.seconds(from: $0, to: c.now)) } ?? .null },
+    ObjectColumn(name: "AGE", help: "time since creation or last change", kinds: all, rightAligned: true) { o, c in o.changeTime.map { .seconds(c.now.subtractingClamped($0)) } ?? .null },
     ObjectColumn(name: "LAST", help: "time of the last use (send, receive, attach, operation)", kinds: all, rightAligned: false) { o, _ in .time(o.lastActivity) },
+    ObjectColumn(name: "ORPHAN", help: "yes, no, recent (within --min-age) or unknown (not every process could be seen); on request", kinds: all, rightAligned: false) { o, c in
+      c.orphans.map { .text($0.state(of: o).word) } ?? .null
+    },
     ObjectColumn(name: "COMMAND", help: "creator's command line, while it runs", kinds: IPCKindSet([.shm]), rightAligned: false) { o, c in
       o.cpid.flatMap { c.processes.command(of: $0) }.map { .text($0) } ?? .null
     },
   ]
 
+  /// Columns shown only when named with -o: they cost a scan of every process.
+  public static let onRequest: Set<String> = ["ORPHAN"]
+
   private static let applicableByKind: [[ObjectColumn]] = IPCKind.allCases.map { kind in
-    catalog.filter { $0.kinds.contains(kind) }
+    catalog.filter { $0.kinds.contains(kind) && !onRequest.contains($0.name) }
   }
   private static let defaultsByKind: [[ObjectColumn]] = IPCKind.allCases.map(makeDefaults)
 

@@ -77,7 +77,19 @@ public struct ObjectListRenderer {
     for column in cols where column.name != "TYPE" {
       out.bytes.append(contentsOf: column.jsonPrefix)
       formatter.writeJSON(column.value(of: object, context: context), to: &out)
+      if column.name == "NAME", let name = object.name { out.writeNameBase64(name) }
     }
     out.write(byte: 125)
+  }
+}
+
+extension OutputBuffer {
+  /// `,"name_base64":"…"` after a `name` that is not UTF-8, whose JSON text cannot hold it
+  /// exactly: the base64 of the name's bytes, with its slash.
+  public mutating func writeNameBase64(_ name: POSIXName) {
+    guard !name.isValidUTF8 else { return }
+    write(",\"name_base64\":\"")
+    name.bytes.withUnsafeBytes { Base64.encode($0, into: &self) }
+    write(byte: 34)
   }
 }

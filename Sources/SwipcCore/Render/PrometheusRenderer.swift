@@ -47,8 +47,8 @@ public struct PrometheusWriter {
 /// Object counts and bytes per kind and owner, and orphaned objects per kind.
 public enum InventoryMetrics {
   public static func write(
-    _ objects: [IPCObject], kinds: [IPCKind], orphaned: [IPCKind: Int]?, users: UserDirectory,
-    into writer: inout PrometheusWriter
+    _ objects: [IPCObject], kinds: [IPCKind], orphaned: [IPCKind: Int]?, unknownOrphans: [IPCKind: Int]? = nil,
+    users: UserDirectory, into writer: inout PrometheusWriter
   ) {
     for kind in kinds {
       writer.sample("swipc_objects", help: "IPC objects of each kind.", labels: [("type", kind.rawValue)],
@@ -82,6 +82,13 @@ public enum InventoryMetrics {
       for kind in kinds {
         writer.sample("swipc_orphaned_objects", help: "Objects no live process can be using (see swipc(1), --orphaned).",
           labels: [("type", kind.rawValue)], value: Double(orphaned[kind] ?? 0))
+      }
+    }
+    if let unknownOrphans {
+      for kind in kinds {
+        writer.sample("swipc_orphan_unknown_objects",
+          help: "Objects whose orphan state is unknown: not every process that could use them could be examined.",
+          labels: [("type", kind.rawValue)], value: Double(unknownOrphans[kind] ?? 0))
       }
     }
   }

@@ -19,8 +19,16 @@ public struct TableWriter {
     self.widths = [Int](repeating: 0, count: headers.count)
   }
 
-  /// Closes the cell written into `cells` since the last call.
+  /// Closes the cell written into `cells` since the last call, escaping what it holds for a
+  /// terminal (`TextEscape`): every cell of every table passes here.
   public mutating func endCell() {
+    let start = cellStart
+    let unsafe = cells.bytes.withUnsafeBufferPointer { TextEscape.needsEscaping(UnsafeBufferPointer(rebasing: $0[start...])) }
+    if unsafe {
+      var escaped = [UInt8]()
+      cells.bytes.withUnsafeBufferPointer { TextEscape.escape(UnsafeBufferPointer(rebasing: $0[start...]), into: &escaped) }
+      cells.bytes.replaceSubrange(start..., with: escaped)
+    }
     let end = cells.bytes.count
     let width = cells.bytes.withUnsafeBufferPointer { TextWidth.of(UnsafeBufferPointer(rebasing: $0[cellStart..<end])) }
     if width > widths[column] { widths[column] = width }

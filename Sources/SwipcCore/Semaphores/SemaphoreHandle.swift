@@ -21,13 +21,28 @@ public final class SemaphoreHandle {
 
   /// Opens the semaphore a target names (System V: id, key; POSIX: /name).
   ///
-  /// The corresponding C functions are `semget` and `sem_open`.
-  public init(target: ObjectTarget) throws(SwipcError) {
+  /// A POSIX semaphore is what glibc's sem_open maps: the file `sem.NAME` in the shm directory
+  /// (`paths.shm`). It is opened through the directory's descriptor, never through a symlink,
+  /// checked by fstat to be a regular file of exactly sizeof(sem_t) bytes (a shorter one would
+  /// raise SIGBUS when touched), and mapped shared.
+  ///
+  /// The corresponding C functions are `semget`, `openat`, `fstat` and `mmap`.
+  public init(target: ObjectTarget, paths: InventoryPaths = .fromEnvironment(resolvingMqueue: false)) throws(SwipcError) {
     if case .name(let name) = target {
-      guard let sem = swipc_sem_open(name.rawValue, 0, 0, 0) else {
-        throw ObjectOperations.posixError(currentErrno, call: "sem_open", kind: .psem, name: name, action: "use")
+      let size = MemoryLayout<sem_t>.size
+      let opened = Result { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: .psem, paths: paths) }
+        .flatMap { $0.open(POSIXDirectory.entry(kind: .psem, name), flags: O_RDWR, size: size) }
+      let file: POSIXDirectory.OpenFile
+      switch opened {
+      case .failure(let f): throw f.error(kind: .psem, name: name, action: "use")
+      case .success(let f): file = f
       }
-      backend = .posix(sem)
+      defer { closeIgnoringErrors(file.descriptor) }
+      let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, file.descriptor, 0)
+      guard let address, address != MAP_FAILED else {
+        throw SwipcError(call: "mmap", object: "semaphore \(name.rawValue)", errno: currentErrno)
+      }
+      backend = .posix(address.bindMemory(to: sem_t.self, capacity: 1))
       label = "semaphore \(name.rawValue)"
     } else {
       let id = try ObjectOperations.systemVID(kind: .sem, target: target)
@@ -37,7 +52,7 @@ public final class SemaphoreHandle {
   }
 
   deinit {
-    if case .posix(let sem) = backend { sem_close(sem) }
+    if case .posix(let sem) = backend { munmap(sem, MemoryLayout<sem_t>.size) }
   }
 
   public var isPOSIX: Bool {

@@ -21,29 +21,38 @@ public final class SharedMemoryMapping {
 
   /// Attaches the object a target names: read-only (SHM_RDONLY, PROT_READ) or read-write.
   ///
-  /// The corresponding C functions are `shmat`, `shm_open`, `fstat` and `mmap`.
-  public init(target: ObjectTarget, readOnly: Bool) throws(SwipcError) {
+  /// A POSIX object is opened through its directory's descriptor (`paths.shm`), never through a
+  /// symlink or anything but a regular file, and mapped after its size was taken from fstat of
+  /// that descriptor. With `map` false a POSIX object is only opened, to be read with `read`.
+  ///
+  /// The corresponding C functions are `shmat`, `openat`, `fstat` and `mmap`.
+  public init(
+    target: ObjectTarget, readOnly: Bool, map: Bool = true,
+    paths: InventoryPaths = .fromEnvironment(resolvingMqueue: false)
+  ) throws(SwipcError) {
     self.readOnly = readOnly
     let action = readOnly ? "read" : "write to"
     if case .name(let name) = target {
       isPOSIX = true
       label = "segment \(name.rawValue)"
-      let fd = shm_open(name.rawValue, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW, 0)
-      guard fd != -1 else {
-        throw ObjectOperations.posixError(currentErrno, call: "shm_open", kind: .pshm, name: name, action: action)
+      let opened = Result { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: .pshm, paths: paths) }
+        .flatMap { $0.open(POSIXDirectory.entry(kind: .pshm, name), flags: readOnly ? O_RDONLY : O_RDWR) }
+      let file: POSIXDirectory.OpenFile
+      switch opened {
+      case .failure(let f): throw f.error(kind: .pshm, name: name, action: action)
+      case .success(let f): file = f
       }
-      descriptor = fd
-      var st = stat()
-      if case .failure(let e) = valueOrErrno({ fstat(fd, &st) }) {
-        throw SwipcError(call: "fstat", object: label, errno: e)
+      descriptor = file.descriptor
+      guard file.size <= Int64(Int.max / 2) else {
+        throw SwipcError(category: .failed, call: "fstat", object: label, reason: "its size \(file.size) is too large to map")
       }
-      size = Int(st.st_size)
-      guard size > 0 else {
+      size = Int(file.size)
+      guard size > 0, map else {
         base = nil
         return
       }
       let protection = readOnly ? PROT_READ : PROT_READ | PROT_WRITE
-      let address = mmap(nil, size, protection, MAP_SHARED, fd, 0)
+      let address = mmap(nil, size, protection, MAP_SHARED, file.descriptor, 0)
       guard let address, address != MAP_FAILED else {
         throw SwipcError(call: "mmap", object: label, errno: currentErrno)
       }
@@ -73,29 +82,29 @@ public final class SharedMemoryMapping {
     if isPOSIX { munmap(base, size) } else { shmdt(base) }
   }
 
-  /// Writes `range` (part of this mapping) to `fd`.
+  /// Reads `count` bytes from `offset`, at most `chunk` at a time, and hands each piece to
+  /// `body`: memory of a fixed size whatever the object's.
   ///
-  /// Reading the object through a descriptor, as cat reads a file, is faster than through the
-  /// mapping, whose every page would have to be mapped first: a POSIX object is read through its
-  /// own descriptor, a System V segment through /proc/self/map_files (which needs
-  /// CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN); otherwise the mapping is written a chunk at a
-  /// time, each chunk's pages mapped in one call just before it is written.
+  /// A POSIX object is read with pread through its own descriptor: another process may truncate
+  /// it at any time, which through the mapping would raise SIGBUS and here ends the read with an
+  /// error. A System V segment (which cannot shrink) is read through /proc/self/map_files, as
+  /// cat reads a file, where that is granted (CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN), else
+  /// from the mapping a chunk at a time, each chunk's pages mapped in one call.
   ///
-  /// Throws when reading fails, and when writing does (a full disk, a closed descriptor, a reader
-  /// gone with SIGPIPE ignored).
-  /// The corresponding C functions are `pread` and `write`.
-  public func stream(_ range: UnsafeRawBufferPointer, to fd: Int32) throws(SwipcError) {
-    guard let base, let start = range.baseAddress, range.count > 0 else { return }
-    let offset = start - UnsafeRawPointer(base)
-    let chunk = 1 << 20
+  /// The corresponding C function is `pread`.
+  public func read(
+    offset: Int, count: Int, chunk: Int, _ body: (UnsafeRawBufferPointer) throws(SwipcError) -> Void
+  ) throws(SwipcError) {
+    guard count > 0 else { return }
     let source = descriptor >= 0 ? descriptor : openSegmentFile()
     defer { if source >= 0 && source != descriptor { closeIgnoringErrors(source) } }
     guard source >= 0 else {
+      guard let base else { return }
       var done = 0
-      while done < range.count {
-        let piece = UnsafeRawBufferPointer(rebasing: range[done..<min(done + chunk, range.count)])
+      while done < count {
+        let piece = UnsafeRawBufferPointer(start: base + offset + done, count: min(chunk, count - done))
         prefault(piece)
-        try OutputWriter.write(piece, to: fd)
+        try body(piece)
         done += piece.count
       }
       return
@@ -103,15 +112,30 @@ public final class SharedMemoryMapping {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 4096)
     defer { buffer.deallocate() }
     var done = 0
-    while done < range.count {
-      let want = min(chunk, range.count - done)
+    while done < count {
+      let want = min(chunk, count - done)
       switch valueOrErrno({ pread(source, buffer, want, off_t(offset + done)) }) {
-      case .failure(let e): throw SwipcError(call: "read", object: label, errno: e)
-      case .success(0): throw SwipcError(call: "read", object: label, reason: "the segment ended early")
+      case .failure(let e): throw SwipcError(call: "pread", object: label, errno: e)
+      case .success(let n) where n < want:
+        var st = stat()
+        let now = fstat(source, &st) == 0 ? " (it now holds \(st.st_size) bytes)" : ""
+        if n > 0 { try body(UnsafeRawBufferPointer(start: buffer, count: n)) }
+        throw SwipcError(category: .failed, call: "pread", object: label,
+          reason: "the segment ended early, at byte \(offset + done + n) of the \(offset + count) asked for: another process truncated it\(now)")
       case .success(let n):
-        try OutputWriter.write(UnsafeRawBufferPointer(start: buffer, count: n), to: fd)
+        try body(UnsafeRawBufferPointer(start: buffer, count: n))
         done += n
       }
+    }
+  }
+
+  /// Writes `count` bytes from `offset` to `fd`, a chunk at a time.
+  ///
+  /// Throws when reading fails, and when writing does (a full disk, a closed descriptor, a reader
+  /// gone with SIGPIPE ignored).
+  public func stream(offset: Int, count: Int, to fd: Int32) throws(SwipcError) {
+    try read(offset: offset, count: count, chunk: 1 << 20) { piece throws(SwipcError) in
+      try OutputWriter.write(piece, to: fd)
     }
   }
 
@@ -137,8 +161,8 @@ public final class SharedMemoryMapping {
     _ = madvise(UnsafeMutableRawPointer(bitPattern: aligned), length, 22)  // MADV_POPULATE_READ
   }
 
-  /// The bytes from `offset` for `length` (nil: to the end), checked against the size.
-  public func range(offset: Int, length: Int?) throws(SwipcError) -> UnsafeRawBufferPointer {
+  /// The byte range from `offset` for `length` (nil: to the end), checked against the size.
+  public func range(offset: Int, length: Int?) throws(SwipcError) -> (offset: Int, count: Int) {
     guard offset >= 0, offset <= size else {
       throw .usage("offset \(offset) is past the end of \(label) (size \(size) bytes)")
     }
@@ -146,17 +170,33 @@ public final class SharedMemoryMapping {
     guard count >= 0, count <= size - offset else {
       throw .usage("--length \(count) from offset \(offset) passes the end of \(label) (size \(size) bytes): at most \(size - offset)")
     }
-    return UnsafeRawBufferPointer(start: base.map { $0 + offset }, count: count)
+    return (offset, count)
   }
 
   /// Copies `bytes` in at `offset`, or throws (writing nothing) when they would pass the end.
+  ///
+  /// A POSIX object is written with pwrite through its descriptor, not through the mapping: one
+  /// that another process truncates meanwhile cannot raise SIGBUS here.
+  ///
+  /// The corresponding C function is `pwrite`.
   public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(SwipcError) {
     guard offset >= 0, offset <= size, bytes.count <= size - offset else {
       throw SharedMemoryMapping.pastEnd(label: label, size: size, offset: offset, count: bytes.count)
     }
-    guard bytes.count > 0, let base, let source = bytes.baseAddress else { return }
+    guard bytes.count > 0, let source = bytes.baseAddress else { return }
     try reservePages(offset: offset, count: bytes.count)
-    (base + offset).copyMemory(from: source, byteCount: bytes.count)
+    guard isPOSIX, descriptor >= 0 else {
+      guard let base else { return }
+      (base + offset).copyMemory(from: source, byteCount: bytes.count)
+      return
+    }
+    var done = 0
+    while done < bytes.count {
+      switch valueOrErrno({ pwrite(descriptor, source + done, bytes.count - done, off_t(offset + done)) }) {
+      case .failure(let e): throw SwipcError(call: "pwrite", object: label, errno: e)
+      case .success(let n): done += n
+      }
+    }
   }
 
   func reservePages(offset: Int, count: Int) throws(SwipcError) {

@@ -12,10 +12,16 @@ import SystemPackage
 /// them), and the inventory then reads /proc as before.
 enum SysVEnumerator {
   static func list(_ kind: IPCKind, into objects: inout [IPCObject]) -> Bool {
+    forEach(kind) { objects.append($0) }
+  }
+
+  /// Reads every object of `kind` in the order of its index, handing each to `body` as soon as
+  /// it is read: `clean` decides on and removes each one before reading the next.
+  static func forEach(_ kind: IPCKind, _ body: (IPCObject) -> Void) -> Bool {
     switch kind {
-    case .msg: return messageQueues(into: &objects)
-    case .sem: return semaphoreSets(into: &objects)
-    default: return segments(into: &objects)
+    case .msg: return messageQueues(body)
+    case .sem: return semaphoreSets(body)
+    default: return segments(body)
     }
   }
 
@@ -28,57 +34,48 @@ enum SysVEnumerator {
     return total
   }
 
-  static func segments(into objects: inout [IPCObject]) -> Bool {
-    let maxIndex = swipc_shm_max_index()
-    guard maxIndex >= -1 else { return false }
+  static func segments(_ body: (IPCObject) -> Void) -> Bool {
     let command = swipc_shm_stat_any()
-    let start = objects.count
-    var ds = shmid_ds()
+    return scan(maxIndex: swipc_shm_max_index(), body) { index in
+      var ds = shmid_ds()
+      let id = shmctl(index, command, &ds)
+      return id < 0 ? nil : segment(id: id, ds)
+    }
+  }
+
+  static func messageQueues(_ body: (IPCObject) -> Void) -> Bool {
+    let command = swipc_msg_stat_any()
+    return scan(maxIndex: swipc_msg_max_index(), body) { index in
+      var ds = msqid_ds()
+      let id = msgctl(index, command, &ds)
+      return id < 0 ? nil : queue(id: id, ds)
+    }
+  }
+
+  static func semaphoreSets(_ body: (IPCObject) -> Void) -> Bool {
+    scan(maxIndex: swipc_sem_max_index(), body) { index in
+      var ds = semid_ds()
+      let id = swipc_semctl_stat_any(index, &ds)
+      return id < 0 ? nil : semaphoreSet(id: id, ds)
+    }
+  }
+
+  /// Calls `read` for every index up to `maxIndex`; nil with EINVAL or EIDRM is an empty slot (or
+  /// one removed just now), nil with any other errno stops the scan as unsupported.
+  static func scan(maxIndex: Int32, _ body: (IPCObject) -> Void, read: (Int32) -> IPCObject?) -> Bool {
+    guard maxIndex >= -1 else { return false }
+    var found = 0
     var index: Int32 = 0
     while index <= maxIndex {
       defer { index += 1 }
-      let id = shmctl(index, command, &ds)
-      if id < 0 {
+      guard let o = read(index) else {
         if errno == EINVAL || errno == EIDRM { continue }
         return false
       }
-      var o = object(.shm, id: id, perm: ds.shm_perm, changeTime: Int64(ds.shm_ctime))
-      o.size = UInt64(ds.shm_segsz)
-      o.cpid = ds.shm_cpid
-      o.lpid = ds.shm_lpid
-      o.nattch = UInt64(ds.shm_nattch)
-      o.holders = Int(ds.shm_nattch)
-      o.attachTime = Int64(ds.shm_atime)
-      o.detachTime = Int64(ds.shm_dtime)
-      objects.append(o)
+      found += 1
+      body(o)
     }
-    return supported(maxIndex: maxIndex, found: objects.count - start)
-  }
-
-  static func messageQueues(into objects: inout [IPCObject]) -> Bool {
-    let maxIndex = swipc_msg_max_index()
-    guard maxIndex >= -1 else { return false }
-    let command = swipc_msg_stat_any()
-    let start = objects.count
-    var ds = msqid_ds()
-    var index: Int32 = 0
-    while index <= maxIndex {
-      defer { index += 1 }
-      let id = msgctl(index, command, &ds)
-      if id < 0 {
-        if errno == EINVAL || errno == EIDRM { continue }  // an empty slot, or removed just now
-        return false
-      }
-      var o = object(.msg, id: id, perm: ds.msg_perm, changeTime: Int64(ds.msg_ctime))
-      o.size = UInt64(ds.__msg_cbytes)
-      o.messages = UInt64(ds.msg_qnum)
-      o.lspid = ds.msg_lspid
-      o.lrpid = ds.msg_lrpid
-      o.sendTime = Int64(ds.msg_stime)
-      o.receiveTime = Int64(ds.msg_rtime)
-      objects.append(o)
-    }
-    return supported(maxIndex: maxIndex, found: objects.count - start)
+    return supported(maxIndex: maxIndex, found: found)
   }
 
   /// The highest index MSG_INFO/SEM_INFO report is in use; finding nothing at all there means
@@ -87,25 +84,59 @@ enum SysVEnumerator {
     maxIndex < 0 || found > 0
   }
 
-  static func semaphoreSets(into objects: inout [IPCObject]) -> Bool {
-    let maxIndex = swipc_sem_max_index()
-    guard maxIndex >= -1 else { return false }
-    let start = objects.count
-    var ds = semid_ds()
-    var index: Int32 = 0
-    while index <= maxIndex {
-      defer { index += 1 }
-      let id = swipc_semctl_stat_any(index, &ds)
-      if id < 0 {
-        if errno == EINVAL || errno == EIDRM { continue }
-        return false
-      }
-      var o = object(.sem, id: id, perm: ds.sem_perm, changeTime: Int64(ds.sem_ctime))
-      o.nsems = UInt32(ds.sem_nsems)
-      o.operationTime = Int64(ds.sem_otime)
-      objects.append(o)
+  /// One object by id: IPC_STAT, or *_STAT_ANY where IPC_STAT needs a read permission the caller
+  /// lacks (the index is the id's low bits; the id found there must be the same).
+  static func object(kind: IPCKind, id: Int32) -> Result<IPCObject, Errno> {
+    switch kind {
+    case .msg:
+      var ds = msqid_ds()
+      return statByID(id, { msgctl(id, IPC_STAT, &ds) }, any: { msgctl($0, swipc_msg_stat_any(), &ds) })
+        .map { _ in queue(id: id, ds) }
+    case .shm:
+      var ds = shmid_ds()
+      return statByID(id, { shmctl(id, IPC_STAT, &ds) }, any: { shmctl($0, swipc_shm_stat_any(), &ds) })
+        .map { _ in segment(id: id, ds) }
+    default:
+      var ds = semid_ds()
+      return statByID(id, { swipc_semctl_stat(id, &ds) }, any: { swipc_semctl_stat_any($0, &ds) })
+        .map { _ in semaphoreSet(id: id, ds) }
     }
-    return supported(maxIndex: maxIndex, found: objects.count - start)
+  }
+
+  static func statByID(_ id: Int32, _ stat: () -> Int32, any: (Int32) -> Int32) -> Result<Int32, Errno> {
+    let result = valueOrErrno(stat)
+    if case .failure(.permissionDenied) = result { return SystemV.statAny(id: id, any) }
+    return result
+  }
+
+  static func segment(id: Int32, _ ds: shmid_ds) -> IPCObject {
+    var o = object(.shm, id: id, perm: ds.shm_perm, changeTime: Int64(ds.shm_ctime))
+    o.size = UInt64(ds.shm_segsz)
+    o.cpid = ds.shm_cpid
+    o.lpid = ds.shm_lpid
+    o.nattch = UInt64(ds.shm_nattch)
+    o.holders = Int(clamping: ds.shm_nattch)
+    o.attachTime = Int64(ds.shm_atime)
+    o.detachTime = Int64(ds.shm_dtime)
+    return o
+  }
+
+  static func queue(id: Int32, _ ds: msqid_ds) -> IPCObject {
+    var o = object(.msg, id: id, perm: ds.msg_perm, changeTime: Int64(ds.msg_ctime))
+    o.size = UInt64(ds.__msg_cbytes)
+    o.messages = UInt64(ds.msg_qnum)
+    o.lspid = ds.msg_lspid
+    o.lrpid = ds.msg_lrpid
+    o.sendTime = Int64(ds.msg_stime)
+    o.receiveTime = Int64(ds.msg_rtime)
+    return o
+  }
+
+  static func semaphoreSet(id: Int32, _ ds: semid_ds) -> IPCObject {
+    var o = object(.sem, id: id, perm: ds.sem_perm, changeTime: Int64(ds.sem_ctime))
+    o.nsems = UInt32(clamping: ds.sem_nsems)
+    o.operationTime = Int64(ds.sem_otime)
+    return o
   }
 
   static func object(_ kind: IPCKind, id: Int32, perm: ipc_perm, changeTime: Int64) -> IPCObject {

@@ -1,0 +1,243 @@
+import CSwipc
+import Glibc
+import SystemPackage
+
+/// The directory that holds POSIX objects as files (the tmpfs behind shm_open(3), /dev/shm or
+/// $SWIPC_SHM_DIR, for shared memory and `sem.NAME` semaphores; the mqueue mount for queues),
+/// reached through one descriptor.
+///
+/// Every look-up, open and removal goes through that descriptor with `O_NOFOLLOW` or
+/// `AT_SYMLINK_NOFOLLOW`, and whatever is opened is judged by `fstat` of its own descriptor: a
+/// name another user swaps for a symlink, a FIFO or another file between a check and a use is
+/// refused, never followed, and the listing, the check and the removal see the same directory
+/// whatever the environment says.
+public final class POSIXDirectory {
+  /// The directory as it was named, for messages.
+  public let path: String
+  /// The directory's descriptor.
+  public let descriptor: Int32
+
+  /// Why an entry could not be opened, checked or removed.
+  public enum Failure: Error, Equatable {
+    /// The call failed with this errno (ENOENT: no such entry; ELOOP: the name is a symlink).
+    case system(String, Errno)
+    /// The entry is not a regular file (a FIFO, a directory, a device): no POSIX object.
+    case notRegular(mode_t)
+    /// The entry is a regular file of another size than the object needs (semaphores).
+    case wrongSize(Int64, expected: Int)
+    /// The name now refers to another file than the one that was checked.
+    case changed
+    /// The file has other names too (a hard link made to a file elsewhere): not changed.
+    case linked(UInt64)
+  }
+
+  /// A device and inode number: which file a name referred to when it was checked.
+  public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public init(device: UInt64, inode: UInt64) {
+      self.device = device
+      self.inode = inode
+    }
+    public init(_ st: stat) { self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) }
+  }
+
+  /// An entry opened and checked: its descriptor (the caller closes it) and its fstat.
+  public struct OpenFile {
+    public let descriptor: Int32
+    public let status: stat
+    public var identity: FileIdentity { FileIdentity(status) }
+    public var size: Int64 { Int64(status.st_size) }
+  }
+
+  /// Opens `path` as a directory. The path itself is the operator's (a default or a variable
+  /// they set), so a symlinked /dev/shm is followed; only the entries inside are untrusted.
+  ///
+  /// The corresponding C function is `open` with `O_DIRECTORY`.
+  public init(path: String) throws(Failure) {
+    self.path = path
+    let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { throw .system("open", currentErrno) }
+    descriptor = fd
+  }
+
+  deinit { closeIgnoringErrors(descriptor) }
+
+  /// The directory of `kind`'s objects in `paths`: the shm directory for pshm and psem, the
+  /// mqueue mount for pmsg (ENOENT when none is mounted).
+  public convenience init(kind: IPCKind, paths: InventoryPaths) throws(Failure) {
+    if kind == .pmsg {
+      guard let mqueue = paths.mqueue else { throw .system("open", .noSuchFileOrDirectory) }
+      try self.init(path: mqueue)
+    } else {
+      try self.init(path: paths.shm)
+    }
+  }
+
+  /// The directory entry behind a name: `NAME` for shared memory and queues, `sem.NAME` for
+  /// glibc's named semaphores.
+  public static func entry(kind: IPCKind, _ name: POSIXName) -> [UInt8] {
+    kind == .psem ? Array("sem.".utf8) + name.bareBytes : Array(name.bareBytes)
+  }
+
+  /// The entries' names as bytes (without `.` and `..`), in directory order.
+  ///
+  /// The corresponding C functions are `fdopendir` and `readdir`.
+  public func entries() -> Result<[[UInt8]], Errno> {
+    // fdopendir takes over the descriptor it is given: give it a fresh one on the same directory
+    // (not a dup, whose offset would be shared between listings).
+    let fd = openat(descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return .failure(currentErrno) }
+    guard let dir = fdopendir(fd) else {
+      let e = currentErrno
+      closeIgnoringErrors(fd)
+      return .failure(e)
+    }
+    defer { closedir(dir) }
+    var names = [[UInt8]]()
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> [UInt8] in
+        let bytes = raw.bindMemory(to: UInt8.self)
+        return Array(bytes[0..<(bytes.firstIndex(of: 0) ?? bytes.count)])
+      }
+      if name == [46] || name == [46, 46] { continue }
+      names.append(name)
+    }
+    return .success(names)
+  }
+
+  /// fstatat of an entry, not following a symlink.
+  public func status(_ entry: [UInt8]) -> Result<stat, Failure> {
+    var st = stat()
+    let rc = Self.withCString(entry) { fstatat(descriptor, $0, &st, AT_SYMLINK_NOFOLLOW) }
+    return rc == 0 ? .success(st) : .failure(.system("fstatat", currentErrno))
+  }
+
+  /// Opens an entry with `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC` added to `flags` (a symlink is
+  /// refused with ELOOP, a FIFO cannot block), and keeps it only when fstat of the descriptor
+  /// says it is a regular file (of `size` bytes when given).
+  ///
+  /// The corresponding C functions are `openat` and `fstat`.
+  public func open(_ entry: [UInt8], flags: Int32, size: Int? = nil) -> Result<OpenFile, Failure> {
+    let fd = Self.withCString(entry) { openat(descriptor, $0, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
+    guard fd >= 0 else { return .failure(.system("open", currentErrno)) }
+    var st = stat()
+    if fstat(fd, &st) != 0 {
+      let e = currentErrno
+      closeIgnoringErrors(fd)
+      return .failure(.system("fstat", e))
+    }
+    if st.st_mode & S_IFMT != S_IFREG {
+      closeIgnoringErrors(fd)
+      return .failure(.notRegular(st.st_mode))
+    }
+    if let size, Int64(st.st_size) != Int64(size) {
+      closeIgnoringErrors(fd)
+      return .failure(.wrongSize(Int64(st.st_size), expected: size))
+    }
+    return .success(OpenFile(descriptor: fd, status: st))
+  }
+
+  /// Changes the mode and/or owner of the regular file an entry names, through a descriptor of
+  /// that file: root never changes a file it did not open and check. A file opened for reading
+  /// takes fchmod/fchown; when reading is not permitted (an owner's 0200 object), an O_PATH
+  /// descriptor is changed through /proc/self/fd, which names that inode and no path.
+  ///
+  /// The corresponding C functions are `openat`, `fstat`, `fchown`, `fchmod` and `chmod`.
+  public func setPermissions(_ entry: [UInt8], mode: UInt32?, uid: UInt32?, gid: UInt32?) -> Result<Void, Failure> {
+    var opened = open(entry, flags: O_RDONLY)
+    var pathOnly = false
+    if case .failure(.system(_, .permissionDenied)) = opened {
+      opened = open(entry, flags: POSIXDirectory.pathOnly)
+      pathOnly = true
+    }
+    let file: OpenFile
+    switch opened {
+    case .failure(let f): return .failure(f)
+    case .success(let f): file = f
+    }
+    defer { closeIgnoringErrors(file.descriptor) }
+    // shm_open, sem_open and mq_open make files with one name (none once unlinked); another user
+    // who links a file of someone else's into the directory must not get root to change it.
+    guard file.status.st_nlink <= 1 else { return .failure(.linked(UInt64(file.status.st_nlink))) }
+    let procPath = "/proc/self/fd/\(file.descriptor)"
+    if uid != nil || gid != nil {
+      let (u, g) = (uid ?? UInt32.max, gid ?? UInt32.max)
+      let rc = pathOnly ? fchownat(AT_FDCWD, procPath, u, g, 0) : fchown(file.descriptor, u, g)
+      if rc != 0 { return .failure(.system("fchown", currentErrno)) }
+    }
+    if let mode {
+      let rc = pathOnly ? chmod(procPath, mode_t(mode)) : fchmod(file.descriptor, mode_t(mode))
+      if rc != 0 { return .failure(.system("fchmod", currentErrno)) }
+    }
+    return .success(())
+  }
+
+  /// Removes an entry, after checking through the directory's descriptor that it is a regular
+  /// file and, when `expected` is given, the very file that was checked before (same device and
+  /// inode). In a sticky directory such as /dev/shm only the file's owner (or root) can put
+  /// another file under its name between that check and the unlink.
+  ///
+  /// The corresponding C functions are `fstatat` and `unlinkat`.
+  public func unlink(_ entry: [UInt8], expected: FileIdentity? = nil) -> Result<Void, Failure> {
+    let st: stat
+    switch status(entry) {
+    case .failure(let f): return .failure(f)
+    case .success(let s): st = s
+    }
+    guard st.st_mode & S_IFMT == S_IFREG else { return .failure(.notRegular(st.st_mode)) }
+    if let expected, FileIdentity(st) != expected { return .failure(.changed) }
+    let rc = Self.withCString(entry) { unlinkat(descriptor, $0, 0) }
+    return rc == 0 ? .success(()) : .failure(.system("unlinkat", currentErrno))
+  }
+
+  /// O_PATH (Linux, the same on every architecture), which Glibc's module does not export.
+  static let pathOnly: Int32 = 0o10000000
+
+  static func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
+    (bytes + [0]).withUnsafeBufferPointer { raw in
+      raw.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
+    }
+  }
+}
+
+extension POSIXDirectory.Failure {
+  /// The error a command reports for `name` of `kind`, after `action` (e.g. "read") failed.
+  public func error(kind: IPCKind, name: POSIXName, action: String) -> SwipcError {
+    switch self {
+    case .system(let call, let e):
+      if e == .tooManySymbolicLinkLevels {
+        return SwipcError(category: .failed, call: call, object: name.rawValue,
+          reason: "the name is a symbolic link, which is never followed: not a \(kind.title.dropLast())")
+      }
+      return ObjectOperations.posixError(e, call: call, kind: kind, name: name, action: action)
+    case .notRegular(let mode):
+      return SwipcError(category: .failed, call: "fstat", object: name.rawValue,
+        reason: "it is \(POSIXDirectory.describe(mode)), not a regular file: not a \(kind.title.dropLast())")
+    case .wrongSize(let size, let expected):
+      return SwipcError(category: .failed, call: "fstat", object: name.rawValue,
+        reason: "its file holds \(size) bytes, not the \(expected) of a semaphore (sem_t): not a semaphore swipc can use")
+    case .changed:
+      return SwipcError(category: .failed, call: "fstatat", object: name.rawValue,
+        reason: "another file took its name since it was checked; nothing was done")
+    case .linked(let links):
+      return SwipcError(category: .failed, call: "fstat", object: name.rawValue,
+        reason: "its file has \(links) names (a hard link, which no POSIX object has): nothing was changed")
+    }
+  }
+}
+
+extension POSIXDirectory {
+  /// `a FIFO`, `a directory`… for messages about what stands under an object's name.
+  static func describe(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFIFO: return "a FIFO"
+    case S_IFDIR: return "a directory"
+    case S_IFLNK: return "a symbolic link"
+    case S_IFSOCK: return "a socket"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    default: return "a special file"
+    }
+  }
+}
