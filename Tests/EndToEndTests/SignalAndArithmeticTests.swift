@@ -266,7 +266,8 @@ struct SignalAndArithmeticTests {
 
       set +e
       for args in "ls" "ls --format csv" "ls --format prometheus" "show shm 1" "show shm 2" "show sem 4" "show msg 3 --format json" \\
-        "ls --older-than 1s -o id" "ls --idle-for 1w -o id" "clean shm --older-than 1d --dry-run" "ls --older-than 0s --format csv -o id,age"; do
+        "ls --older-than 1s -o id" "ls --idle-for 1w -o id" "clean shm --older-than 1d --dry-run" "ls --older-than 0s --format csv -o id,age" \\
+        "ls shm -o id,orphan" "clean shm --orphaned --dry-run"; do
         $S $args >/dev/null 2>$d/err; echo "$args: $?"; grep -c -e 'Fatal error' -e 'Current stack trace' $d/err
       done
       echo =====
