@@ -116,7 +116,7 @@ static volatile sig_atomic_t swipc_pending_child = 0;
 
 static void swipc_record_signal(int sig) {
   if (sig == SIGCHLD) swipc_pending_child = 1;
-  if (sig == SIGINT || sig == SIGTERM) swipc_pending_interrupt = sig;
+  if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) swipc_pending_interrupt = sig;
   /* SIGALRM needs no record: its only job is to make a blocking call return EINTR. */
 }
 
@@ -129,35 +129,64 @@ void swipc_install_wait_handlers(void) {
   sa.sa_handler = swipc_record_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0; /* no SA_RESTART */
-  /* A SIGINT ignored on entry (a background job, nohup) stays ignored, as shells expect. */
-  struct sigaction old;
-  if (sigaction(SIGINT, NULL, &old) != 0 || old.sa_handler != SIG_IGN) sigaction(SIGINT, &sa, NULL);
+  /* SIGINT and SIGQUIT ignored on entry (a background job of a script) and SIGHUP ignored on
+   * entry (nohup) stay ignored, as shells expect. */
+  const int keep_ignored[] = {SIGINT, SIGQUIT, SIGHUP};
+  for (unsigned i = 0; i < sizeof keep_ignored / sizeof keep_ignored[0]; i++) {
+    struct sigaction old;
+    if (sigaction(keep_ignored[i], NULL, &old) != 0 || old.sa_handler != SIG_IGN) sigaction(keep_ignored[i], &sa, NULL);
+  }
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGALRM, &sa, NULL);
   /* A parent may hand down a mask with these blocked (threads of a runtime often block every
    * signal, and children inherit it); the timeout cannot work without SIGALRM. */
   sigset_t wanted;
-  sigemptyset(&wanted);
-  sigaddset(&wanted, SIGINT);
-  sigaddset(&wanted, SIGTERM);
+  swipc_interrupt_signals(&wanted);
   sigaddset(&wanted, SIGALRM);
   sigprocmask(SIG_UNBLOCK, &wanted, NULL);
+}
+
+void swipc_interrupt_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGHUP);
+  sigaddset(set, SIGQUIT);
+}
+
+int swipc_prepare_exec(void) {
+  sigset_t block, old;
+  swipc_interrupt_signals(&block);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  if (swipc_pending_interrupt != 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return swipc_pending_interrupt;
+  }
+  /* From here a signal is no longer recorded but acts as it will on COMMAND: one that arrived
+   * while blocked is delivered with its default action when the mask is restored. */
+  const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+    struct sigaction current;
+    if (sigaction(handled[i], NULL, &current) == 0 && current.sa_handler == swipc_record_signal) signal(handled[i], SIG_DFL);
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return 0;
 }
 
 int swipc_interrupt_signal(void) { return swipc_pending_interrupt; }
 
 int swipc_wait_for_interrupt(void) {
   swipc_install_wait_handlers();
-  /* Block the two signals while checking, and let sigsuspend unblock them atomically: a signal
+  /* Block the signals while checking, and let sigsuspend unblock them atomically: a signal
    * that arrives between the check and the sleep is not lost. */
   sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGTERM);
+  swipc_interrupt_signals(&block);
   sigprocmask(SIG_BLOCK, &block, &old);
   sigset_t during = old;
   sigdelset(&during, SIGINT);
   sigdelset(&during, SIGTERM);
+  sigdelset(&during, SIGHUP);
+  sigdelset(&during, SIGQUIT);
   while (swipc_pending_interrupt == 0) sigsuspend(&during);
   sigprocmask(SIG_SETMASK, &old, NULL);
   return swipc_pending_interrupt;
@@ -256,4 +285,142 @@ int swipc_restrict_nss_if_static(void) {
   __nss_configure_lookup("passwd", "files");
   __nss_configure_lookup("group", "files");
   return 1;
+}
+
+/* POSIX semaphores changed by more than one unit at once. glibc's sem_t on 64-bit targets
+ * (nptl/semaphoreP.h, struct new_sem with __HAVE_64B_ATOMICS) is one 64-bit word with the value
+ * in its low 32 bits and the number of waiters in its high 32 bits, then a futex flag. sem_post and sem_wait change that word only by compare-and-swap, so a compare-and-swap
+ * here is atomic with respect to every other process's sem_wait and sem_post; sem_post wakes a
+ * waiter with FUTEX_WAKE on the 32-bit value word when the waiter count is not 0. */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct swipc_glibc_sem {
+  uint64_t data;
+  int private_flag;
+  int pad;
+};
+
+#define SWIPC_SEM_VALUE_MASK 0xffffffffull
+#define SWIPC_SEM_WAITER ((uint64_t)1 << 32)
+
+static uint64_t *swipc_sem_data(sem_t *s) { return &((struct swipc_glibc_sem *)(void *)s)->data; }
+
+static unsigned *swipc_sem_value_word(sem_t *s) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return (unsigned *)(void *)swipc_sem_data(s);
+#else
+  return (unsigned *)(void *)swipc_sem_data(s) + 1;
+#endif
+}
+
+static void swipc_sem_wake(sem_t *s, int count) {
+  syscall(SYS_futex, swipc_sem_value_word(s), FUTEX_WAKE, count, NULL, NULL, 0);
+}
+
+/* glibc keeps, in its futex flag, the flag to clear for a process-shared semaphore. */
+#define SWIPC_SEM_SHARED FUTEX_PRIVATE_FLAG
+
+static int swipc_psem_library_layout(void) {
+  static int known = -1;
+  if (known >= 0) return known;
+  known = 0;
+  if (sizeof(sem_t) < sizeof(struct swipc_glibc_sem) || _Alignof(sem_t) < _Alignof(uint64_t)) return 0;
+  sem_t probe;
+  if (sem_init(&probe, 1, 5) != 0) return 0;
+  uint64_t *data = swipc_sem_data(&probe);
+  int ok = *data == 5 && ((struct swipc_glibc_sem *)(void *)&probe)->private_flag == SWIPC_SEM_SHARED;
+  ok = ok && sem_post(&probe) == 0 && *data == 6;
+  ok = ok && sem_trywait(&probe) == 0 && *data == 5;
+  /* The other direction: a word written here (value 3, one waiter) is what sem_getvalue reads. */
+  *data = SWIPC_SEM_WAITER | 3;
+  int value = -1;
+  ok = ok && sem_getvalue(&probe, &value) == 0 && value == 3;
+  *data = 0;
+  sem_destroy(&probe);
+  known = ok;
+  return known;
+}
+
+int swipc_psem_layout_known(sem_t *s) {
+  return swipc_psem_library_layout() && ((struct swipc_glibc_sem *)(void *)s)->private_flag == SWIPC_SEM_SHARED;
+}
+
+int swipc_psem_take(sem_t *s, unsigned n) {
+  uint64_t *data = swipc_sem_data(s);
+  uint64_t d = __atomic_load_n(data, __ATOMIC_RELAXED);
+  do {
+    if ((d & SWIPC_SEM_VALUE_MASK) < n) {
+      errno = EAGAIN;
+      return -1;
+    }
+  } while (!__atomic_compare_exchange_n(data, &d, d - n, 1, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+  return 0;
+}
+
+int swipc_psem_give(sem_t *s, unsigned n) {
+  uint64_t *data = swipc_sem_data(s);
+  uint64_t d = __atomic_load_n(data, __ATOMIC_RELAXED);
+  do {
+    if (n > SEM_VALUE_MAX || (d & SWIPC_SEM_VALUE_MASK) > (uint64_t)(SEM_VALUE_MAX - n)) {
+      errno = EOVERFLOW;
+      return -1;
+    }
+  } while (!__atomic_compare_exchange_n(data, &d, d + n, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+  /* Every waiter, not one: a waiter of swipc may need more than one unit, and a glibc waiter woken
+   * with nothing to take goes back to sleep. */
+  if ((d >> 32) > 0) swipc_sem_wake(s, INT_MAX);
+  return 0;
+}
+
+int swipc_psem_set(sem_t *s, unsigned value) {
+  if (value > SEM_VALUE_MAX) {
+    errno = EINVAL;
+    return -1;
+  }
+  uint64_t *data = swipc_sem_data(s);
+  uint64_t d = __atomic_load_n(data, __ATOMIC_RELAXED);
+  while (!__atomic_compare_exchange_n(data, &d, (d & ~SWIPC_SEM_VALUE_MASK) | value, 1, __ATOMIC_RELEASE,
+                                      __ATOMIC_RELAXED)) {
+  }
+  if ((d >> 32) > 0 && value > 0) swipc_sem_wake(s, INT_MAX);
+  return 0;
+}
+
+void swipc_psem_add_waiter(sem_t *s) { __atomic_fetch_add(swipc_sem_data(s), SWIPC_SEM_WAITER, __ATOMIC_RELAXED); }
+
+void swipc_psem_remove_waiter(sem_t *s) { __atomic_fetch_sub(swipc_sem_data(s), SWIPC_SEM_WAITER, __ATOMIC_RELAXED); }
+
+/* A sem_post wakes one waiter; when that is a waiter here that needs more units than there are,
+ * the unit stays and a glibc waiter may sleep on. So a waiter that sees units it cannot use while
+ * others wait passes a wake on, at most once per quarter second (two such waiters would otherwise
+ * wake each other without end): a glibc waiter waits at most that long for a unit that is there. */
+static void swipc_psem_pass_on(sem_t *s) {
+  static int64_t last_us = INT64_MIN / 2;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  int64_t us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+  if (us - last_us < 250000) return;
+  last_us = us;
+  swipc_sem_wake(s, 1);
+}
+
+int swipc_psem_wait_registered(sem_t *s, unsigned n, const struct timespec *timeout) {
+  uint64_t *data = swipc_sem_data(s);
+  for (;;) {
+    uint64_t d = __atomic_load_n(data, __ATOMIC_ACQUIRE);
+    unsigned value = (unsigned)(d & SWIPC_SEM_VALUE_MASK);
+    if (value >= n) {
+      if (__atomic_compare_exchange_n(data, &d, d - n, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return 0;
+      continue;
+    }
+    if (value > 0 && (d >> 32) > 1) swipc_psem_pass_on(s);
+    if (syscall(SYS_futex, swipc_sem_value_word(s), FUTEX_WAIT, value, timeout, NULL, 0) == 0) continue;
+    if (errno == EAGAIN) continue; /* the value changed before the sleep: look again */
+    return -1;                     /* EINTR, ETIMEDOUT */
+  }
 }

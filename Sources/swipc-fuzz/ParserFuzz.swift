@@ -56,12 +56,29 @@ enum ParserFuzz {
     }
   }
 
-  /// Records from damaged text keep each field in its column: sane ranges for every field.
+  /// Records from damaged text keep each field in its column: sane ranges for every field; and
+  /// every record goes on through the age filters and the renderers, at any clock, without a trap.
   static func sysvipc(_ body: [UInt8], _ kind: IPCKind) {
-    for object in SysVProcParser.parse(body, kind: kind).objects {
+    let objects = SysVProcParser.parse(body, kind: kind).objects
+    for object in objects {
       check(object.kind == kind, "kind")
       check(object.mode <= 0o7777, "mode")
       check((object.id ?? -1) >= 0, "id")
+    }
+    guard !objects.isEmpty else { return }
+    var filter = ObjectFilter()
+    filter.olderThan = TimeSpan(seconds: 1)
+    filter.idleFor = TimeSpan(seconds: 1)
+    let users = UserDirectory(), processes = ProcessTable(procDirectory: "/nonexistent")
+    for now in [Int64.min, 0, 1_795_637_900, Int64.max] {
+      for object in objects { _ = filter.matchesStatically(object, now: now) }
+      let renderer = ObjectListRenderer(
+        formatter: CellFormatter(options: RenderOptions(now: now), users: users),
+        context: ColumnContext(now: now, processes: processes), columns: ObjectColumn.applicable(to: kind))
+      var out = OutputBuffer()
+      renderer.table(objects, kinds: [kind], into: &out)
+      renderer.csv(objects, kinds: [kind], into: &out)
+      renderer.json(objects, into: &out)
     }
   }
 

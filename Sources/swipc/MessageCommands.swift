@@ -32,10 +32,10 @@ struct RecordOptions: ParsableArguments {
   var delimiter: UInt8? { lines ? 10 : null ? 0 : nil }
 }
 
-/// Maps a SIGINT/SIGTERM that ended a transfer to exit status 130 after what was done is kept.
+/// Maps an interrupt signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) that ended a transfer to exit status 130 after what was done is kept.
 func exitInterrupted() -> ExitCode { ExitCode(130) }
 
-/// Runs a transfer; an interrupt (SIGINT, SIGTERM) is reported in one line and exits 130.
+/// Runs a transfer; an interrupt (SIGINT, SIGTERM, SIGHUP, SIGQUIT) is reported in one line and exits 130.
 func interruptible(_ body: () throws(SwipcError) -> Void) throws {
   // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws catch.
   let result = Result { () throws(SwipcError) in try body() }

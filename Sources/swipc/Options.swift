@@ -58,7 +58,8 @@ struct OutputSettings {
   var bytes = false
   var numeric = false
 
-  /// The columns named with -o, validated against the catalog.
+  /// The columns named with -o, validated against the catalog. A column named twice (in any
+  /// case: `id,ID`) is shown once, where it is first named: a JSON object has each key once.
   func selectedColumns() throws -> [ObjectColumn]? {
     guard let columns else { return nil }
     var result = [ObjectColumn]()
@@ -68,7 +69,7 @@ struct OutputSettings {
         throw ValidationError(
           "unknown column '\(trimmed)' in -o; available: \(ObjectColumn.catalog.map(\.name).joined(separator: ","))")
       }
-      result.append(column)
+      if !result.contains(where: { $0.name == column.name }) { result.append(column) }
     }
     return result
   }
@@ -86,7 +87,7 @@ struct FilterOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Only objects created by this user (name or uid); repeatable.", valueName: "user"))
   var creator: [String] = []
 
-  @Option(name: [.customShort("k"), .long], help: ArgumentHelp("Only System V objects with this key or key range: 0x1a2b, 0x1000-0x1fff; repeatable.", valueName: "key"), transform: parsed(IPCKeyRange.init(parsing:)))
+  @Option(name: [.customShort("k"), .long], parsing: .unconditionalSingleValue, help: ArgumentHelp("Only System V objects with this key or key range: 0x1a2b, 0x1000-0x1fff; repeatable.", valueName: "key"), transform: parsed(IPCKeyRange.init(parsing:)))
   var key: [IPCKeyRange] = []
 
   @Option(help: ArgumentHelp("Only POSIX objects whose name matches this glob, e.g. 'jobs*' or '/app.*'; repeatable.", valueName: "glob"))
@@ -179,7 +180,7 @@ struct FilterSettings {
 
 /// --key and --ftok: naming a System V object by key (SPEC §2).
 struct KeyOptions: ParsableArguments {
-  @Option(name: [.customShort("k"), .long], help: ArgumentHelp("The System V key: 0x1a2b, decimal or octal 0755.", valueName: "key"), transform: parsed(IPCKey.init(parsing:)))
+  @Option(name: [.customShort("k"), .long], parsing: .unconditional, help: ArgumentHelp("The System V key: 0x1a2b, decimal (negative too: -1) or octal 0755.", valueName: "key"), transform: parsed(IPCKey.init(parsing:)))
   var key: IPCKey?
 
   @Option(help: ArgumentHelp("The System V key made by ftok(3) from an existing file and a project id (default 1).", valueName: "path[:proj]"), completion: .file())

@@ -53,11 +53,11 @@ enum QuickPath {
     .flag("--bytes", short: "b"), .flag("--numeric", short: "n"),
   ]
   static let filterOptions: [QuickCommandLine.Option] = [
-    .init("--owner"), .init("--creator"), .init("--key", short: "k"), .init("--name"), .init("--older-than"), .init("--idle-for"),
+    .init("--owner"), .init("--creator"), .unconditional("--key", short: "k"), .init("--name"), .init("--older-than"), .init("--idle-for"),
     .init("--min-age"), .flag("--ignore-hidden"), .flag("--unattached"), .flag("--orphaned"), .flag("--removed"), .flag("--world-writable"), .flag("--world-readable"),
   ]
   static let createOptions: [QuickCommandLine.Option] = [
-    .init("--key", short: "k"), .init("--ftok"), .init("--mode"),
+    .unconditional("--key", short: "k"), .init("--ftok"), .init("--mode"),
     .flag("--exclusive", inverse: "--no-exclusive"), .flag("--no-exclusive", inverse: "--exclusive"),
   ]
   static let kindCreateOptions: [String: [QuickCommandLine.Option]] = [
@@ -67,7 +67,7 @@ enum QuickPath {
   ]
 
   static let removeOptions: [QuickCommandLine.Option] = [
-    .init("--key", short: "k"), .init("--ftok"), .flag("--quiet", short: "q"),
+    .unconditional("--key", short: "k"), .init("--ftok"), .flag("--quiet", short: "q"),
   ]
 
   static func removePlan(_ arguments: ArraySlice<String>) -> RemovePlan? {
@@ -184,10 +184,20 @@ struct QuickCommandLine {
     var takesValue = true
     /// The other spelling of an inverted flag: the later of the two counts.
     var inverse: String?
+    /// Takes the next argument as its value even when it starts with '-', as argument-parser's
+    /// `parsing: .unconditional` does: keys are signed (`--key -1`).
+    var unconditional = false
 
     init(_ name: String, short: Character? = nil) {
       self.name = name
       self.short = short
+    }
+
+    /// An option whose value may start with '-'.
+    static func unconditional(_ name: String, short: Character? = nil) -> Option {
+      var option = Option(name, short: short)
+      option.unconditional = true
+      return option
     }
 
     static func flag(_ name: String, short: Character? = nil, inverse: String? = nil) -> Option {
@@ -227,7 +237,7 @@ struct QuickCommandLine {
         if let inline {
           given[option.name, default: []].append(inline)
         } else {
-          guard let value = remaining.popFirst(), !value.hasPrefix("-") else { return nil }
+          guard let value = remaining.popFirst(), option.unconditional || !value.hasPrefix("-") else { return nil }
           given[option.name, default: []].append(value)
         }
       } else {

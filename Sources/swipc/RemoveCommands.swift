@@ -17,7 +17,7 @@ extension Swipc {
     @Argument(help: ArgumentHelp("Objects to remove: System V ids or POSIX /names.", valueName: "target"), completion: LiveCompletion.targets)
     var targets: [String] = []
 
-    @Option(name: [.customShort("k"), .long], help: ArgumentHelp("Remove the System V object with this key; repeatable.", valueName: "key"), transform: parsed(IPCKey.init(parsing:)))
+    @Option(name: [.customShort("k"), .long], parsing: .unconditionalSingleValue, help: ArgumentHelp("Remove the System V object with this key; repeatable.", valueName: "key"), transform: parsed(IPCKey.init(parsing:)))
     var key: [IPCKey] = []
 
     @Option(help: ArgumentHelp("Remove the System V object with the ftok(3) key of PATH[:PROJ]; repeatable.", valueName: "path[:proj]"))

@@ -31,9 +31,8 @@ extension Swipc.Sem {
       commandName: "init",
       abstract: "Set a semaphore's value (SETVAL), or every value of a set with --values (SETALL).",
       discussion: """
-        A POSIX semaphore is set by taking it down to 0 and posting VALUE times; processes using \
-        it meanwhile can interleave. Values run from 0 to SEMVMX (32767) for System V, to \
-        SEM_VALUE_MAX for POSIX.
+        A POSIX semaphore is set in one atomic step that wakes its waiters. Values run from 0 \
+        to SEMVMX (32767) for System V, to SEM_VALUE_MAX (2147483647) for POSIX.
         """)
 
     @Argument(help: ArgumentHelp("TARGET then VALUE; only VALUE with --key or --ftok; TARGET alone with --values.", valueName: "target-and-value"), completion: LiveCompletion.target)
@@ -123,9 +122,10 @@ extension Swipc.Sem {
       discussion: """
         System V: one atomic semop; with --undo the kernel gives the amount back when this \
         process's holder exits (so use it with 'sem run', not alone). --zero waits until the \
-        value is 0 instead. POSIX: --by N waits N times; a wait that fails part way gives back \
-        what it took. Exit status: 75 with --nowait or --timeout when the value stayed too low; \
-        66 when the set is removed while waiting; 130 when interrupted (nothing taken).
+        value is 0 instead. POSIX: --by N takes N units at once, or waits until there are N; \
+        it never takes part of them. Exit status: 75 with --nowait or --timeout when the value \
+        stayed too low; 66 when the set is removed while waiting; 130 when interrupted by \
+        SIGINT, SIGTERM, SIGHUP or SIGQUIT (nothing taken).
         """)
 
     @OptionGroup var target: TargetOptions
@@ -185,9 +185,10 @@ extension Swipc.Sem {
         commands run at once. System V: the semaphore is taken with SEM_UNDO and COMMAND runs \
         in swipc's own process (exec), so the kernel gives it back when COMMAND exits, however \
         it exits (even killed with SIGKILL). POSIX: COMMAND runs in a child and swipc posts \
-        after it exits; a POSIX semaphore has no undo, so if swipc itself is killed with SIGKILL \
-        the semaphore stays taken. Exit status: COMMAND's; 75 when --nowait or --timeout gave \
-        up; 126/127 when COMMAND cannot be run; 130 when interrupted while waiting.
+        after it exits, passing SIGINT, SIGTERM, SIGHUP and SIGQUIT on to it; a POSIX semaphore \
+        has no undo, so if swipc itself is killed with SIGKILL the semaphore stays taken. Exit \
+        status: COMMAND's; 75 when --nowait or --timeout gave up; 126/127 when COMMAND cannot \
+        be run; 130 when interrupted while waiting.
         """)
 
     @OptionGroup var target: TargetOptions
@@ -210,6 +211,7 @@ extension Swipc.Sem {
         let error = ChildProcess.exec(command)
         try? semaphore.perform(.give(1), index: which.index, undo: true, wait: true, call: BlockingCall(timeout: nil))
         Terminal.warn(error.description)
+        if error.category == .interrupted { throw exitInterrupted() }
         throw ExitCode(ChildProcess.failureStatus(of: error))
       }
       let status = try runHolding(command)

@@ -117,8 +117,9 @@ extension Swipc.Shm {
       discussion: """
         Attaches (shmat, or shm_open and mmap for a /name) and says so on standard error. With \
         '-- COMMAND...', runs COMMAND, detaches when it exits and exits with its status \
-        (SIGINT and SIGTERM are passed on to it). Without COMMAND, holds the attach until SIGINT \
-        or SIGTERM, then detaches and exits 0.
+        (SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on to it, and the attach is held until it \
+        exits). Without COMMAND, holds the attach until one of those signals, then detaches and \
+        exits 0.
         """)
 
     @OptionGroup var target: TargetOptions
@@ -133,7 +134,7 @@ extension Swipc.Shm {
       let mapping = try SharedMemoryMapping(target: target.resolve(kind: .shm), readOnly: readonly)
       let address = mapping.base.map { "0x" + String(UInt(bitPattern: $0), radix: 16) } ?? "(nothing mapped: size 0)"
       Terminal.warn("attached \(mapping.label) \(readonly ? "read-only" : "read-write") at \(address) (\(mapping.size) bytes) in pid \(getpid()); "
-        + (command.isEmpty ? "SIGINT (Ctrl-C) or SIGTERM detaches" : "detaches when \(command[0]) exits"))
+        + (command.isEmpty ? "SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT detaches" : "detaches when \(command[0]) exits"))
       let status = try runHolding(command)
       withExtendedLifetime(mapping) {}
       if status != 0 { throw ExitCode(status) }
@@ -142,7 +143,7 @@ extension Swipc.Shm {
 }
 
 /// Runs `command` in a child and returns its status as a shell reports it (126 or 127 when it
-/// cannot be run); with no command, waits for SIGINT or SIGTERM and returns 0. What the caller
+/// cannot be run); with no command, waits for an interrupt signal and returns 0. What the caller
 /// holds stays held until this returns.
 func runHolding(_ command: [String]) throws -> Int32 {
   guard !command.isEmpty else {

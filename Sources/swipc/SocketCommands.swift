@@ -19,7 +19,7 @@ extension Swipc {
           Says on standard error where it listens. A socket file in the way is replaced only \
           when it is a socket of yours and nothing answers a connect on it; a live socket or \
           any other file is refused. The socket file is removed on exit. Without --once or \
-          --count it serves until SIGINT or SIGTERM, then exits 0.
+          --count it serves until SIGINT, SIGTERM, SIGHUP or SIGQUIT, then exits 0.
           """)
 
       @Argument(help: ArgumentHelp("A path, @name or tcp:HOST:PORT.", valueName: "address"), transform: parsed(SocketAddress.init(parsing:)))

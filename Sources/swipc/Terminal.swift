@@ -84,7 +84,13 @@ enum Terminal {
     // Argument errors: one line, naming where to read more.
     var message = command.message(for: error)
     if message.hasPrefix("Error: ") { message.removeFirst(7) }
-    message = message.split(separator: "\n").first.map(String.init) ?? message
+    // argument-parser lists six or more choices one a line: keep them, on the one line.
+    let lines = message.split(separator: "\n")
+    let choices = lines.dropFirst().filter { $0.hasPrefix("  - ") }.map { "'\($0.dropFirst(4))'" }
+    message = lines.first.map(String.init) ?? message
+    if !choices.isEmpty && message.hasSuffix(" the following:") {
+      message = message.dropLast(" the following:".count) + " " + choices.joined(separator: ", ") + "."
+    }
     // Point at the help of the subcommand that was given, when there is one.
     let sub = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") }
     let known = Swipc.configuration.subcommands.map { $0._commandName }

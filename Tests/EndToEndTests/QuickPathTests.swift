@@ -17,7 +17,7 @@ struct QuickPathTests {
     "--format": ["json", "csv", "prometheus", "table"],
     "--columns": ["KEY,ID,OWNER,PERMS,SIZE", "NAME, TYPE"],
     "--owner": ["root", "65534"], "--creator": ["nobody"],
-    "--key": ["0x51000001", "0x51000000-0x510000ff", "1359003651"],
+    "--key": ["0x51000001", "0x51000000-0x510000ff", "1359003651", "-1"],
     "--name": ["/swq*", "*.sem"], "--older-than": ["0s"], "--idle-for": ["1d"], "--min-age": ["0s", "2m"],
     "--ftok": ["/etc/passwd", "/etc/passwd:7"], "--mode": ["0644", "600"],
     "--size": ["4K", "1MB", "100"], "--max-bytes": ["64K"], "--max-messages": ["4"], "--message-size": ["128"],

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <time.h>
 #include <sys/resource.h>
+#include <signal.h>
 
 /// The magic number statfs(2) reports for the mqueue filesystem.
 #define SWIPC_MQUEUE_MAGIC 0x19800202
@@ -40,12 +41,20 @@ void swipc_ipc_usage(struct swipc_ipc_usage *usage);
 
 // Signals for blocking calls. The handlers only record the signal: they are installed without
 // SA_RESTART so that msgrcv, msgsnd, semop and mq_* return EINTR, and the caller decides.
-/// Installs the handlers for SIGINT, SIGTERM and SIGALRM (once).
+// SIGHUP and SIGQUIT count as interrupts like SIGINT and SIGTERM: a hung-up terminal or a
+// Ctrl-\ must not leave a semaphore taken, a segment attached or a socket file behind.
+/// Installs the handlers for SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGALRM (once).
 void swipc_install_wait_handlers(void);
-/// The SIGINT or SIGTERM received since the handlers were installed, or 0.
+/// The interrupt signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT.
+void swipc_interrupt_signals(sigset_t *set);
+/// The last SIGINT, SIGTERM, SIGHUP or SIGQUIT received since the handlers were installed, or 0.
 int swipc_interrupt_signal(void);
-/// Sleeps until SIGINT or SIGTERM arrives (sigsuspend, no polling) and returns it.
+/// Sleeps until an interrupt signal arrives (sigsuspend, no polling) and returns it.
 int swipc_wait_for_interrupt(void);
+/// Before exec: returns the interrupt already received, or 0 after giving the handled interrupt
+/// signals back their default action, so that one arriving from then on acts on the process (and
+/// on the command it becomes) instead of being recorded and lost.
+int swipc_prepare_exec(void);
 /// Also records SIGCHLD (no SA_RESTART), so that a blocking call returns EINTR when a child
 /// exits: `swipc bench` notices a dead peer. And asks for SIGTERM when the parent dies
 /// (PR_SET_PDEATHSIG) when `orphan_signal` is set: the peer follows a parent that is gone.
@@ -97,6 +106,26 @@ void swipc_set_alarm(long first_us, long every_us);
 // sem_open(3) is variadic.
 #include <semaphore.h>
 sem_t *swipc_sem_open(const char *name, int oflag, mode_t mode, unsigned int value);
+
+// A POSIX semaphore changed by N units in one step, through glibc's 64-bit sem_t layout (value
+// in the low 32 bits of a 64-bit word, waiters in the high 32 bits, changed by compare-and-swap).
+/// 1 when this C library's sem_t has that layout (checked once on a private semaphore) and `s`
+/// is process-shared, else 0.
+int swipc_psem_layout_known(sem_t *s);
+/// Lowers the value by `n` when it is at least `n`; else -1 with EAGAIN and nothing changed.
+int swipc_psem_take(sem_t *s, unsigned n);
+/// Raises the value by `n` and wakes the waiters; -1 with EOVERFLOW (nothing changed) when the
+/// value would pass SEM_VALUE_MAX.
+int swipc_psem_give(sem_t *s, unsigned n);
+/// Sets the value and wakes the waiters; -1 with EINVAL above SEM_VALUE_MAX.
+int swipc_psem_set(sem_t *s, unsigned value);
+/// Counts this process as a waiter, so that sem_post wakes it (as sem_wait does); undo with
+/// swipc_psem_remove_waiter.
+void swipc_psem_add_waiter(sem_t *s);
+void swipc_psem_remove_waiter(sem_t *s);
+/// While counted as a waiter: sleeps (futex) until the value is at least `n`, then lowers it by
+/// `n` and returns 0; -1 with EINTR on a signal, ETIMEDOUT after `timeout` (relative, may be NULL).
+int swipc_psem_wait_registered(sem_t *s, unsigned n, const struct timespec *timeout);
 
 // mq_open(3) is variadic.
 mqd_t swipc_mq_open(const char *name, int oflag, mode_t mode, const struct mq_attr *attr);

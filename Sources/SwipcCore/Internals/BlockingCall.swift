@@ -3,7 +3,7 @@ import Glibc
 import SystemPackage
 
 /// Runs a blocking system call (msgrcv, msgsnd, semop, mq_timedreceive, ...) so that it honours
-/// a timeout and SIGINT/SIGTERM, without busy waiting and without losing data.
+/// a timeout and the interrupt signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT), without busy waiting and without losing data.
 ///
 /// The signal handlers only record the signal and are installed without SA_RESTART, so the call
 /// returns EINTR — which means it transferred nothing. A signal that arrives between the check
@@ -18,7 +18,7 @@ public struct BlockingCall {
     case done(T)
     case failed(Errno)
     case timedOut
-    /// SIGINT or SIGTERM: the signal number.
+    /// An interrupt signal: its number.
     case interrupted(Int32)
   }
 
@@ -47,14 +47,14 @@ public struct BlockingCall {
     if let timeout = clock.timeout { clock.deadline = BlockingCall.monotonicMicroseconds() + timeout }
   }
 
-  /// The pending SIGINT or SIGTERM, checked between operations of a long transfer.
+  /// The pending interrupt signal, checked between operations of a long transfer.
   public static var pendingInterrupt: Int32? {
     let sig = swipc_interrupt_signal()
     return sig == 0 ? nil : sig
   }
 
   /// Runs `call` (which returns -1 and sets errno on failure) until it succeeds, fails with an
-  /// error other than EINTR, the deadline passes, or SIGINT/SIGTERM arrives.
+  /// error other than EINTR, the deadline passes, or an interrupt signal arrives.
   ///
   /// `call(false)` must not block (IPC_NOWAIT, or a deadline already past): it is tried first, so
   /// that a transfer that can proceed costs one system call and no timer. Only when it would block
@@ -97,7 +97,7 @@ public struct BlockingCall {
   }
 
   /// Waits until `fd` is ready for `events` (POLLIN, POLLOUT), the deadline passes, or
-  /// SIGINT/SIGTERM arrives. poll sleeps at most a watchdog interval at a time, so that a signal
+  /// an interrupt signal arrives. poll sleeps at most a watchdog interval at a time, so that a signal
   /// landing just before it is seen soon.
   ///
   /// The corresponding C function is `poll`.

@@ -3,7 +3,7 @@ import Glibc
 import SystemPackage
 
 /// Running the COMMAND of `shm attach` and `sem run`: in a child process that swipc waits for
-/// (passing SIGINT and SIGTERM on to it), or in swipc's own process through exec.
+/// (passing SIGINT, SIGTERM, SIGHUP and SIGQUIT on to it), or in swipc's own process through exec.
 public enum ChildProcess {
   /// How a command ended, as a shell reports it: its exit status, or 128 + the signal.
   public static func shellStatus(_ waitStatus: Int32) -> Int32 {
@@ -21,7 +21,7 @@ public enum ChildProcess {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
-    // SIGINT and SIGTERM go back to their default actions in the child, unless ignored on entry
+    // The interrupt signals go back to their default actions in the child, unless ignored on entry
     // (exec resets handled signals anyway; this also covers the moment before it).
     var defaults = sigset_t()
     sigemptyset(&defaults)
@@ -32,7 +32,7 @@ public enum ChildProcess {
     // a forwarded SIGINT pending in the child for ever.
     var mask = sigset_t()
     sigprocmask(SIG_BLOCK, nil, &mask)
-    for signal in [SIGINT, SIGTERM, SIGALRM] { sigdelset(&mask, signal) }
+    for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM] { sigdelset(&mask, signal) }
     posix_spawnattr_setsigmask(&attributes, &mask)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
     let result = withCStrings(arguments) { argv in
@@ -42,7 +42,7 @@ public enum ChildProcess {
     return pid
   }
 
-  /// Waits for `pid` to end, passing each SIGINT or SIGTERM swipc receives on to it, and returns
+  /// Waits for `pid` to end, passing each SIGINT, SIGTERM, SIGHUP or SIGQUIT swipc receives on to it, and returns
   /// its status as a shell reports it.
   ///
   /// The corresponding C function is `waitpid`.
@@ -66,12 +66,18 @@ public enum ChildProcess {
     }
   }
 
-  /// Replaces swipc with `arguments`; returns only when exec fails, with the error.
+  /// Replaces swipc with `arguments`; returns only when exec fails, with the error, or when an
+  /// interrupt signal came first (an error of category `.interrupted`: COMMAND was not run).
   ///
   /// The corresponding C function is `execvp`.
   public static func exec(_ arguments: [String]) -> SwipcError {
     precondition(!arguments.isEmpty)
     swipc_set_alarm(0, 0)
+    let pending = swipc_prepare_exec()
+    if pending != 0 {
+      return SwipcError(category: .interrupted, call: "exec", object: "'\(arguments[0])'",
+        reason: "interrupted by signal \(pending) before it ran")
+    }
     _ = withCStrings(arguments) { argv in execvp(argv[0]!, argv) }
     return cannotRun(arguments[0], currentErrno)
   }

@@ -4,7 +4,11 @@ public struct TimeSpan: Hashable, Sendable, Comparable, CustomStringConvertible 
   public var milliseconds: Int64
 
   public init(milliseconds: Int64) { self.milliseconds = milliseconds }
-  public init(seconds: Int64) { self.milliseconds = seconds * 1000 }
+  /// Saturates at the largest and smallest span rather than overflowing.
+  public init(seconds: Int64) {
+    let (product, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+    milliseconds = overflow ? (seconds < 0 ? .min : .max) : product
+  }
 
   public var seconds: Int64 { milliseconds / 1000 }
 

@@ -48,7 +48,7 @@ public struct RenderOptions: Sendable {
 /// listing formats each distinct value once.
 final class TimeTextCache {
   var short: [Int64: [UInt8]] = [:]
-  var rfc3339: [Int64: [UInt8]] = [:]
+  var rfc3339: [Int64: [UInt8]?] = [:]
   var users: [UInt32: [UInt8]] = [:]
   var ages: [Int64: [UInt8]] = [:]
   var sizes: [UInt64: [UInt8]] = [:]
@@ -73,9 +73,10 @@ public struct CellFormatter {
     return text
   }
 
-  func rfc3339(_ t: Int64) -> [UInt8] {
+  /// nil for a time RFC 3339 cannot write (see `TextFormat.rfc3339`).
+  func rfc3339(_ t: Int64) -> [UInt8]? {
     if let cached = times.rfc3339[t] { return cached }
-    let text = Array(TextFormat.rfc3339(t).utf8)
+    let text = TextFormat.rfc3339(t).map { Array($0.utf8) }
     times.rfc3339[t] = text
     return text
   }
@@ -149,7 +150,7 @@ public struct CellFormatter {
     switch value {
     case .null: return ""
     case .bytes(let b): return String(b)
-    case .time(let t): return t.map { String(decoding: rfc3339($0), as: UTF8.self) } ?? ""
+    case .time(let t): return t.flatMap { rfc3339($0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
     case .seconds(let s): return String(s)
     case .perms(let m): return TextFormat.octalPermissions(m)
     case .bool(let b): return b ? "true" : "false"
@@ -158,7 +159,8 @@ public struct CellFormatter {
     }
   }
 
-  /// Writes a JSON value: numbers as numbers, times as RFC 3339 UTC or null, names as strings or
+  /// Writes a JSON value: numbers as numbers, times as RFC 3339 UTC or null (never set, or out of
+  /// RFC 3339's range), names as strings or
   /// null when the id has no name.
   public func writeJSON(_ value: CellValue, to out: inout OutputBuffer) {
     switch value {
@@ -168,9 +170,9 @@ public struct CellFormatter {
     case .name(let n): out.writeJSONString(n.rawValue)
     case .bytes(let b): out.write(uint: b)
     case .time(let t):
-      if let t {
+      if let text = t.flatMap({ rfc3339($0) }) {
         out.write(byte: 34)
-        out.bytes.append(contentsOf: rfc3339(t))
+        out.bytes.append(contentsOf: text)
         out.write(byte: 34)
       } else {
         out.write("null")

@@ -94,7 +94,7 @@ extension ObjectColumn {
     ObjectColumn(name: "NOTIFYPID", help: "pid registered for mq_notify (0: none)", kinds: IPCKindSet([.pmsg]), rightAligned: true) { o, _ in pid(o.notifyPid) },
     ObjectColumn(name: "RSS", help: "resident bytes", kinds: IPCKindSet([.shm]), rightAligned: true) { o, _ in o.rss.map { .bytes($0) } ?? .null },
     ObjectColumn(name: "SWAP", help: "swapped bytes", kinds: IPCKindSet([.shm]), rightAligned: true) { o, _ in o.swap.map { .bytes($0) } ?? .null },
-    ObjectColumn(name: "AGE", help: "time since creation or last change", kinds: all, rightAligned: true) { o, c in o.changeTime.map { .seconds(c.now - $0) } ?? .null },
+    ObjectColumn(name: "AGE", help: "time since creation or last change", kinds: all, rightAligned: true) { o, c in o.changeTime.map { .seconds(c.now.subtractingClamped($0)) } ?? .null },
     ObjectColumn(name: "LAST", help: "time of the last use (send, receive, attach, operation)", kinds: all, rightAligned: false) { o, _ in .time(o.lastActivity) },
     ObjectColumn(name: "ORPHAN", help: "yes, no, recent (within --min-age) or unknown (not every process could be seen); on request", kinds: all, rightAligned: false) { o, c in
       c.orphans.map { .text($0.state(of: o).word) } ?? .null

@@ -33,11 +33,12 @@ public enum TextFormat {
     return text + suffixes[exponent - 1]
   }
 
-  /// RFC 3339 in UTC: `2026-11-25T20:02:13Z`.
-  public static func rfc3339(_ seconds: Int64) -> String {
+  /// RFC 3339 in UTC: `2026-11-25T20:02:13Z`; nil for a time outside the years 0000 to 9999,
+  /// which RFC 3339 cannot write.
+  public static func rfc3339(_ seconds: Int64) -> String? {
     var t = time_t(seconds)
     var parts = tm()
-    guard gmtime_r(&t, &parts) != nil else { return String(seconds) }
+    guard gmtime_r(&t, &parts) != nil, (-1900...8099).contains(parts.tm_year) else { return nil }
     return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
       + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))Z"
   }

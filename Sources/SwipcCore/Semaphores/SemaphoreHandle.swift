@@ -96,10 +96,9 @@ public final class SemaphoreHandle {
     }
   }
 
-  /// Sets one semaphore (SETVAL), or a POSIX semaphore by taking it down to 0 and posting
-  /// `value` times, which other processes may interleave with.
+  /// Sets one semaphore (SETVAL), or a POSIX semaphore in one atomic step that wakes its waiters.
   ///
-  /// The corresponding C functions are `semctl` (SETVAL), `sem_trywait` and `sem_post`.
+  /// The corresponding C function is `semctl` (SETVAL).
   public func setValue(_ value: Int, index: Int) throws(SwipcError) {
     try checkValue(value)
     switch backend {
@@ -110,12 +109,9 @@ public final class SemaphoreHandle {
       }
     case .posix(let sem):
       try checkIndex(index)
-      while sem_trywait(sem) == 0 || errno == EINTR {}
-      if errno != EAGAIN { throw SwipcError(call: "sem_trywait", object: label, errno: currentErrno) }
-      for _ in 0..<value {
-        if case .failure(let e) = valueOrErrno({ sem_post(sem) }) {
-          throw SwipcError(call: "sem_post", object: label, errno: e)
-        }
+      try requireKnownLayout(toChange: "set")
+      if case .failure(let e) = valueOrErrno({ swipc_psem_set(sem, UInt32(value)) }) {
+        throw SwipcError(call: "sem_post", object: label, errno: e)
       }
     }
   }
@@ -143,12 +139,11 @@ public final class SemaphoreHandle {
     case waitForZero
   }
 
-  /// Performs one operation on semaphore `index`: System V in one atomic semop (with SEM_UNDO
-  /// when `undo`); POSIX as `by` single waits or posts, returning what was done when one fails
-  /// part way, so that nothing is half-done.
+  /// Performs one operation on semaphore `index`, all or nothing: System V in one atomic semop
+  /// (with SEM_UNDO when `undo`); POSIX in one compare-and-swap of the value, a wait sleeping
+  /// until the value is at least `by` (see `requireKnownLayout`).
   ///
-  /// The corresponding C functions are `semtimedop`, `sem_trywait`, `sem_timedwait` and
-  /// `sem_post`.
+  /// The corresponding C functions are `semtimedop` and, for POSIX, `futex`.
   public func perform(_ operation: Operation, index: Int, undo: Bool, wait: Bool, call: BlockingCall)
     throws(SwipcError)
   {
@@ -184,34 +179,48 @@ public final class SemaphoreHandle {
       case .waitForZero:
         throw .usage("waiting for zero (--zero) applies to System V semaphores; \(label) is POSIX")
       case .give(let n):
-        var posted = 0
-        while posted < n {
-          if sem_post(sem) != 0 {
-            let e = currentErrno
-            for _ in 0..<posted { _ = sem_trywait(sem) }
-            throw SwipcError(call: "sem_post", object: label, errno: e,
-              reason: e == .overflow ? "posting \(n) would pass SEM_VALUE_MAX (\(SemaphoreHandle.posixMaximum)); the value is unchanged" : nil)
-          }
-          posted += 1
+        try checkPOSIXAmount(n)
+        try requireKnownLayout(toChange: "post to")
+        if swipc_psem_give(sem, UInt32(n)) != 0 {
+          let e = currentErrno
+          throw SwipcError(call: "sem_post", object: label, errno: e,
+            reason: e == .overflow ? "posting \(n) would pass SEM_VALUE_MAX (\(SemaphoreHandle.posixMaximum)); the value is unchanged" : nil)
         }
       case .take(let n):
-        var taken = 0
-        while taken < n {
-          let outcome = call.run(wait: wait) { blocking in
-            if !blocking { return sem_trywait(sem) }
-            var deadline = call.realtimeDeadline
-            return sem_timedwait(sem, &deadline)
-          }
-          if case .done = outcome {
-            taken += 1
-            continue
-          }
-          // Give back what this call took: a failed wait leaves the value as it was.
-          for _ in 0..<taken { sem_post(sem) }
-          try check(outcome, operation: operation, index: index, call: "sem_wait on", wait: wait)
-        }
+        try checkPOSIXAmount(n)
+        try requireKnownLayout(toChange: "wait on")
+        try check(take(n, from: sem, wait: wait, call: call), operation: operation, index: index, call: "sem_wait on", wait: wait)
       }
     }
+  }
+
+  /// Takes `n` units at once: at once when there are enough, else (when `wait`) counted as a
+  /// waiter, as sem_wait is, until there are.
+  func take(_ n: Int, from sem: UnsafeMutablePointer<sem_t>, wait: Bool, call: BlockingCall) -> BlockingCall.Outcome<Int32> {
+    let units = UInt32(n)
+    if swipc_psem_take(sem, units) == 0 { return .done(0) }
+    if !wait { return .timedOut }
+    swipc_psem_add_waiter(sem)
+    defer { swipc_psem_remove_waiter(sem) }
+    return call.run { blocking in
+      if !blocking { return swipc_psem_take(sem, units) }
+      guard var timeout = call.remainingTimeout else { return swipc_psem_wait_registered(sem, units, nil) }
+      return swipc_psem_wait_registered(sem, units, &timeout)
+    }
+  }
+
+  func checkPOSIXAmount(_ n: Int) throws(SwipcError) {
+    guard n <= SemaphoreHandle.posixMaximum else {
+      throw .usage("--by \(n) exceeds SEM_VALUE_MAX \(SemaphoreHandle.posixMaximum), the most a POSIX semaphore holds")
+    }
+  }
+
+  /// Changing a POSIX semaphore by several units at once relies on glibc's 64-bit sem_t layout,
+  /// checked once at run time; refused, with nothing changed, where it differs.
+  func requireKnownLayout(toChange action: String) throws(SwipcError) {
+    guard case .posix(let sem) = backend, swipc_psem_layout_known(sem) == 0 else { return }
+    throw SwipcError(category: .unavailable, call: action, object: label,
+      reason: "this C library's sem_t is not glibc's 64-bit layout, which swipc needs to change the value atomically (use a swipc built with glibc); nothing was changed")
   }
 
   func check(_ outcome: BlockingCall.Outcome<Int32>, operation: Operation, index: Int, call: String, wait: Bool)

@@ -18,7 +18,7 @@ public struct StreamEnd {
 }
 
 /// Copying a byte stream between descriptors for `pipe send/recv` and `sock send/listen`, with a
-/// deadline and SIGINT/SIGTERM honoured on the non-blocking side, optionally stopping after a
+/// deadline and the interrupt signals honoured on the non-blocking side, optionally stopping after a
 /// number of records (lines or NUL-terminated).
 public enum StreamCopy {
   public struct Result: Sendable {
@@ -204,7 +204,7 @@ public enum StreamCopy {
     }
   }
 
-  /// A call on a blocking descriptor: EINTR from a recorded SIGINT/SIGTERM ends it.
+  /// A call on a blocking descriptor: EINTR from a recorded interrupt signal ends it.
   static func blocking(_ call: () -> Int) -> BlockingCall.Outcome<Int> {
     while true {
       if let sig = BlockingCall.pendingInterrupt { return .interrupted(sig) }

@@ -190,8 +190,8 @@ public enum SysVProcParser {
       i += 1
     }
     if negative {
-      guard value <= UInt64(Int64.max) else { return nil }
-      return -Int64(value)
+      guard value <= UInt64(Int64.max) + 1 else { return nil }
+      return Int64(bitPattern: 0 &- value)
     }
     // Sizes print as unsigned 64-bit; keep the bit pattern.
     return Int64(bitPattern: value)

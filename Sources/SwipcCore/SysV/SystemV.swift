@@ -43,9 +43,11 @@ public enum SystemV {
   /// GETZCNT); needs read permission.
   public static func semaphores(id: Int32, count: Int) -> Result<[SemaphoreState], Errno> {
     var states = [SemaphoreState]()
-    states.reserveCapacity(count)
-    for index in 0..<count {
-      let n = Int32(index)
+    // `count` may come from /proc text: reserve no more than a set can hold (semop numbers its
+    // semaphores with an unsigned short); the kernel's answer ends the loop for a set that is smaller.
+    states.reserveCapacity(min(max(count, 0), Int(UInt16.max) + 1))
+    for index in 0..<max(count, 0) {
+      guard let n = Int32(exactly: index) else { return .failure(.outOfRange) }
       func get(_ cmd: Int32) -> Result<Int32, Errno> {
         valueOrErrno { swipc_semctl_cmd(id, n, cmd) }
       }
