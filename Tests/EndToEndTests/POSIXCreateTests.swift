@@ -69,7 +69,7 @@ struct POSIXCreateTests {
     #expect(r.stdout == "3\n4\npeer in syscall 202\ndone\n0\n", "\(r.stdout)")
   }
 
-  @Test("a symlink planted by another user under the name is refused by create, and its target is untouched")
+  @Test("a symlink planted by another user under the name, or a hard link to root's file, is refused by create, and the file is untouched")
   func createRefusesPlantedSymlink() throws {
     let r = Harness.inNamespace(Self.setup + """
       head -c 32 /dev/zero > /mnt/root/secret; chmod 600 /mnt/root/secret
@@ -80,19 +80,27 @@ struct POSIXCreateTests {
       for args in "shm create /x --size 4K" "shm create /x --size 4K --no-exclusive" "sem create /x --value 7" "sem create /x --value 7 --no-exclusive"; do
         $S $args 2>/mnt/root/err >/dev/null; echo "$args: $? $(cat /mnt/root/err)"
       done
+      # A hard link to root's file (where protected_hardlinks does not forbid it) is not adopted.
+      ln /mnt/root/secret /mnt/root/h; ln /mnt/root/secret /mnt/root/sem.h
+      for args in "shm create /h --size 4K --no-exclusive" "sem create /h --value 7 --no-exclusive"; do
+        SWIPC_SHM_DIR=/mnt/root $S $args 2>/mnt/root/err >/dev/null; echo "$args: $? $(cat /mnt/root/err)"
+      done
+      rm /mnt/root/h /mnt/root/sem.h
       set -e
       echo "secret $(stat -c '%a %u %s' /mnt/root/secret) $([ "$(md5sum < /mnt/root/secret)" = "$before" ] && echo same || echo CHANGED)"
       echo "links $(find /dev/shm -type l | sort | tr '\\n' ' ')"
       """)
     try #require(r.status == 0, "\(r.stderr)")
     let lines = r.stdout.split(separator: "\n").map(String.init)
-    try #require(lines.count == 6, "\(r.stdout)")
+    try #require(lines.count == 8, "\(r.stdout)")
     #expect(lines[0].hasPrefix("shm create /x --size 4K: 1 swipc: shm_open /x: already exists"), "\(lines[0])")
     #expect(lines[1].hasPrefix("shm create /x --size 4K --no-exclusive: 1 ") && lines[1].contains("symbolic link, which is never followed"), "\(lines[1])")
     #expect(lines[2].hasPrefix("sem create /x --value 7: 1 swipc: sem_open /x: already exists"), "\(lines[2])")
     #expect(lines[3].hasPrefix("sem create /x --value 7 --no-exclusive: 1 ") && lines[3].contains("symbolic link, which is never followed"), "\(lines[3])")
-    #expect(lines[4] == "secret 600 0 32 same", "\(lines[4])")
-    #expect(lines[5] == "links /dev/shm/sem.x /dev/shm/x ", "\(lines[5])")
+    #expect(lines[4].hasPrefix("shm create /h --size 4K --no-exclusive: 1 ") && lines[4].contains("hard link"), "\(lines[4])")
+    #expect(lines[5].hasPrefix("sem create /h --value 7 --no-exclusive: 1 ") && lines[5].contains("hard link"), "\(lines[5])")
+    #expect(lines[6] == "secret 600 0 32 same", "\(lines[6])")
+    #expect(lines[7] == "links /dev/shm/sem.x /dev/shm/x ", "\(lines[7])")
   }
 
   @Test("no half-made object is ever visible: a semaphore has no name until it is written; a segment that cannot be sized is removed")
@@ -119,5 +127,23 @@ struct POSIXCreateTests {
     #expect(p[1].contains("status 1\n"), "\(p[1])")
     #expect(p[1].contains("swipc: ftruncate /big: "), "\(p[1])")
     #expect(p[1].contains("left: ctr=[] devshm=[]"), "\(p[1])")
+  }
+
+  static let hasStrace = Harness.run(["strace", "-V"]).status == 0
+
+  @Test("where O_TMPFILE is refused, a semaphore is written under a random name of its own, linked into place, and the scratch name removed", .enabled(if: hasStrace, "needs strace to refuse O_TMPFILE"))
+  func semaphoreWithoutTemporaryFiles() throws {
+    let r = Harness.inNamespace(Self.setup + """
+      # Which openat is the O_TMPFILE one, then the same run with that one refused.
+      strace -f -o /mnt/root/trace -e trace=openat $S sem create /k --value 1 >/dev/null; $S rm psem /k >/dev/null
+      K=$(grep -v resumed /mnt/root/trace | grep -n 'openat(' | grep O_TMPFILE | cut -d: -f1)
+      strace -f -o /mnt/root/trace -e trace=openat -e inject=openat:error=EOPNOTSUPP:when=${K:-1} $S sem create /m --value 4
+      echo "refused $(grep -c 'O_TMPFILE.*INJECTED' /mnt/root/trace)"
+      echo "entries [$(ls -A /dev/shm | tr '\\n' ' ')]"
+      $S sem get /m; $H psem-get /m
+      $S rm psem /m >/dev/null
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout == "/m\nrefused 1\nentries [sem.m ]\n4\n4\n", "\(r.stdout)")
   }
 }

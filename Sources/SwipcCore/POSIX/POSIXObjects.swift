@@ -102,6 +102,8 @@ public enum POSIXObjects {
         switch directory.open(entry, flags: O_RDWR, size: contents.count) {
         case .success(let file):
           closeIgnoringErrors(file.descriptor)
+          // A hard link another user made to someone else's file is not a semaphore to adopt.
+          guard file.status.st_nlink == 1 else { return .failure(POSIXDirectory.Failure.linked(UInt64(file.status.st_nlink)).error(kind: .psem, name: name, action: "use")) }
           return .success(())
         case .failure(.system(_, .noSuchFileOrDirectory)): continue  // removed in between: make it
         case .failure(let f): return .failure(f.error(kind: .psem, name: name, action: "use"))
