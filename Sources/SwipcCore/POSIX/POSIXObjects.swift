@@ -49,8 +49,9 @@ public enum POSIXObjects {
     _ name: POSIXName, mode: UInt32, exclusive: Bool, size: UInt64, paths: InventoryPaths
   ) -> Result<Bool, SwipcError> {
     let directory: POSIXDirectory
-    do { directory = try POSIXDirectory(kind: .pshm, paths: paths) } catch {
-      return .failure(directoryError(error, name: name, paths: paths))
+    switch shmDirectory(.pshm, for: name, paths: paths) {
+    case .success(let d): directory = d
+    case .failure(let e): return .failure(e)
     }
     let entry = POSIXDirectory.entry(kind: .pshm, name)
     let file: POSIXDirectory.OpenFile, created: Bool
@@ -62,18 +63,16 @@ public enum POSIXObjects {
     }
     defer { closeIgnoringErrors(file.descriptor) }
     guard created else { return .success(false) }
-    if size > UInt64(Int64.max) {
-      _ = directory.unlink(entry, expected: file.identity)
-      return .failure(SwipcError(call: "ftruncate", object: name.rawValue, errno: .fileTooLarge,
-        reason: "size \(size) is too large for \(paths.shm) (see 'df \(paths.shm)')"))
+    let sized = size > UInt64(Int64.max) ? .failure(.fileTooLarge) : valueOrErrno({ ftruncate(file.descriptor, off_t(size)) })
+    guard case .failure(let e) = sized else { return .success(true) }
+    let undone = if case .success = directory.unlink(entry, expected: file.identity) {
+      "nothing was created"
+    } else {
+      "the new empty object could not be removed again: remove it with 'swipc rm pshm \(name.rawValue)'"
     }
-    if case .failure(let e) = valueOrErrno({ ftruncate(file.descriptor, off_t(size)) }) {
-      _ = directory.unlink(entry, expected: file.identity)
-      return .failure(SwipcError(call: "ftruncate", object: name.rawValue, errno: e,
-        reason: e == .fileTooLarge || e == .invalidArgument || e == .noSpace
-          ? "size \(size) is too large for \(paths.shm) (see 'df \(paths.shm)'); nothing was created" : nil))
-    }
-    return .success(true)
+    let tooLarge = e == .fileTooLarge || e == .invalidArgument || e == .noSpace
+    return .failure(SwipcError(call: "ftruncate", object: name.rawValue, errno: e,
+      reason: (tooLarge ? "size \(size) is too large for \(paths.shm) (see 'df \(paths.shm)' and 'ulimit -f')" : SwipcError.strerror(e)) + "; " + undone))
   }
 
   /// What sem_open with O_CREAT does, through the shm directory's descriptor: a sem_t made by
@@ -86,8 +85,9 @@ public enum POSIXObjects {
     _ name: POSIXName, mode: UInt32, exclusive: Bool, value: UInt32, paths: InventoryPaths
   ) -> Result<Void, SwipcError> {
     let directory: POSIXDirectory
-    do { directory = try POSIXDirectory(kind: .psem, paths: paths) } catch {
-      return .failure(directoryError(error, name: name, paths: paths))
+    switch shmDirectory(.psem, for: name, paths: paths) {
+    case .success(let d): directory = d
+    case .failure(let e): return .failure(e)
     }
     var sem = sem_t()
     guard sem_init(&sem, 1, value) == 0 else {
@@ -103,7 +103,9 @@ public enum POSIXObjects {
         case .success(let file):
           closeIgnoringErrors(file.descriptor)
           // A hard link another user made to someone else's file is not a semaphore to adopt.
-          guard file.status.st_nlink == 1 else { return .failure(POSIXDirectory.Failure.linked(UInt64(file.status.st_nlink)).error(kind: .psem, name: name, action: "use")) }
+          guard file.status.st_nlink == 1 else {
+            return .failure(POSIXDirectory.Failure.linked(UInt64(file.status.st_nlink)).error(kind: .psem, name: name, action: "use"))
+          }
           return .success(())
         case .failure(.system(_, .noSuchFileOrDirectory)): continue  // removed in between: make it
         case .failure(let f): return .failure(f.error(kind: .psem, name: name, action: "use"))
@@ -116,11 +118,14 @@ public enum POSIXObjects {
     return .failure(SwipcError(call: "sem_open", object: name.rawValue, errno: .fileExists))
   }
 
-  /// The shm directory itself cannot be opened: say which one, as `SWIPC_SHM_DIR` may name it.
-  static func directoryError(_ failure: POSIXDirectory.Failure, name: POSIXName, paths: InventoryPaths) -> SwipcError {
-    guard case .system(let call, let e) = failure else { return failure.error(kind: .pshm, name: name, action: "create") }
-    return SwipcError(category: e == .noSuchFileOrDirectory ? .failed : nil, call: call, object: paths.shm, errno: e,
-      reason: "cannot open the directory of POSIX shared memory and semaphores (SWIPC_SHM_DIR, default /dev/shm): \(name.rawValue) was not created")
+  /// The shm directory that creation goes through; when it cannot be opened, an error that
+  /// names it, as `SWIPC_SHM_DIR` may have moved it.
+  static func shmDirectory(_ kind: IPCKind, for name: POSIXName, paths: InventoryPaths) -> Result<POSIXDirectory, SwipcError> {
+    do { return .success(try POSIXDirectory(kind: kind, paths: paths)) } catch {
+      guard case .system(let call, let e) = error else { return .failure(error.error(kind: kind, name: name, action: "create")) }
+      return .failure(SwipcError(category: e == .noSuchFileOrDirectory ? .failed : nil, call: call, object: paths.shm, errno: e,
+        reason: "cannot open the directory of POSIX shared memory and semaphores (SWIPC_SHM_DIR, default /dev/shm): \(name.rawValue) was not created"))
+    }
   }
 
   /// mq_unlink of a queue: queues are removed by name in this IPC namespace's mqueue
