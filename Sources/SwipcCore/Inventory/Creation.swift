@@ -174,7 +174,7 @@ public enum Creator {
       }
     case .pshm:
       if case .failure(let error) = POSIXObjects.createSharedMemory(name, mode: mode, exclusive: exclusive,
-        size: request.size?.bytes ?? 0)
+        size: request.size?.bytes ?? 0, paths: .fromEnvironment(resolvingMqueue: false))
       {
         var error = error
         if error.errno == .fileExists { error.reason = "already exists (drop --exclusive to use it; anyone can create names in /dev/shm, so check its owner)" }
@@ -182,9 +182,12 @@ public enum Creator {
       }
     default:
       let value = UInt32(request.values?.first ?? 0)
-      if case .failure(let e) = POSIXObjects.createSemaphore(name, mode: mode, exclusive: exclusive, value: value) {
-        throw SwipcError(call: "sem_open", object: name.rawValue, errno: e,
-          reason: e == .fileExists ? "already exists (drop --exclusive to use it)" : nil)
+      if case .failure(let error) = POSIXObjects.createSemaphore(name, mode: mode, exclusive: exclusive, value: value,
+        paths: .fromEnvironment(resolvingMqueue: false))
+      {
+        var error = error
+        if error.errno == .fileExists { error.reason = "already exists (drop --exclusive to use it)" }
+        throw error
       }
     }
   }

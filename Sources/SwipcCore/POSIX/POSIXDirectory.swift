@@ -191,6 +191,96 @@ public final class POSIXDirectory {
     return rc == 0 ? .success(()) : .failure(.system("unlinkat", currentErrno))
   }
 
+  /// Creates a regular file under an entry with `mode` exactly (the umask cleared), never
+  /// through a symlink (`O_EXCL` does not follow one; `O_NOFOLLOW` refuses one). When not
+  /// `exclusive`, an entry that exists is opened instead, and kept only when fstat says it is a
+  /// regular file with one name. Returns the file and whether it was made here.
+  ///
+  /// The corresponding C functions are `openat` and `fstat`.
+  public func create(_ entry: [UInt8], mode: UInt32, exclusive: Bool) -> Result<(file: OpenFile, created: Bool), Failure> {
+    // O_EXCL even when an existing entry would do: only then does the caller know whether it
+    // made the file (and may size it, or remove it again on failure).
+    for _ in 0..<8 {
+      let flags = O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
+      let fd = POSIXObjects.withoutUmask { Self.withCString(entry) { openat(descriptor, $0, flags, mode_t(mode)) } }
+      if fd >= 0 {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+          let e = currentErrno
+          closeIgnoringErrors(fd)
+          _ = unlink(entry)
+          return .failure(.system("fstat", e))
+        }
+        return .success((OpenFile(descriptor: fd, status: st), true))
+      }
+      let e = currentErrno
+      guard e == .fileExists && !exclusive else { return .failure(.system("open", e)) }
+      switch open(entry, flags: O_RDWR) {
+      case .success(let file):
+        guard file.status.st_nlink == 1 else {
+          closeIgnoringErrors(file.descriptor)
+          return .failure(.linked(UInt64(file.status.st_nlink)))
+        }
+        return .success((file, false))
+      case .failure(.system(_, .noSuchFileOrDirectory)): continue  // removed in between: create it
+      case .failure(let f): return .failure(f)
+      }
+    }
+    return .failure(.system("open", .fileExists))
+  }
+
+  /// Puts a file with `contents` and `mode` under an entry in one step, as glibc's sem_open does
+  /// for a semaphore: the file is written while it has no name (O_TMPFILE; else under a random
+  /// name of its own) and then linked into place, so no process ever opens it half-written. An
+  /// entry that exists (a symlink too: linkat does not follow it) fails with EEXIST.
+  ///
+  /// The corresponding C functions are `openat` (O_TMPFILE), `pwrite`, `fchmod` and `linkat`.
+  public func publish(_ entry: [UInt8], contents: [UInt8], mode: UInt32) -> Result<FileIdentity, Failure> {
+    var temporary: [UInt8]? = nil
+    var fd = POSIXObjects.withoutUmask { openat(descriptor, ".", Self.temporaryFile | O_RDWR | O_CLOEXEC, mode_t(mode)) }
+    if fd < 0 {
+      let e = currentErrno
+      // Filesystems without O_TMPFILE refuse it with EOPNOTSUPP, or EISDIR on old kernels.
+      guard e == .notSupported || e == .isDirectory || e == .invalidArgument else { return .failure(.system("open", e)) }
+      for _ in 0..<8 {
+        var random = SystemRandomNumberGenerator()
+        let name = Array(".swipc-\(String(random.next() as UInt64, radix: 36))".utf8)
+        let flags = O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
+        fd = POSIXObjects.withoutUmask { Self.withCString(name) { openat(descriptor, $0, flags, mode_t(mode)) } }
+        if fd >= 0 { temporary = name; break }
+        if currentErrno != .fileExists { return .failure(.system("open", currentErrno)) }
+      }
+      guard fd >= 0 else { return .failure(.system("open", .fileExists)) }
+    }
+    defer { closeIgnoringErrors(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return .failure(.system("fstat", currentErrno)) }
+    let identity = FileIdentity(st)
+    // The random name is this process's own scratch file: removed whatever happens.
+    defer { if let temporary { _ = unlink(temporary, expected: identity) } }
+    let written = contents.withUnsafeBytes { raw -> Errno? in
+      var done = 0
+      while done < raw.count {
+        let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(done))
+        if n < 0 {
+          if currentErrno == .interrupted { continue }
+          return currentErrno
+        }
+        done += n
+      }
+      return nil
+    }
+    if let written { return .failure(.system("write", written)) }
+    guard fchmod(fd, mode_t(mode)) == 0 else { return .failure(.system("fchmod", currentErrno)) }
+    // /proc/self/fd/N names the inode written here, whatever has happened to any name since.
+    let rc = Self.withCString(entry) { linkat(AT_FDCWD, "/proc/self/fd/\(fd)", descriptor, $0, AT_SYMLINK_FOLLOW) }
+    return rc == 0 ? .success(identity) : .failure(.system("linkat", currentErrno))
+  }
+
+  /// O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`, the same on x86_64 and arm64), which Glibc's module
+  /// does not export.
+  static let temporaryFile: Int32 = 0o20000000 | O_DIRECTORY
+
   /// O_PATH (Linux, the same on every architecture), which Glibc's module does not export.
   static let pathOnly: Int32 = 0o10000000
 

@@ -37,42 +37,95 @@ public enum POSIXObjects {
     return .success(())
   }
 
-  /// shm_open with O_CREAT, then ftruncate to `size`; a new object that cannot be sized is
-  /// removed again, so nothing is left half-made.
+  /// What shm_open with O_CREAT does, through the shm directory's descriptor (`paths.shm`, so
+  /// `SWIPC_SHM_DIR` is honoured as by every other command): a new file `NAME` of `mode`, then
+  /// ftruncate to `size`. A new object that cannot be sized is removed again (the very file made
+  /// here), so nothing is left half-made; an existing one (not `exclusive`) is used as it is.
   ///
-  /// The corresponding C functions are `shm_open` and `ftruncate`.
+  /// - Returns: Whether the object was made here.
+  ///
+  /// The corresponding C functions are `openat`, `fstat`, `ftruncate` and `unlinkat`.
   public static func createSharedMemory(
-    _ name: POSIXName, mode: UInt32, exclusive: Bool, size: UInt64
+    _ name: POSIXName, mode: UInt32, exclusive: Bool, size: UInt64, paths: InventoryPaths
   ) -> Result<Bool, SwipcError> {
-    let flags = O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_EXCL : 0)
-    var fd = withoutUmask { shm_open(name.rawValue, flags, mode_t(mode)) }
-    var created = true
-    if fd == -1 && errno == EEXIST && !exclusive {
-      fd = shm_open(name.rawValue, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0)
-      created = false
+    let directory: POSIXDirectory
+    switch shmDirectory(.pshm, for: name, paths: paths) {
+    case .success(let d): directory = d
+    case .failure(let e): return .failure(e)
     }
-    guard fd != -1 else { return .failure(SwipcError(call: "shm_open", object: name.rawValue, errno: currentErrno)) }
-    defer { closeIgnoringErrors(fd) }
-    if created, case .failure(let e) = valueOrErrno({ ftruncate(fd, off_t(size)) }) {
-      shm_unlink(name.rawValue)
-      return .failure(SwipcError(call: "ftruncate", object: name.rawValue, errno: e,
-        reason: e == .fileTooLarge || e == .invalidArgument
-          ? "size \(size) is too large for /dev/shm (see 'df /dev/shm')" : nil))
+    let entry = POSIXDirectory.entry(kind: .pshm, name)
+    let file: POSIXDirectory.OpenFile, created: Bool
+    switch directory.create(entry, mode: mode, exclusive: exclusive) {
+    case .success(let made): (file, created) = made
+    case .failure(.system("open", let e)) where e != .tooManySymbolicLinkLevels:
+      return .failure(SwipcError(call: "shm_open", object: name.rawValue, errno: e))
+    case .failure(let f): return .failure(f.error(kind: .pshm, name: name, action: "use"))
     }
-    return .success(created)
+    defer { closeIgnoringErrors(file.descriptor) }
+    guard created else { return .success(false) }
+    let sized = size > UInt64(Int64.max) ? .failure(.fileTooLarge) : valueOrErrno({ ftruncate(file.descriptor, off_t(size)) })
+    guard case .failure(let e) = sized else { return .success(true) }
+    let undone = if case .success = directory.unlink(entry, expected: file.identity) {
+      "nothing was created"
+    } else {
+      "the new empty object could not be removed again: remove it with 'swipc rm pshm \(name.rawValue)'"
+    }
+    let tooLarge = e == .fileTooLarge || e == .invalidArgument || e == .noSpace
+    return .failure(SwipcError(call: "ftruncate", object: name.rawValue, errno: e,
+      reason: (tooLarge ? "size \(size) is too large for \(paths.shm) (see 'df \(paths.shm)' and 'ulimit -f')" : SwipcError.strerror(e)) + "; " + undone))
   }
 
-  /// sem_open with O_CREAT and an initial value.
+  /// What sem_open with O_CREAT does, through the shm directory's descriptor: a sem_t made by
+  /// sem_init (shared between processes) with `value`, published whole as `sem.NAME`, so neither
+  /// this nor any other process maps a half-made semaphore. When not `exclusive`, an existing
+  /// semaphore (a regular file of sizeof(sem_t) bytes) is used as it is.
   ///
-  /// The corresponding C function is `sem_open`.
-  public static func createSemaphore(_ name: POSIXName, mode: UInt32, exclusive: Bool, value: UInt32)
-    -> Result<Void, Errno>
-  {
-    let flags = O_CREAT | (exclusive ? O_EXCL : 0)
-    let sem = withoutUmask { swipc_sem_open(name.rawValue, flags, mode_t(mode), value) }
-    guard let sem else { return .failure(currentErrno) }
-    sem_close(sem)
-    return .success(())
+  /// The corresponding C functions are `sem_init`, `openat` (O_TMPFILE), `pwrite` and `linkat`.
+  public static func createSemaphore(
+    _ name: POSIXName, mode: UInt32, exclusive: Bool, value: UInt32, paths: InventoryPaths
+  ) -> Result<Void, SwipcError> {
+    let directory: POSIXDirectory
+    switch shmDirectory(.psem, for: name, paths: paths) {
+    case .success(let d): directory = d
+    case .failure(let e): return .failure(e)
+    }
+    var sem = sem_t()
+    guard sem_init(&sem, 1, value) == 0 else {
+      return .failure(SwipcError(call: "sem_init", object: name.rawValue, errno: currentErrno))
+    }
+    let contents = withUnsafeBytes(of: &sem) { Array($0) }
+    let entry = POSIXDirectory.entry(kind: .psem, name)
+    for _ in 0..<8 {
+      switch directory.publish(entry, contents: contents, mode: mode) {
+      case .success: return .success(())
+      case .failure(.system(_, .fileExists)) where !exclusive:
+        switch directory.open(entry, flags: O_RDWR, size: contents.count) {
+        case .success(let file):
+          closeIgnoringErrors(file.descriptor)
+          // A hard link another user made to someone else's file is not a semaphore to adopt.
+          guard file.status.st_nlink == 1 else {
+            return .failure(POSIXDirectory.Failure.linked(UInt64(file.status.st_nlink)).error(kind: .psem, name: name, action: "use"))
+          }
+          return .success(())
+        case .failure(.system(_, .noSuchFileOrDirectory)): continue  // removed in between: make it
+        case .failure(let f): return .failure(f.error(kind: .psem, name: name, action: "use"))
+        }
+      case .failure(.system(let call, let e)) where call == "open" || call == "linkat":
+        return .failure(SwipcError(call: "sem_open", object: name.rawValue, errno: e))
+      case .failure(let f): return .failure(f.error(kind: .psem, name: name, action: "create"))
+      }
+    }
+    return .failure(SwipcError(call: "sem_open", object: name.rawValue, errno: .fileExists))
+  }
+
+  /// The shm directory that creation goes through; when it cannot be opened, an error that
+  /// names it, as `SWIPC_SHM_DIR` may have moved it.
+  static func shmDirectory(_ kind: IPCKind, for name: POSIXName, paths: InventoryPaths) -> Result<POSIXDirectory, SwipcError> {
+    do { return .success(try POSIXDirectory(kind: kind, paths: paths)) } catch {
+      guard case .system(let call, let e) = error else { return .failure(error.error(kind: kind, name: name, action: "create")) }
+      return .failure(SwipcError(category: e == .noSuchFileOrDirectory ? .failed : nil, call: call, object: paths.shm, errno: e,
+        reason: "cannot open the directory of POSIX shared memory and semaphores (SWIPC_SHM_DIR, default /dev/shm): \(name.rawValue) was not created"))
+    }
   }
 
   /// mq_unlink of a queue: queues are removed by name in this IPC namespace's mqueue
