@@ -144,7 +144,7 @@ struct CleanSafetyTests {
     let p = Harness.sections(r.stdout)
     let report = try #require(Harness.json(p[0]) as? [[String: Any]])
     #expect(report.count == 1 && report.first?["result"] as? String == "skipped")
-    #expect((report.first?["reason"] as? String)?.contains("within --min-age 1m") == true, "\(p[0])")
+    #expect((report.first?["reason"] as? String)?.contains("less than --min-age 1m ago") == true, "\(p[0])")
     #expect(p[1] == "0 no\n1 no\n", "\(p[1])")
     #expect(p[2] == "0\n")
   }

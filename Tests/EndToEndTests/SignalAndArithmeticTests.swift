@@ -106,7 +106,7 @@ struct SignalAndArithmeticTests {
       q=$($S msg create); s=$($S sem create --value 1); mkfifo $d/f; $S sem create /p --value 1 >/dev/null
       for sig in HUP QUIT; do
         $S msg recv $q 2>/dev/null & h=$!; blocked $h msgrcv; kill -$sig $h; ended $h; echo "msg recv $sig $?"
-        $S pipe recv $d/f 2>/dev/null & h=$!; blocked $h openat; kill -$sig $h; ended $h; echo "pipe recv $sig $?"
+        $S pipe recv $d/f 2>/dev/null & h=$!; blocked $h poll; kill -$sig $h; ended $h; echo "pipe recv $sig $?"
         $S pipe send $d/f hello 2>/dev/null & h=$!; blocked $h openat; kill -$sig $h; ended $h; echo "pipe send $sig $?"
         $S sem wait $s --by 2 2>/dev/null & h=$!; blocked $h semtimedop; kill -$sig $h; ended $h; echo "sem wait $sig $? value $($S sem get $s)"
         $S sem wait /p --by 2 2>/dev/null & h=$!; blocked $h futex; kill -$sig $h; ended $h; echo "psem wait $sig $? word $(semword /p)"

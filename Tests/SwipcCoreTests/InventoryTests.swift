@@ -173,7 +173,7 @@ struct InventoryTests {
       processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex(), minAge: 60, now: 100,
       visibility: ProcessVisibility(blindSpot: nil))
     msg.changeTime = 90
-    #expect(recent.state(of: msg) == .recent("changed 10s ago, within --min-age 1m"))
+    #expect(recent.state(of: msg) == .recent("created or changed less than --min-age 1m ago"))
     let child = OrphanDetector(
       processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex(), minAge: 0,
       visibility: ProcessVisibility(blindSpot: "hidden", childPIDNamespace: true))

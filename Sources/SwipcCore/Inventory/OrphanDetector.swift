@@ -145,7 +145,8 @@ public final class OrphanDetector {
     let state = usage(of: object)
     guard state == .orphaned else { return state }
     if let changed = object.changeTime, now.subtractingClamped(changed) < minAge {
-      return .recent("changed \(TimeSpan(seconds: now.subtractingClamped(changed))) ago, within --min-age \(TimeSpan(seconds: minAge))")
+      // No exact age here: the same object gives the same reason from one second to the next.
+      return .recent("created or changed less than --min-age \(TimeSpan(seconds: minAge)) ago")
     }
     return .orphaned
   }
