@@ -39,8 +39,10 @@ enum Terminal {
   }
 
   /// One line on stderr, prefixed `swipc: `.
+  /// Names and file contents quoted in it are other users' text: escaped as tables escape it, so
+  /// that the line stays one line and sends nothing to the terminal.
   static func warn(_ message: String) {
-    write(fd: 2, Array(("swipc: " + message + "\n").utf8))
+    write(fd: 2, Array(("swipc: " + TextEscape.escaped(message) + "\n").utf8))
   }
 
   /// Asks a yes/no question on stderr and reads the answer from stdin (a terminal).

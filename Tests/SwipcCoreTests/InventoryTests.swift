@@ -147,8 +147,10 @@ struct InventoryTests {
   @Test("orphans: a pid of 0 is unknown, an attached segment never orphaned, dead pids are")
   func orphans() {
     // Every process seen (the visibility and the queue-waiter scan are tested end to end).
+    var scanned = HolderIndex()
+    scanned.scannedFiles = [HolderIndex.FileID(device: 1, inode: 2)]
     let detector = OrphanDetector(
-      processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex(), minAge: 0,
+      processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: scanned, minAge: 0,
       visibility: ProcessVisibility(blindSpot: nil))
     let dead: Int32 = 1 << 30  // above any pid_max
     let alive = getpid()
@@ -175,14 +177,16 @@ struct InventoryTests {
     msg.changeTime = 90
     #expect(recent.state(of: msg) == .recent("created or changed less than --min-age 1m ago"))
     let child = OrphanDetector(
-      processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex(), minAge: 0,
+      processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: scanned, minAge: 0,
       visibility: ProcessVisibility(blindSpot: "hidden", childPIDNamespace: true))
     shm.lpid = 0
     #expect(child.state(of: shm) == .unknown("a recorded pid is 0: a process outside this PID namespace"))
     var pshm = IPCObject(kind: .pshm)
     pshm.device = 1; pshm.inode = 2
     #expect(detector.isOrphaned(pshm), "no holder in a complete scan")
-    var partial = HolderIndex(); partial.uninspectable = 1
+    var later = pshm; later.inode = 3
+    #expect(detector.state(of: later) == .unknown("its file could not be identified"), "a file the scan did not look for")
+    var partial = scanned; partial.uninspectable = 1
     #expect(!OrphanDetector(processes: ProcessTable(), holderIndex: partial, minAge: 0, visibility: ProcessVisibility(blindSpot: nil)).isOrphaned(pshm), "an uninspectable process may hold it")
     #expect(child.state(of: pshm) == .unknown("hidden"))
     #expect(!detector.isOrphaned(IPCObject(kind: .psem)), "no file identity: unknown")

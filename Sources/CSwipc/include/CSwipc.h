@@ -178,4 +178,8 @@ int swipc_pipe_nonblocking(int fds[2]);
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 
+/// Whether threads `a` and `b` share one table of file descriptors (kcmp KCMP_FILES): 0 when
+/// they do, any other value (also an error, such as a kernel without kcmp) when that is not known.
+int swipc_same_files(int a, int b);
+
 #endif

@@ -79,7 +79,7 @@ public struct DescriptorScan: Sendable {
         return ProcessRef(pid: pid, name: name!)
       }
       for fd in fds {
-        guard let link = readLink(base + "/fd/" + fd) else { continue }
+        guard let link = FileReader.readLink(base + "/fd/" + fd) else { continue }
         if let inode = bracketed(link, prefix: "socket:[") {
           let p = process()
           if !(result.socketHolders[inode]?.contains(p) ?? false) { result.socketHolders[inode, default: []].append(p) }
@@ -108,13 +108,6 @@ public struct DescriptorScan: Sendable {
     }
     result.pipes = order.map { pipes[$0]! }
     return result
-  }
-
-  static func readLink(_ path: String) -> String? {
-    var buffer = [CChar](repeating: 0, count: 4097)
-    let n = readlink(path, &buffer, 4096)
-    guard n > 0 else { return nil }
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   static func bracketed(_ link: String, prefix: String) -> UInt64? {

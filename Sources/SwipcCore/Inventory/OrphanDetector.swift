@@ -1,3 +1,4 @@
+import CSwipc
 import Glibc
 
 /// Whether an object is orphaned, and if not, why not.
@@ -43,6 +44,8 @@ public struct ProcessVisibility: Sendable, Equatable {
   /// (PROC_PID_INIT_INO in include/linux/proc_ns.h).
   static let initialPIDNamespace: UInt64 = 0xEFFF_FFFC
   static let capSysPtrace = 19
+  /// PROC_SUPER_MAGIC (include/uapi/linux/magic.h).
+  static let procSuperMagic: UInt = 0x9FA0
 
   public init(blindSpot: String?, childPIDNamespace: Bool = false) {
     self.blindSpot = blindSpot
@@ -51,6 +54,13 @@ public struct ProcessVisibility: Sendable, Equatable {
 
   /// Examines the pid namespace, the /proc mount's options and this process's capabilities.
   public static func current(procDirectory: String) -> ProcessVisibility {
+    // The processes scanned must be this PID namespace's: a proc filesystem whose `self` is us.
+    var fs = statfs()
+    let ownPID = FileReader.readLink(procDirectory + "/self").flatMap { Int32($0) }
+    if statfs(procDirectory, &fs) != 0 || UInt(bitPattern: Int(fs.f_type)) != procSuperMagic || ownPID != getpid() {
+      return ProcessVisibility(
+        blindSpot: "\(procDirectory) is not the proc filesystem of this PID namespace: its processes are not the ones that could use the objects")
+    }
     var st = stat()
     if stat("/proc/self/ns/pid", &st) == 0, UInt64(st.st_ino) != initialPIDNamespace {
       return ProcessVisibility(

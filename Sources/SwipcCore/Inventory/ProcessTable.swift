@@ -1,3 +1,4 @@
+import CSwipc
 import Glibc
 
 /// A process that uses an IPC object, and how.
@@ -23,10 +24,16 @@ public struct HolderIndex: Sendable {
     public var inode: UInt64
   }
 
+  /// The files the scan looked for: a file outside them (one that took a name after the scan)
+  /// has unknown holders, never none.
+  public var scannedFiles: Set<FileID> = []
+
   public func holders(of object: IPCObject) -> [Holder]? {
     if object.kind == .shm, let id = object.id { return segments[id] ?? [] }
     if object.kind.isPOSIX, let device = object.device, let inode = object.inode {
-      return files[FileID(device: device, inode: inode)] ?? []
+      let file = FileID(device: device, inode: inode)
+      guard scannedFiles.contains(file) else { return nil }
+      return files[file] ?? []
     }
     return nil
   }
@@ -79,37 +86,52 @@ public final class ProcessTable {
   ///   - segments: whether to look for System V segment mappings.
   public func scanHolders(files: Set<HolderIndex.FileID>, segments: Bool) -> HolderIndex {
     var index = HolderIndex()
+    index.scannedFiles = files
     let me = getpid()
     for pid in FileReader.numericEntries(procDirectory) {
       let base = "\(procDirectory)/\(pid)"
       var readable = true
       var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
+      // A thread may hold what its process does not show: a table of descriptors of its own
+      // (unshare(CLONE_FILES)), or everything, once the main thread has exited.
+      let tasks = FileReader.numericEntries(base + "/task")
+      let others = tasks.count > 1 ? tasks.filter { $0 != pid } : []
       if !files.isEmpty {
-        switch FileReader.list(base + "/fd") {
-        case .failure(let e):
-          if e == .permissionDenied || e == .notPermitted { readable = false }
-        case .success(let fds):
-          for fd in fds {
-            guard case .success(let st) = FileReader.status(base + "/fd/" + fd, followLinks: true)
-            else { continue }
-            let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-            if files.contains(id) { found.append((.open, id, nil)) }
+        var tables = [base]
+        for tid in others where swipc_same_files(pid, tid) != 0 { tables.append("\(base)/task/\(tid)") }
+        for table in tables {
+          switch FileReader.list(table + "/fd") {
+          case .failure(let e):
+            if e == .permissionDenied || e == .notPermitted { readable = false }
+          case .success(let fds):
+            for fd in fds {
+              guard case .success(let st) = FileReader.status(table + "/fd/" + fd, followLinks: true)
+              else { continue }
+              let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+              if files.contains(id) { found.append((.open, id, nil)) }
+            }
           }
         }
       }
-      switch FileReader.read(base + "/maps") {
-      case .failure(let e):
-        if e == .permissionDenied || e == .notPermitted { readable = false }
-      case .success(let text):
-        if text.isEmpty && pid != me { break }  // kernel thread, or a process that just exited
-        MapsParser.forEachMapping(text) { device, inode, path in
-          if segments, path.starts(with: MapsParser.sysvPrefix), let id = Int32(exactly: inode) {
-            found.append((.attached, nil, id))
-          } else if !files.isEmpty {
-            let id = HolderIndex.FileID(device: device, inode: inode)
-            if files.contains(id) { found.append((.mapped, id, nil)) }
+      // Threads share one address space: the first thread that still has one shows it.
+      for view in [base] + others.map({ "\(base)/task/\($0)" }) {
+        var mapped = false
+        switch FileReader.read(view + "/maps") {
+        case .failure(let e):
+          if e == .permissionDenied || e == .notPermitted { readable = false }
+        case .success(let text):
+          if text.isEmpty && pid != me { break }  // kernel thread, an exited thread, or a process that just exited
+          mapped = true
+          MapsParser.forEachMapping(text) { device, inode, path in
+            if segments, path.starts(with: MapsParser.sysvPrefix), let id = Int32(exactly: inode) {
+              found.append((.attached, nil, id))
+            } else if !files.isEmpty {
+              let id = HolderIndex.FileID(device: device, inode: inode)
+              if files.contains(id) { found.append((.mapped, id, nil)) }
+            }
           }
         }
+        if mapped || !readable { break }
       }
       if readable { index.inspected += 1 } else { index.uninspectable += 1 }
       guard !found.isEmpty else { continue }

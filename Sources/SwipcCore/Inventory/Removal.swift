@@ -49,9 +49,9 @@ public enum ObjectOperations {
     }
   }
 
-  /// Removes one object: IPC_RMID; mq_unlink for a queue; unlinkat through the directory's
-  /// descriptor for shared memory and semaphores (the directory of `paths`, checked to be the
-  /// file `expected` names when given).
+  /// Removes one object: IPC_RMID; unlinkat through the directory's descriptor for POSIX objects
+  /// (the directory of `paths`, checked to be the file `expected` names when given), or mq_unlink
+  /// for a queue where no mqueue filesystem is mounted.
   ///
   /// - Returns: A label for the report, e.g. `shm 32768` or `pshm /cache`.
   public static func remove(
@@ -60,12 +60,14 @@ public enum ObjectOperations {
   ) throws(SwipcError) -> String {
     let kind = target.resolvedKind(kind)
     if case .name(let name) = target {
-      if kind == .pmsg {
+      let paths = paths ?? .fromEnvironment(resolvingMqueue: kind == .pmsg)
+      // A queue goes through the mqueue directory that `ls` lists (SWIPC_MQUEUE_DIR may be another
+      // namespace's); mq_unlink, which knows only this namespace's, where none is mounted.
+      if kind == .pmsg && paths.mqueue == nil {
         if case .failure(let e) = POSIXObjects.unlinkQueue(name) {
           throw posixError(e, call: "mq_unlink", kind: kind, name: name, action: "remove")
         }
       } else {
-        let paths = paths ?? .fromEnvironment(resolvingMqueue: false)
         let result = Result { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: kind, paths: paths) }
           .flatMap { $0.unlink(POSIXDirectory.entry(kind: kind, name), expected: expected) }
         if case .failure(let f) = result { throw f.error(kind: kind, name: name, action: "remove") }

@@ -20,7 +20,7 @@ public enum TextEscape {
         i += 1
         continue
       }
-      guard let (scalar, length) = decode(bytes, at: i), !(0x80...0x9F).contains(scalar) else { return true }
+      guard let (scalar, length) = decode(bytes, at: i), !isControl(scalar) else { return true }
       i += length
     }
     return false
@@ -47,8 +47,8 @@ public enum TextEscape {
         i += 1
         continue
       }
-      // C1 controls (U+0080 to U+009F) act on terminals as ESC sequences do: octal, byte by byte.
-      if let (scalar, length) = decode(bytes, at: i), !(0x80...0x9F).contains(scalar) {
+      // Controls (see isControl): octal, byte by byte.
+      if let (scalar, length) = decode(bytes, at: i), !isControl(scalar) {
         out.append(contentsOf: bytes[i..<i + length])
         i += length
       } else if let (_, length) = decode(bytes, at: i) {
@@ -78,6 +78,16 @@ public enum TextEscape {
       var out = [UInt8]()
       escape(raw, into: &out)
       return String(decoding: out, as: UTF8.self)
+    }
+  }
+
+  /// C1 controls (U+0080 to U+009F), which act on terminals as ESC sequences do, and the
+  /// bidirectional formatting characters, which reorder what follows them on the screen and so
+  /// can make a row say something else than it holds.
+  static func isControl(_ scalar: UInt32) -> Bool {
+    switch scalar {
+    case 0x80...0x9F, 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
+    default: return false
     }
   }
 
