@@ -94,7 +94,9 @@ public enum POSIXReader {
   static func fileObject(kind: IPCKind, name: ArraySlice<UInt8>, _ st: stat) -> IPCObject {
     var object = IPCObject(kind: kind, mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid)
     object.name = POSIXName(entry: name)
-    object.changeTime = Int64(st.st_ctim.tv_sec)
+    // A queue's change time moves at every read of its status file (the kernel's mqueue_read_file
+    // sets it), by swipc's own listing too: its last send, receive or creation (mtime) stands in.
+    object.changeTime = Int64(kind == .pmsg ? st.st_mtim.tv_sec : st.st_ctim.tv_sec)
     object.modifyTime = Int64(st.st_mtim.tv_sec)
     object.accessTime = Int64(st.st_atim.tv_sec)
     object.device = UInt64(st.st_dev)
