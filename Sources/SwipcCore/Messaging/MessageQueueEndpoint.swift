@@ -116,7 +116,10 @@ public final class MessageQueueEndpoint {
     }
     guard mqueueDirectory >= 0 else { return true }
     var st = stat()
-    if fstatat(mqueueDirectory, name.bareName, &st, AT_SYMLINK_NOFOLLOW) != 0 { return errno != ENOENT }
+    // The name's exact bytes, as the directory lists them (a name need not be UTF-8).
+    let entry = POSIXDirectory.entry(kind: .pmsg, name)
+    let rc = POSIXDirectory.withCString(entry) { fstatat(mqueueDirectory, $0, &st, AT_SYMLINK_NOFOLLOW) }
+    if rc != 0 { return errno != ENOENT }
     return UInt64(st.st_ino) == queueInode
   }
 

@@ -104,47 +104,6 @@ extension SystemV {
     }.map { _ in () }
   }
 
-  /// The ownership and permissions of an object, as IPC_STAT reports them and IPC_SET changes them.
-  public struct Permissions: Sendable, Equatable {
-    public var key: IPCKey
-    public var uid: UInt32
-    public var gid: UInt32
-    public var cuid: UInt32
-    public var mode: UInt32
-    public var changeTime: Int64
-  }
-
-  /// IPC_STAT of an object's permissions, falling back to the *_STAT_ANY commands (Linux 4.17+,
-  /// no read permission needed) for an object the caller may remove but not read.
-  public static func permissions(kind: IPCKind, id: Int32) -> Result<Permissions, Errno> {
-    var p = Permissions(key: .private, uid: 0, gid: 0, cuid: 0, mode: 0, changeTime: 0)
-    var result: Result<Int32, Errno>
-    func take(_ perm: ipc_perm, _ ctime: Int) {
-      p.key = IPCKey(rawValue: swipc_ipc_perm_key([perm]))
-      p.uid = perm.uid; p.gid = perm.gid; p.cuid = perm.cuid
-      p.mode = UInt32(perm.mode) & 0o7777
-      p.changeTime = Int64(ctime)
-    }
-    switch kind {
-    case .msg:
-      var ds = msqid_ds()
-      result = valueOrErrno { msgctl(id, IPC_STAT, &ds) }
-      if case .failure(.permissionDenied) = result { result = statAny(id: id) { msgctl($0, swipc_msg_stat_any(), &ds) } }
-      if case .success = result { take(ds.msg_perm, ds.msg_ctime) }
-    case .shm:
-      var ds = shmid_ds()
-      result = valueOrErrno { shmctl(id, IPC_STAT, &ds) }
-      if case .failure(.permissionDenied) = result { result = statAny(id: id) { shmctl($0, swipc_shm_stat_any(), &ds) } }
-      if case .success = result { take(ds.shm_perm, ds.shm_ctime) }
-    default:
-      var ds = semid_ds()
-      result = valueOrErrno { swipc_semctl_stat(id, &ds) }
-      if case .failure(.permissionDenied) = result { result = statAny(id: id) { swipc_semctl_stat_any($0, &ds) } }
-      if case .success = result { take(ds.sem_perm, ds.sem_ctime) }
-    }
-    return result.map { _ in p }
-  }
-
   /// *_STAT_ANY takes an index, not an id, and returns the id found there: the index is the id's
   /// low bits (15 of them, or 24 with ipcmni_extend); the id must come back unchanged.
   static func statAny(id: Int32, _ call: (Int32) -> Int32) -> Result<Int32, Errno> {
