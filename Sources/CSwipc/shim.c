@@ -34,11 +34,6 @@ int swipc_semctl_rmid(int semid) { return semctl(semid, 0, IPC_RMID); }
 
 int swipc_semctl_cmd(int semid, int semnum, int cmd) { return semctl(semid, semnum, cmd); }
 
-int swipc_semctl_getall(int semid, unsigned short *values) {
-  union swipc_semun arg = {.array = values};
-  return semctl(semid, 0, GETALL, arg);
-}
-
 int swipc_semctl_setall(int semid, const unsigned short *values) {
   union swipc_semun arg = {.array = (unsigned short *)values};
   return semctl(semid, 0, SETALL, arg);

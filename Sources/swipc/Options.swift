@@ -79,7 +79,7 @@ struct OutputSettings {
   }
 }
 
-/// The filters of SPEC §5, shared by ls and (later) clean.
+/// The filters shared by ls and clean (docs/DESIGN.md, "Cleanup rules").
 struct FilterOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Only objects owned by this user (name or uid); repeatable.", valueName: "user"))
   var owner: [String] = []
@@ -178,7 +178,7 @@ struct FilterSettings {
   }
 }
 
-/// --key and --ftok: naming a System V object by key (SPEC §2).
+/// --key and --ftok: naming a System V object by key (docs/DESIGN.md, "Naming").
 struct KeyOptions: ParsableArguments {
   @Option(name: [.customShort("k"), .long], parsing: .unconditional, help: ArgumentHelp("The System V key: 0x1a2b, decimal (negative too: -1) or octal 0755.", valueName: "key"), transform: parsed(IPCKey.init(parsing:)))
   var key: IPCKey?
@@ -219,7 +219,7 @@ struct KeySpec {
   }
 }
 
-/// How a command names one object: TARGET (id or /name), --key or --ftok (SPEC §2).
+/// How a command names one object: TARGET (id or /name), --key or --ftok (docs/DESIGN.md, "Naming").
 struct TargetOptions: ParsableArguments {
   @Argument(help: ArgumentHelp("The object: a System V id (decimal) or a POSIX /name.", valueName: "target"), completion: LiveCompletion.target)
   var target: String?

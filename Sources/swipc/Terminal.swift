@@ -2,7 +2,7 @@ import ArgumentParser
 import Glibc
 import SwipcCore
 
-/// Writing to stdout and stderr, and the one place that maps errors to exit statuses (SPEC §6).
+/// Writing to stdout and stderr, and the one place that maps errors to exit statuses (docs/DESIGN.md, "Exit codes").
 enum Terminal {
   /// Writes a command's output to standard output. A failed write throws: the output did not
   /// arrive, so the command must not exit 0 (util-linux's close_stdout does the same).

@@ -24,7 +24,6 @@ int swipc_semctl_stat(int semid, struct semid_ds *buf);
 int swipc_semctl_set(int semid, const struct semid_ds *buf);
 int swipc_semctl_rmid(int semid);
 int swipc_semctl_cmd(int semid, int semnum, int cmd);
-int swipc_semctl_getall(int semid, unsigned short *values);
 int swipc_semctl_setall(int semid, const unsigned short *values);
 int swipc_semctl_setval(int semid, int semnum, int value);
 /// semtimedop(2), declared by glibc only under _GNU_SOURCE; `timeout` NULL waits for ever.

@@ -1,6 +1,6 @@
 import Glibc
 
-/// The filters shared by `ls` and `clean` (SPEC §5). An object matches when it passes every
+/// The filters shared by `ls` and `clean` (docs/DESIGN.md, "Cleanup rules"). An object matches when it passes every
 /// filter that is set; a filter that does not apply to a kind excludes objects of that kind
 /// (`--unattached` selects only shared memory, `--name` only POSIX objects).
 public struct ObjectFilter: Sendable {

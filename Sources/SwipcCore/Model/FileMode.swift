@@ -20,6 +20,5 @@ public struct FileMode: Hashable, Sendable, CustomStringConvertible {
     rawValue = value
   }
 
-  public var isWorldWritable: Bool { rawValue & 0o002 != 0 }
   public var description: String { TextFormat.octalPermissions(rawValue) }
 }

@@ -106,17 +106,12 @@ public struct IPCObject: Sendable, Equatable {
     set { _value = newValue ?? .min }
   }
   private var _value: Int64 = .min
-  /// POSIX objects: last modification and access of the backing file.
+  /// POSIX objects: last modification of the backing file.
   public var modifyTime: Int64? {
     get { _modifyTime == 0 ? nil : _modifyTime }
     set { _modifyTime = newValue ?? 0 }
   }
   private var _modifyTime: Int64 = 0
-  public var accessTime: Int64? {
-    get { _accessTime == 0 ? nil : _accessTime }
-    set { _accessTime = newValue ?? 0 }
-  }
-  private var _accessTime: Int64 = 0
   /// POSIX objects: the backing file's device and inode, used to find its holders.
   public var device: UInt64? {
     get { _device == .max ? nil : _device }

@@ -1,4 +1,4 @@
-/// How a command names one object: a System V id or key, or a POSIX name (SPEC §2).
+/// How a command names one object: a System V id or key, or a POSIX name (docs/DESIGN.md, "Naming").
 public enum ObjectTarget: Hashable, Sendable, CustomStringConvertible {
   case id(Int32)
   case key(IPCKey)

@@ -98,7 +98,6 @@ public enum POSIXReader {
     // sets it), by swipc's own listing too: its last send, receive or creation (mtime) stands in.
     object.changeTime = Int64(kind == .pmsg ? st.st_mtim.tv_sec : st.st_ctim.tv_sec)
     object.modifyTime = Int64(st.st_mtim.tv_sec)
-    object.accessTime = Int64(st.st_atim.tv_sec)
     object.device = UInt64(st.st_dev)
     object.inode = UInt64(st.st_ino)
     return object

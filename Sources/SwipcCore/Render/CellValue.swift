@@ -21,7 +21,7 @@ public enum CellValue: Sendable, Equatable {
   case bool(Bool)
 }
 
-/// Output formats of `ls`, `show`, `limits` (SPEC §4).
+/// Output formats of `ls`, `show`, `limits` (docs/DESIGN.md, "Output").
 public enum OutputFormat: String, CaseIterable, Sendable {
   case table, json, csv, prometheus
 }

@@ -31,14 +31,6 @@ public enum SystemV {
     return valueOrErrno { shmctl(id, IPC_STAT, &ds) }.map { _ in ds }
   }
 
-  /// semctl(IPC_STAT): needs read permission on the set.
-  ///
-  /// The corresponding C function is `semctl`.
-  public static func semaphoreSetStatus(id: Int32) -> Result<semid_ds, Errno> {
-    var ds = semid_ds()
-    return valueOrErrno { swipc_semctl_stat(id, &ds) }.map { _ in ds }
-  }
-
   /// Value, last pid and waiter counts of every semaphore in a set (GETVAL, GETPID, GETNCNT,
   /// GETZCNT); needs read permission.
   public static func semaphores(id: Int32, count: Int) -> Result<[SemaphoreState], Errno> {
