@@ -181,4 +181,14 @@ int swipc_pipe_nonblocking(int fds[2]);
 /// they do, any other value (also an error, such as a kernel without kcmp) when that is not known.
 int swipc_same_files(int a, int b);
 
+// Other IPC namespaces (namespaces.c).
+/// setns(fd, CLONE_NEWIPC) for the calling thread only.
+int swipc_setns_ipc(int fd);
+/// A private, detached instance of the calling thread's IPC namespace's mqueue filesystem
+/// (fsopen, fsmount; nothing is mounted anywhere): a readable directory descriptor, or -1.
+int swipc_open_mqueue_instance(void);
+/// openat2 of `path` with `root` as the root directory (RESOLVE_IN_ROOT, no magic links), so that
+/// a symlink under another root resolves inside it.
+int swipc_open_beneath_root(int root, const char *path, int flags);
+
 #endif

@@ -22,9 +22,11 @@ public struct CleanReport: Sendable {
     public var name: POSIXName?
     public var uid: UInt32
     public var size: UInt64?
+    /// The IPC namespace it was found in, with --all-namespaces.
+    public var namespace: UInt64?
 
     init(_ o: IPCObject) {
-      kind = o.kind; id = o.id; key = o.key; name = o.name; uid = o.uid; size = o.size
+      kind = o.kind; id = o.id; key = o.key; name = o.name; uid = o.uid; size = o.size; namespace = o.namespace
     }
   }
 
@@ -36,6 +38,8 @@ public struct CleanReport: Sendable {
   var keepsCandidates = false
   /// Lines for stderr: kinds that could not be read, and why.
   public var warnings: [String] = []
+  /// The namespaces of a clean across namespaces (--all-namespaces), for the report's columns.
+  public var namespaces: NamespaceLabels?
 
   public init() {}
 

@@ -13,6 +13,8 @@ public struct Listing {
   public var unknownOrphanCounts: [IPCKind: Int]?
   /// The orphan detector used, when orphan states were asked for: the ORPHAN column reads it.
   public var detector: OrphanDetector?
+  /// The namespaces the objects were found in, with --all-namespaces.
+  public var namespaces: NamespaceLabels?
 
   /// Reads the inventory of `kinds` once and applies `filter`.
   public static func make(

@@ -249,7 +249,8 @@ struct QueueWaiters {
   static func scan(procDirectory: String) -> QueueWaiters {
     var result = QueueWaiters()
     var unreadable = 0
-    let ownNamespace = namespaceInode("/proc/self/ns/ipc")
+    // The calling thread's: a thread that entered another namespace judges that one's queues.
+    let ownNamespace = namespaceInode("/proc/thread-self/ns/ipc")
     for pid in FileReader.numericEntries(procDirectory) {
       let tasks = FileReader.numericEntries("\(procDirectory)/\(pid)/task")
       // A process that exits during the scan has no tasks left to wait on anything.

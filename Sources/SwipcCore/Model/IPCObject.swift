@@ -125,6 +125,12 @@ public struct IPCObject: Sendable, Equatable {
   private var _inode: UInt64 = .max
   /// Processes using the object (attached, open or mapped); nil where unknown.
   public var holders: Int?
+  /// The inode of the IPC namespace it was listed in, with --all-namespaces (never 0 for a namespace).
+  public var namespace: UInt64? {
+    get { _namespace == 0 ? nil : _namespace }
+    set { _namespace = newValue ?? 0 }
+  }
+  private var _namespace: UInt64 = 0
 
   public init(kind: IPCKind, mode: UInt32 = 0, uid: UInt32 = 0, gid: UInt32 = 0) {
     self.kind = kind

@@ -37,11 +37,14 @@ public struct ColumnContext {
   public var now: Int64
   public var processes: ProcessTable
   public var orphans: OrphanDetector?
+  /// The namespaces of a listing across namespaces (--all-namespaces).
+  public var namespaces: NamespaceLabels?
 
-  public init(now: Int64, processes: ProcessTable, orphans: OrphanDetector? = nil) {
+  public init(now: Int64, processes: ProcessTable, orphans: OrphanDetector? = nil, namespaces: NamespaceLabels? = nil) {
     self.now = now
     self.processes = processes
     self.orphans = orphans
+    self.namespaces = namespaces
   }
 }
 
@@ -97,15 +100,29 @@ extension ObjectColumn {
     ObjectColumn(name: "AGE", help: "time since creation or last change", kinds: all, rightAligned: true) { o, c in o.changeTime.map { .seconds(c.now.subtractingClamped($0)) } ?? .null },
     ObjectColumn(name: "LAST", help: "time of the last use (send, receive, attach, operation)", kinds: all, rightAligned: false) { o, _ in .time(o.lastActivity) },
     ObjectColumn(name: "ORPHAN", help: "yes, no, recent (within --min-age) or unknown (not every process could be seen); on request", kinds: all, rightAligned: false) { o, c in
-      c.orphans.map { .text($0.state(of: o).word) } ?? .null
+      if let state = c.namespaces?.orphanState(of: o) { return .text(state.word) }
+      return c.orphans.map { .text($0.state(of: o).word) } ?? .null
+    },
+    ObjectColumn(name: "NAMESPACE", help: "the IPC namespace it was found in, ipc:[INODE] (with -A)", kinds: all, rightAligned: false) { o, c in
+      c.namespaces?.entry(o.namespace).map { .text($0.label) } ?? .null
+    },
+    ObjectColumn(name: "CONTAINER", help: "the container or pod of that namespace, where one is recognised (with -A)", kinds: all, rightAligned: false) { o, c in
+      c.namespaces?.entry(o.namespace)?.container.map { .text($0) } ?? .null
+    },
+    ObjectColumn(name: "PID", help: "a process in that namespace (with -A)", kinds: all, rightAligned: true) { o, c in
+      c.namespaces?.entry(o.namespace).map { .int(Int64($0.pid)) } ?? .null
     },
     ObjectColumn(name: "COMMAND", help: "creator's command line, while it runs", kinds: IPCKindSet([.shm]), rightAligned: false) { o, c in
       o.cpid.flatMap { c.processes.command(of: $0) }.map { .text($0) } ?? .null
     },
   ]
 
-  /// Columns shown only when named with -o: they cost a scan of every process.
-  public static let onRequest: Set<String> = ["ORPHAN"]
+  /// Columns shown only when named with -o (ORPHAN costs a scan of every process), or, for the
+  /// namespace columns, by default with --all-namespaces.
+  public static let onRequest: Set<String> = ["ORPHAN", "NAMESPACE", "CONTAINER", "PID"]
+
+  /// The columns --all-namespaces puts before each kind's own.
+  public static let namespaceColumns: [ObjectColumn] = ["NAMESPACE", "CONTAINER", "PID"].map { named($0)! }
 
   private static let applicableByKind: [[ObjectColumn]] = IPCKind.allCases.map { kind in
     catalog.filter { $0.kinds.contains(kind) && !onRequest.contains($0.name) }

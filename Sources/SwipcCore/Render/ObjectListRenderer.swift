@@ -4,6 +4,8 @@ public struct ObjectListRenderer {
   public var context: ColumnContext
   /// Columns chosen with `-o`; nil for each kind's defaults (table) or everything (JSON, CSV).
   public var columns: [ObjectColumn]?
+  /// Columns put before the defaults when no -o was given (the namespace columns of -A).
+  public var leadingColumns: [ObjectColumn] = []
 
   public init(formatter: CellFormatter, context: ColumnContext, columns: [ObjectColumn]?) {
     self.formatter = formatter
@@ -14,7 +16,7 @@ public struct ObjectListRenderer {
   /// A table per kind, each with its own columns; a title above each when there are several.
   public func table(_ objects: [IPCObject], kinds: [IPCKind], into out: inout OutputBuffer) {
     for (n, kind) in kinds.enumerated() {
-      let cols = columns ?? ObjectColumn.defaults(for: kind)
+      let cols = columns ?? leadingColumns + ObjectColumn.defaults(for: kind)
       if kinds.count > 1 {
         if n > 0 { out.newline() }
         out.write("------ \(kind.title) ------\n")
@@ -40,6 +42,7 @@ public struct ObjectListRenderer {
         }
       }
       cols.removeAll { $0.name == "TYPE" }
+      cols = leadingColumns + cols
     }
     let all = [ObjectColumn.named("TYPE")!] + cols.filter { $0.name != "TYPE" }
     if formatter.options.headings {
@@ -70,7 +73,7 @@ public struct ObjectListRenderer {
 
   /// One object's fields as a JSON object: `type` first, then its columns.
   public func writeJSONObject(_ object: IPCObject, into out: inout OutputBuffer) {
-    let cols = columns ?? ObjectColumn.applicable(to: object.kind)
+    let cols = columns ?? leadingColumns + ObjectColumn.applicable(to: object.kind)
     out.write("{\"type\":\"")
     out.write(object.kind.rawValue)
     out.write(byte: 34)

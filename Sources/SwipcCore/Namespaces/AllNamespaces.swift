@@ -1,0 +1,195 @@
+import Glibc
+
+/// `ls --all-namespaces` and `clean --all-namespaces`: every IPC namespace of the host, each
+/// listed or cleaned by the same code as the caller's own, from inside it.
+///
+/// System V objects and POSIX queues are read in each IPC namespace (a thread that entered it);
+/// POSIX shared memory and semaphores in each distinct `/dev/shm` (whatever namespaces share it),
+/// counted in the namespace of the first process found with it. Orphan states are decided inside
+/// the namespace, counting only its own processes.
+public struct AllNamespaces {
+  public var scan: NamespaceScan
+  public var base: InventoryPaths
+
+  public init(base: InventoryPaths = .fromEnvironment()) {
+    self.base = base
+    scan = NamespaceScan.scan(procDirectory: base.proc, ownShm: base.shm)
+  }
+
+  /// Namespaces that could not be entered, and the line that says so once.
+  public struct Skipped {
+    public var namespaces: [IPCNamespace] = []
+    public var errors: [SwipcError] = []
+    public var uninspectable = 0
+
+    /// One line for stderr, or nil when nothing was left out.
+    public var warning: String? {
+      var parts = [String]()
+      if !namespaces.isEmpty {
+        let reason = errors.first?.reason ?? errors.first?.description ?? ""
+        parts.append("\(namespaces.count) namespace\(namespaces.count == 1 ? "" : "s") skipped (\(reason))")
+      }
+      if uninspectable > 0 {
+        parts.append("\(uninspectable) process\(uninspectable == 1 ? "" : "es") could not be examined, so their namespaces are not listed (another user's: run as root)")
+      }
+      return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    /// Whether the caller lacks the privilege (rather than a process having exited).
+    public var forLackOfPrivilege: Bool { errors.contains { $0.category == .permissionDenied } }
+  }
+
+  static let namespaceKinds: Set<IPCKind> = [.msg, .shm, .sem, .pmsg]
+  static let directoryKinds: Set<IPCKind> = [.pshm, .psem]
+
+  /// Every object of `kinds` in every namespace that matches `filter`.
+  public func listing(
+    kinds: [IPCKind], filter: ObjectFilter, orphanStates: Bool, segmentMemory: Bool
+  ) -> (listing: Listing, skipped: Skipped) {
+    let labels = NamespaceLabels()
+    var merged = Listing(kinds: kinds, objects: [], now: Clock.now(), warnings: [])
+    merged.namespaces = labels
+    var skipped = Skipped(uninspectable: scan.uninspectable)
+    let inNamespace = kinds.filter { Self.namespaceKinds.contains($0) }
+    let inDirectory = kinds.filter { Self.directoryKinds.contains($0) }
+    var listed = 0
+    var failure: SwipcError?
+    func take(_ part: Listing, _ namespace: IPCNamespace, states: [OrphanState]?) {
+      for warning in part.warnings { merged.warnings.append(namespace.description + ": " + warning) }
+      if let error = part.failure {
+        failure = failure ?? error
+        merged.warnings.append(namespace.description + ": " + error.description)
+      } else {
+        listed += 1
+      }
+      let start = merged.objects.count
+      merged.objects.append(contentsOf: part.objects)
+      for i in start..<merged.objects.count {
+        merged.objects[i].namespace = namespace.inode
+        if let states { labels.record(states[i - start], of: merged.objects[i]) }
+      }
+    }
+    let wantStates = orphanStates
+    for namespace in scan.namespaces {
+      if !inNamespace.isEmpty {
+        let result = NamespaceView.run(in: namespace, base: base, shm: nil) { paths in
+          Self.list(kinds: inNamespace, filter: filter, paths: paths, orphanStates: wantStates, segmentMemory: segmentMemory)
+        }
+        switch result {
+        case .failure(let error):
+          skipped.namespaces.append(namespace)
+          skipped.errors.append(error)
+          continue
+        case .success(let (part, states)):
+          labels.add(namespace)
+          take(part, namespace, states: states)
+        }
+      }
+      guard !inDirectory.isEmpty else { continue }
+      labels.add(namespace)
+      for root in namespace.sharedMemory {
+        var paths = base
+        paths.shm = root.descriptorPath
+        let (part, states) = Self.list(kinds: inDirectory, filter: filter, paths: paths, orphanStates: wantStates, segmentMemory: false)
+        take(part, namespace, states: states)
+      }
+    }
+    if listed == 0, let failure {
+      merged.failure = failure
+    }
+    return (merged, skipped)
+  }
+
+  /// One namespace's (or one directory's) listing, with the orphan state of each object when asked.
+  static func list(
+    kinds: [IPCKind], filter: ObjectFilter, paths: InventoryPaths, orphanStates: Bool, segmentMemory: Bool
+  ) -> (Listing, [OrphanState]?) {
+    let listing = Listing.make(
+      kinds: kinds, filter: filter, inventory: Inventory(paths: paths),
+      processes: ProcessTable(procDirectory: paths.proc), orphanStates: orphanStates, segmentMemory: segmentMemory)
+    guard orphanStates, let detector = listing.detector else { return (listing, nil) }
+    return (listing, listing.objects.map { detector.state(of: $0) })
+  }
+}
+
+/// `clean --all-namespaces`: the rules of `clean`, applied by one `Cleaner` per namespace (and
+/// per `/dev/shm`) from inside it; a confirmation covers them all, and the pass after it removes
+/// in each place only what was shown from that place.
+public struct NamespacedCleaner {
+  public var request: CleanRequest
+  public var namespaces: AllNamespaces
+
+  public init(_ request: CleanRequest, base: InventoryPaths = .fromEnvironment()) {
+    self.request = request
+    namespaces = AllNamespaces(base: base)
+  }
+
+  public func run(remove: Bool, confirmed: CleanReport? = nil, forConfirmation: Bool = false) throws(SwipcError)
+    -> (report: CleanReport, skipped: AllNamespaces.Skipped)
+  {
+    try request.validate()
+    let labels = NamespaceLabels()
+    var merged = CleanReport()
+    merged.namespaces = labels
+    var skipped = AllNamespaces.Skipped(uninspectable: namespaces.scan.uninspectable)
+    let inNamespace = request.kinds.filter { AllNamespaces.namespaceKinds.contains($0) }
+    let inDirectory = request.kinds.filter { AllNamespaces.directoryKinds.contains($0) }
+    func take(_ part: CleanReport, _ namespace: IPCNamespace) {
+      for warning in part.warnings { merged.warnings.append(namespace.description + ": " + warning) }
+      for (row, result) in zip(part.rows, part.results) {
+        var row = row
+        row.namespace = namespace.inode
+        merged.rows.append(row)
+        merged.results.append(result)
+      }
+      for var object in part.candidates {
+        object.namespace = namespace.inode
+        merged.candidates.append(object)
+      }
+    }
+    // What was confirmed in one place: the candidates of this namespace and these kinds (and,
+    // for files, of this directory's filesystem).
+    func confirmedPart(_ namespace: IPCNamespace, kinds: [IPCKind], device: UInt64?) -> CleanReport? {
+      guard var part = confirmed else { return nil }
+      part.candidates = part.candidates.filter {
+        $0.namespace == namespace.inode && kinds.contains($0.kind) && (device == nil || $0.device == device)
+      }
+      return part
+    }
+    for namespace in namespaces.scan.namespaces {
+      if !inNamespace.isEmpty {
+        var sub = request
+        sub.kinds = inNamespace
+        let approved = confirmedPart(namespace, kinds: inNamespace, device: nil)
+        let result = NamespaceView.run(in: namespace, base: namespaces.base, shm: nil) { paths in
+          Result { () throws(SwipcError) in
+            try Cleaner(sub, paths: paths).run(remove: remove, confirmed: approved, forConfirmation: forConfirmation)
+          }
+        }
+        switch result {
+        case .failure(let error):
+          skipped.namespaces.append(namespace)
+          skipped.errors.append(error)
+          continue
+        case .success(.failure(let error)): throw error
+        case .success(.success(let part)):
+          labels.add(namespace)
+          take(part, namespace)
+        }
+      }
+      guard !inDirectory.isEmpty else { continue }
+      labels.add(namespace)
+      for root in namespace.sharedMemory {
+        var sub = request
+        sub.kinds = inDirectory
+        var paths = namespaces.base
+        paths.shm = root.descriptorPath
+        let part = try Cleaner(sub, paths: paths).run(
+          remove: remove, confirmed: confirmedPart(namespace, kinds: inDirectory, device: root.identity.device),
+          forConfirmation: forConfirmation)
+        take(part, namespace)
+      }
+    }
+    return (merged, skipped)
+  }
+}

@@ -1,0 +1,54 @@
+/// What the rows of a listing across namespaces say about each namespace: its label, container
+/// and a process in it; and the orphan states decided inside each namespace (a semaphore's
+/// waiters can only be counted there, so the state is read there, not when a row is written).
+/// Filled while the listing is made, on one thread, and only read once it is handed on.
+public final class NamespaceLabels: @unchecked Sendable {
+  public struct Entry: Sendable {
+    public var inode: UInt64
+    /// `ipc:[INODE]`.
+    public var label: String
+    /// `docker/0123456789ab`, `k8s/POD/ID`…; nil for none.
+    public var container: String?
+    /// A process in the namespace.
+    public var pid: Int32
+    /// That process's command name.
+    public var command: String?
+  }
+
+  /// The namespaces in the order they were listed.
+  public private(set) var entries: [Entry] = []
+  private var byInode: [UInt64: Int] = [:]
+  private var orphanStates: [Slot: OrphanState] = [:]
+
+  public init() {}
+
+  struct Slot: Hashable {
+    var namespace: UInt64
+    var kind: IPCKind
+    var id: Int32?
+    var name: POSIXName?
+    var device: UInt64?
+  }
+
+  public func add(_ namespace: IPCNamespace) {
+    guard byInode[namespace.inode] == nil else { return }
+    byInode[namespace.inode] = entries.count
+    entries.append(Entry(
+      inode: namespace.inode, label: namespace.label, container: namespace.container?.name, pid: namespace.pid,
+      command: namespace.command))
+  }
+
+  public func entry(_ inode: UInt64?) -> Entry? {
+    guard let inode, let i = byInode[inode] else { return nil }
+    return entries[i]
+  }
+
+  func slot(_ o: IPCObject) -> Slot {
+    Slot(namespace: o.namespace ?? 0, kind: o.kind, id: o.id, name: o.name, device: o.device)
+  }
+
+  func record(_ state: OrphanState, of object: IPCObject) { orphanStates[slot(object)] = state }
+
+  /// The orphan state decided for `object` in its namespace, when one was.
+  public func orphanState(of object: IPCObject) -> OrphanState? { orphanStates[slot(object)] }
+}

@@ -1,0 +1,174 @@
+import CSwipc
+import Glibc
+import SystemPackage
+
+/// A `/dev/shm` found in some process's root, opened once: POSIX shared memory and semaphores
+/// belong to the directory they are files in, not to an IPC namespace.
+public final class SharedMemoryRoot {
+  /// The directory's device and inode: two processes see the same `/dev/shm` when these agree.
+  public let identity: POSIXDirectory.FileIdentity
+  public let descriptor: Int32
+  /// Where it was found, for messages: `/proc/PID/root/dev/shm`, or the caller's own directory.
+  public let label: String
+
+  init(descriptor: Int32, identity: POSIXDirectory.FileIdentity, label: String) {
+    self.descriptor = descriptor
+    self.identity = identity
+    self.label = label
+  }
+
+  deinit { closeIgnoringErrors(descriptor) }
+
+  /// `dev/shm` under a process's root, resolved as if that root were `/` (RESOLVE_IN_ROOT):
+  /// a symlink a container planted there, absolute or `..`, stays inside the container's tree.
+  ///
+  /// The corresponding C function is `openat2`.
+  static func open(in process: ProcessDirectory) -> Result<SharedMemoryRoot, Errno> {
+    let root: Int32
+    switch process.openRoot() {
+    case .failure(let e): return .failure(e)
+    case .success(let fd): root = fd
+    }
+    defer { closeIgnoringErrors(root) }
+    let fd = swipc_open_beneath_root(root, "dev/shm", O_RDONLY | O_DIRECTORY)
+    guard fd >= 0 else { return .failure(currentErrno) }
+    return describe(fd, label: "/proc/\(process.pid)/root/dev/shm")
+  }
+
+  /// The caller's own shm directory (`/dev/shm` or `$SWIPC_SHM_DIR`), as the other commands open it.
+  static func open(path: String) -> Result<SharedMemoryRoot, Errno> {
+    let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return .failure(currentErrno) }
+    return describe(fd, label: path)
+  }
+
+  static func describe(_ fd: Int32, label: String) -> Result<SharedMemoryRoot, Errno> {
+    var st = stat()
+    guard fstat(fd, &st) == 0 else {
+      let e = currentErrno
+      closeIgnoringErrors(fd)
+      return .failure(e)
+    }
+    return .success(SharedMemoryRoot(descriptor: fd, identity: .init(st), label: label))
+  }
+
+  /// A path that opens this very directory from any thread of this process, whatever has
+  /// happened to the path it was found under.
+  public var descriptorPath: String { "/proc/self/fd/\(descriptor)" }
+}
+
+/// One IPC namespace found among the host's processes.
+public final class IPCNamespace {
+  /// The namespace's inode: `ipc:[INODE]`.
+  public let inode: UInt64
+  /// Processes seen in it.
+  public internal(set) var processCount = 0
+  /// The process that stands for it (the lowest pid seen in it), kept open: the namespace is
+  /// entered through this process's `ns/ipc`, and its `/dev/shm` found through its root.
+  public let process: ProcessDirectory
+  public let container: ContainerIdentity?
+  /// The representative process's command name, for a namespace that belongs to no container.
+  public let command: String?
+  /// Whether this is the caller's own IPC namespace (entered by nobody: the calls are made inline).
+  public let isOwn: Bool
+  /// The `/dev/shm` directories counted here: each found first (lowest pid) among this
+  /// namespace's processes, so that a directory shared by several namespaces is listed once.
+  public internal(set) var sharedMemory: [SharedMemoryRoot] = []
+
+  init(inode: UInt64, process: ProcessDirectory, isOwn: Bool) {
+    self.inode = inode
+    self.process = process
+    self.isOwn = isOwn
+    // The initial IPC namespace is the host's: whatever pid 1's cgroup says, it is no container.
+    self.container = inode == IPCNamespace.initialInode ? nil : process.container
+    self.command = process.command
+  }
+
+  public var pid: Int32 { process.pid }
+
+  /// `ipc:[4026532301]`, as /proc/PID/ns/ipc reads.
+  public var label: String { "ipc:[\(inode)]" }
+
+  /// The label and the container or command, for messages: `ipc:[4026532301] (docker/0123456789ab)`.
+  public var description: String {
+    label + " (" + (container?.name ?? TextEscape.escaped(command ?? "pid \(pid)")) + ")"
+  }
+
+  /// PROC_IPC_INIT_INO (include/linux/proc_ns.h): the IPC namespace the kernel makes at boot.
+  public static let initialInode: UInt64 = 0xEFFF_FFFF
+}
+
+/// Every IPC namespace of the processes in /proc, read once: for each, how many processes are in
+/// it and one of them, kept open by its /proc directory.
+public struct NamespaceScan {
+  /// The caller's namespace first, then in the order of their representative pids.
+  public var namespaces: [IPCNamespace] = []
+  /// Processes whose namespaces could not be read (another user's, without CAP_SYS_PTRACE).
+  public var uninspectable = 0
+  /// The caller's own IPC namespace (that of the calling thread).
+  public var own: UInt64 = 0
+
+  /// Scans `procDirectory`; with `sharedMemory`, also finds each mount namespace's `/dev/shm`
+  /// (the caller's own from `ownShm`).
+  public static func scan(procDirectory: String, sharedMemory: Bool = true, ownShm: String = "/dev/shm") -> NamespaceScan {
+    var scan = NamespaceScan()
+    scan.own = ownNamespaceInode() ?? 0
+    var byInode: [UInt64: IPCNamespace] = [:]
+    var mountNamespaces = Set<UInt64>()
+    var directories = Set<POSIXDirectory.FileIdentity>()
+    // The caller's own directory is counted first, in its own namespace: the one it would list
+    // without --all-namespaces.
+    var ownRoot: SharedMemoryRoot?
+    if sharedMemory, case .success(let root) = SharedMemoryRoot.open(path: ownShm) {
+      directories.insert(root.identity)
+      ownRoot = root
+    }
+    for pid in FileReader.numericEntries(procDirectory).sorted() {
+      guard let process = try? ProcessDirectory(procDirectory: procDirectory, pid: pid) else { continue }
+      let inode: UInt64
+      switch process.namespaceInode("ipc") {
+      case .success(let i): inode = i
+      case .failure(.permissionDenied), .failure(.notPermitted):
+        scan.uninspectable += 1
+        continue
+      case .failure: continue  // exited, or a zombie (which has no namespaces left)
+      }
+      let namespace: IPCNamespace
+      if let known = byInode[inode] {
+        namespace = known
+      } else {
+        namespace = IPCNamespace(inode: inode, process: process, isOwn: inode == scan.own)
+        byInode[inode] = namespace
+        scan.namespaces.append(namespace)
+      }
+      namespace.processCount += 1
+      guard sharedMemory, case .success(let mount) = process.namespaceInode("mnt"),
+        mountNamespaces.insert(mount).inserted,
+        case .success(let root) = SharedMemoryRoot.open(in: process),
+        // The root was that of the mount namespace scanned: not one the process moved to since.
+        case .success(mount) = process.namespaceInode("mnt"),
+        directories.insert(root.identity).inserted
+      else { continue }
+      namespace.sharedMemory.append(root)
+    }
+    var own: IPCNamespace?
+    if let i = scan.namespaces.firstIndex(where: { $0.isOwn }) {
+      own = scan.namespaces.remove(at: i)
+    } else if let me = try? ProcessDirectory(procDirectory: "/proc", pid: getpid()) {
+      // A /proc that does not show this process (another PID namespace's, a fixture).
+      own = IPCNamespace(inode: scan.own, process: me, isOwn: true)
+      own?.processCount = 1
+    }
+    if let own {
+      if let ownRoot { own.sharedMemory.insert(ownRoot, at: 0) }
+      scan.namespaces.insert(own, at: 0)
+    }
+    return scan
+  }
+
+  /// The calling thread's IPC namespace (a thread that entered another one reads that one).
+  public static func ownNamespaceInode() -> UInt64? {
+    var st = stat()
+    return stat("/proc/thread-self/ns/ipc", &st) == 0 ? UInt64(st.st_ino) : nil
+  }
+}
