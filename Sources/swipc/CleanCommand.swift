@@ -84,7 +84,7 @@ struct CleanPlan {
   }
 
   func run() throws {
-    let cleaner = Cleaner(request)
+    let cleaner = Cleaner(request, view: .fromEnvironment())
     let formatter = CellFormatter(
       options: RenderOptions(exactBytes: bytes, headings: !noHeadings, now: Clock.now()), users: UserDirectory())
     let renderer = CleanReportRenderer(formatter: formatter)

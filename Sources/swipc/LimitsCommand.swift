@@ -42,7 +42,7 @@ struct LimitsPlan {
   }
 
   func run() throws {
-    var rows = LimitsReader.read(paths: .fromEnvironment())
+    var rows = LimitsReader.read(view: .fromEnvironment())
     if !kinds.isEmpty {
       let wanted = Set(kinds.flatMap { $0 == .psem ? [.psem, .pshm] : [$0] })
       rows = rows.filter { wanted.contains($0.kind) }

@@ -87,7 +87,7 @@ extension Swipc.Msg {
       if !posix && value < 1 { throw ValidationError("invalid --type \(value): a System V message type is at least 1") }
       if posix && !(0...32767).contains(value) { throw ValidationError("invalid --priority \(value): 0 to 32767") }
 
-      let endpoint = try MessageQueueEndpoint(kind: .msg, target: target, forSending: true, create: create)
+      let endpoint = try MessageQueueEndpoint(kind: .msg, target: target, forSending: true, create: create, view: .fromEnvironment())
       let reader = text.isEmpty
         ? RecordReader(fd: 0, delimiter: records.delimiter, limit: endpoint.maxMessageSize, limitName: endpoint.limitName)
         : nil
@@ -156,7 +156,7 @@ extension Swipc.Msg {
         throw ValidationError("--type, --except, --truncate and --max-size apply to System V queues; POSIX queues deliver by priority")
       }
       let endpoint = try MessageQueueEndpoint(kind: .msg, target: target, forSending: false, create: false,
-        receiveLimit: maxSize.map { Int(clamping: $0.bytes) })
+        receiveLimit: maxSize.map { Int(clamping: $0.bytes) }, view: .fromEnvironment())
       let delimiter = records.delimiter
       var out = OutputBuffer(capacity: endpoint.maxMessageSize + 64)
       // Receiving takes the message out of the queue: its output is its only copy. So standard

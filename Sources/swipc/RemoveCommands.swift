@@ -48,7 +48,7 @@ extension Swipc {
       let (target, text) = try splitTargetAndValue(arguments, keys: keys, kind: type, valueName: "MODE")
       let mode: FileMode
       do { mode = try FileMode(parsing: text) } catch { throw ValidationError(error.description) }
-      try ObjectOperations.setPermissions(kind: type, target: target, mode: mode, uid: nil, gid: nil)
+      try ObjectOperations.setPermissions(kind: type, target: target, mode: mode, uid: nil, gid: nil, view: .fromEnvironment())
     }
   }
 
@@ -71,7 +71,7 @@ extension Swipc {
       let uid = parts[0].isEmpty ? nil : try UserDirectory.resolveUser(parts[0])
       let gid = parts.count > 1 && !parts[1].isEmpty ? try UserDirectory.resolveGroup(parts[1]) : nil
       guard uid != nil || gid != nil else { throw ValidationError("invalid owner '\(owner)': expected USER, USER:GROUP or :GROUP") }
-      try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid)
+      try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid, view: .fromEnvironment())
     }
   }
 }
@@ -98,10 +98,11 @@ struct RemovePlan {
   func run() throws {
     var failures: [SwipcError] = []
     var unwritten: Int32?
+    let view = IPCView.fromEnvironment()
     for target in targets {
       // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws
       // catch here.
-      switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: kind, target: target) }) {
+      switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: kind, target: target, view: view) }) {
       case .success(let label):
         guard !quiet && unwritten == nil else { continue }
         unwritten = Array("removed \(label)\n".utf8).withUnsafeBytes { OutputWriter.writeAll($0, to: 1) }

@@ -11,11 +11,12 @@ import SystemPackage
 /// name another user swaps for a symlink, a FIFO or another file between a check and a use is
 /// refused, never followed, and the listing, the check and the removal see the same directory
 /// whatever the environment says.
-public final class POSIXDirectory {
+public final class POSIXDirectory: Sendable {
   /// The directory as it was named, for messages.
   public let path: String
-  /// The directory's descriptor.
-  public let descriptor: Int32
+  private let owned: OwnedDescriptor
+  /// The directory's descriptor, owned (and closed) by this value.
+  public var descriptor: Int32 { owned.raw }
 
   /// Why an entry could not be opened, checked or removed.
   public enum Failure: Error, Equatable {
@@ -56,22 +57,16 @@ public final class POSIXDirectory {
   /// The corresponding C function is `open` with `O_DIRECTORY`.
   public init(path: String) throws(Failure) {
     self.path = path
-    let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { throw .system("open", currentErrno) }
-    descriptor = fd
+    switch OwnedDescriptor.open(path, flags: O_RDONLY | O_DIRECTORY | O_CLOEXEC) {
+    case .success(let fd): owned = fd
+    case .failure(let e): throw .system("open", e)
+    }
   }
 
-  deinit { closeIgnoringErrors(descriptor) }
-
-  /// The directory of `kind`'s objects in `paths`: the shm directory for pshm and psem, the
-  /// mqueue mount for pmsg (ENOENT when none is mounted).
-  public convenience init(kind: IPCKind, paths: InventoryPaths) throws(Failure) {
-    if kind == .pmsg {
-      guard let mqueue = paths.mqueue else { throw .system("open", .noSuchFileOrDirectory) }
-      try self.init(path: mqueue)
-    } else {
-      try self.init(path: paths.shm)
-    }
+  /// A directory already open (another namespace's mount); this value becomes its owner.
+  public init(owning descriptor: consuming OwnedDescriptor, path: String) {
+    self.path = path
+    owned = descriptor
   }
 
   /// The directory entry behind a name: `NAME` for shared memory and queues, `sem.NAME` for

@@ -10,14 +10,13 @@ public enum POSIXReader {
   /// Only regular files are objects; anything else in the directory is skipped. A semaphore's
   /// value is read from the first word of its file (glibc's `sem_t`), which needs read permission;
   /// without it the value is unknown (nil), never a guess.
-  public static func sharedMemoryAndSemaphores(in directory: String, kinds: Set<IPCKind>)
+  public static func sharedMemoryAndSemaphores(in dir: POSIXDirectory, kinds: Set<IPCKind>)
     -> Result<[IPCObject], Errno>
   {
-    let dir: POSIXDirectory
     let files: [(name: [UInt8], status: stat)]
-    switch open(directory).flatMap({ d in regularFiles(in: d).map { (d, $0) } }) {
+    switch regularFiles(in: dir) {
     case .failure(let e): return .failure(e)
-    case .success(let (d, f)): (dir, files) = (d, f)
+    case .success(let f): files = f
     }
     var objects = [IPCObject]()
     let prefix = Array("sem.".utf8)
@@ -39,14 +38,15 @@ public enum POSIXReader {
 
   /// Message queues in a mounted mqueue filesystem.
   ///
-  /// - Parameter canOpen: whether `directory` is this IPC namespace's mqueue filesystem, so that
-  ///   mq_open(3) of a name found there opens the same queue (to read its attributes).
-  public static func messageQueues(in directory: String, canOpen: Bool) -> Result<[IPCObject], Errno> {
-    let dir: POSIXDirectory
+  /// - Parameter canOpen: whether `dir` is the mqueue filesystem of the IPC namespace this runs
+  ///   in, so that mq_open(3) of a name found there opens the same queue (to read its attributes).
+  public static func messageQueues(in dir: POSIXDirectory, canOpen: Bool)
+    -> Result<[IPCObject], Errno>
+  {
     let files: [(name: [UInt8], status: stat)]
-    switch open(directory).flatMap({ d in regularFiles(in: d).map { (d, $0) } }) {
+    switch regularFiles(in: dir) {
     case .failure(let e): return .failure(e)
-    case .success(let (d, f)): (dir, files) = (d, f)
+    case .success(let f): files = f
     }
     var objects = [IPCObject]()
     for (entry, st) in files {
@@ -69,15 +69,6 @@ public enum POSIXReader {
     }
     objects.sort { $0.name! < $1.name! }
     return .success(objects)
-  }
-
-  static func open(_ directory: String) -> Result<POSIXDirectory, Errno> {
-    do {
-      return .success(try POSIXDirectory(path: directory))
-    } catch {
-      if case .system(_, let e) = error { return .failure(e) }
-      return .failure(.ioError)
-    }
   }
 
   /// The regular files of a directory, with their fstatat: only those are objects; anything else
