@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 
 int swipc_setns_ipc(int fd) { return setns(fd, CLONE_NEWIPC); }
 
@@ -44,3 +46,5 @@ int swipc_open_beneath_root(int root, const char *path, int flags) {
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   return (int)syscall(SYS_openat2, root, path, &how, sizeof how);
 }
+
+int swipc_namespace_type(int fd) { return ioctl(fd, NS_GET_NSTYPE); }

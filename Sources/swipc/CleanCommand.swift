@@ -43,10 +43,14 @@ extension Swipc {
     @Flag(help: "Do not print the heading line of the table.")
     var noHeadings = false
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+    @OptionGroup(title: "Namespace") var allNamespaces: AllNamespacesOption
+
     func run() throws {
       try CleanPlan(
         types: types, filters: filters.settings, all: all, allUsers: allUsers, dryRun: dryRun, yes: yes,
-        format: format, bytes: bytes, noHeadings: noHeadings
+        format: format, bytes: bytes, noHeadings: noHeadings,
+        scope: try NamespaceScope(namespace: namespaceOption.namespace, all: allNamespaces.allNamespaces)
       ).run()
     }
   }
@@ -60,10 +64,12 @@ struct CleanPlan {
   var format: OutputFormat
   var bytes: Bool
   var noHeadings: Bool
+  /// Every IPC namespace (-A): one cleaner per namespace, from inside it.
+  var allNamespaces: Bool
 
   init(
     types: [IPCKind], filters: FilterSettings, all: Bool, allUsers: Bool, dryRun: Bool, yes: Bool,
-    format: OutputFormat, bytes: Bool, noHeadings: Bool
+    format: OutputFormat, bytes: Bool, noHeadings: Bool, scope: NamespaceScope = .own
   ) throws {
     if format == .csv || format == .prometheus { throw ValidationError("clean reports as table or json") }
     if dryRun && yes { throw ValidationError("give --dry-run or --yes, not both") }
@@ -81,10 +87,11 @@ struct CleanPlan {
     self.format = format
     self.bytes = bytes
     self.noHeadings = noHeadings
+    allNamespaces = scope == .all
   }
 
   func run() throws {
-    let cleaner = Cleaner(request, view: .fromEnvironment())
+    let sweep = try sweeper()
     let formatter = CellFormatter(
       options: RenderOptions(exactBytes: bytes, headings: !noHeadings, now: Clock.now()), users: UserDirectory())
     let renderer = CleanReportRenderer(formatter: formatter)
@@ -92,7 +99,7 @@ struct CleanPlan {
     if !request.dryRun && !yes {
       // On a terminal: show what would go, and ask. What is removed after the answer is decided
       // again, object by object, and only among what was shown.
-      let preview = try cleaner.run(remove: false, forConfirmation: true)
+      let preview = try sweep(false, nil, true)
       for warning in preview.warnings { Terminal.warn(warning) }
       let count = preview.candidates.count
       if count == 0 {
@@ -111,10 +118,29 @@ struct CleanPlan {
     if !request.dryRun {
       try OutputWriter.requireWritable(1, consequence: "nothing was removed (the report could not be written)")
     }
-    let report = try cleaner.run(remove: !request.dryRun, confirmed: confirmed)
+    let report = try sweep(!request.dryRun, confirmed, false)
     if confirmed == nil { for warning in report.warnings { Terminal.warn(warning) } }
     try write(report, renderer: renderer, removing: !request.dryRun)
     if report.hasFailures { throw ExitCode(1) }
+  }
+
+  /// One pass of the cleaner: over the command's view, or over every namespace (whose skipped
+  /// ones are named once, on the first pass).
+  func sweeper() throws -> (_ remove: Bool, _ confirmed: CleanReport?, _ forConfirmation: Bool) throws -> CleanReport {
+    guard allNamespaces else {
+      let cleaner = Cleaner(request, view: CommandView.current)
+      return { remove, confirmed, forConfirmation in
+        try cleaner.run(remove: remove, confirmed: confirmed, forConfirmation: forConfirmation)
+      }
+    }
+    let cleaner = NamespacedCleaner(request, base: .fromEnvironment())
+    var warned = false
+    return { remove, confirmed, forConfirmation in
+      let (report, skipped) = try cleaner.run(remove: remove, confirmed: confirmed, forConfirmation: forConfirmation)
+      if !warned, let warning = skipped.warning { Terminal.warn(warning) }
+      warned = true
+      return report
+    }
   }
 
   func write(_ report: CleanReport, renderer: CleanReportRenderer, removing: Bool) throws {

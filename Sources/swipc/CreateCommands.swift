@@ -68,7 +68,7 @@ struct CreateSpec {
 /// written, the object is removed again rather than left behind unnamed.
 func runCreate(_ request: CreateRequest) throws {
   try OutputWriter.requireWritable(1, consequence: "nothing was created (the new id or name could not be printed)")
-  let view = IPCView.fromEnvironment()
+  let view = CommandView.current
   let created = try Creator.create(request, view: view)
   var out = OutputBuffer()
   out.write(created.description)
@@ -108,6 +108,8 @@ extension Swipc {
       @Option(help: ArgumentHelp("POSIX: the largest message in bytes (default /proc/sys/fs/mqueue/msgsize_default).", valueName: "bytes"))
       var messageSize: Int?
 
+      @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
       func run() throws {
         try runCreate(target.spec.queue(maxBytes: maxBytes, maxMessages: maxMessages, messageSize: messageSize))
       }
@@ -128,6 +130,8 @@ extension Swipc {
 
       @Option(help: ArgumentHelp("Size: 4096, 4K, 4KiB, 1M (powers of 1024; KB, MB are powers of 1000). Required.", valueName: "size"), transform: parsed(ByteCount.init(parsing:)))
       var size: ByteCount?
+
+      @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
       func run() throws {
         try runCreate(target.spec.segment(size: size))
@@ -155,6 +159,8 @@ extension Swipc {
 
       @Option(help: ArgumentHelp("Initial values, one per semaphore: 1,0,3.", valueName: "list"))
       var values: String?
+
+      @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
       func run() throws {
         try runCreate(target.spec.semaphore(count: count, value: value, values: values))

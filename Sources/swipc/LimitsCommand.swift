@@ -20,6 +20,8 @@ extension Swipc {
       try LimitsPlan.check(output.settings)
     }
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
       try LimitsPlan(kinds: types, output: output.settings).run()
     }
@@ -42,7 +44,7 @@ struct LimitsPlan {
   }
 
   func run() throws {
-    var rows = LimitsReader.read(view: .fromEnvironment())
+    var rows = LimitsReader.read(view: CommandView.current)
     if !kinds.isEmpty {
       let wanted = Set(kinds.flatMap { $0 == .psem ? [.psem, .pshm] : [$0] })
       rows = rows.filter { wanted.contains($0.kind) }

@@ -10,19 +10,29 @@ extension Swipc {
         TYPE is msg, shm, sem (System V) or pmsg, pshm, psem (POSIX); the default is all six. \
         'ls pipe' lists pipes and FIFOs in use with their reader and writer processes; 'ls sock' \
         the unix sockets of this network namespace (sock_diag netlink, as ss reads them) with \
-        the processes holding them (both from /proc/*/fd, or $SWIPC_PROC_DIR). \
+        the processes holding them (both from /proc/*/fd, or $SWIPC_PROC_DIR). 'ls ns' (or \
+        --namespaces) lists the IPC namespaces of the host with their containers and objects. \
         Listing reads /proc/sysvipc, /dev/shm and the mqueue filesystem, and needs no permission \
         on the objects. Columns for -o: \(ObjectColumn.catalog.map(\.name).joined(separator: ", ")).
         """)
 
-    @Argument(help: ArgumentHelp("Kinds to list: msg, shm, sem, pmsg, pshm, psem (default: all); or pipe, or sock, alone.", valueName: "type"), completion: .list(IPCKind.allCases.map(\.rawValue) + ["pipe", "sock"]))
+    @Argument(help: ArgumentHelp("Kinds to list: msg, shm, sem, pmsg, pshm, psem (default: all); or pipe, sock or ns, alone.", valueName: "type"), completion: .list(IPCKind.allCases.map(\.rawValue) + ["pipe", "sock", "ns"]))
     var types: [String] = []
 
     @OptionGroup(title: "Filters") var filters: FilterOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+    @OptionGroup(title: "Namespace") var allNamespaces: AllNamespacesOption
+
+    @Flag(help: "List the IPC namespaces themselves: namespace, container, a pid, processes, objects and bytes per type (as 'ls ns').")
+    var namespaces = false
+
     func run() throws {
-      try ListPlan(types: types, filters: filters.settings, output: output.settings).run()
+      try ListPlan(
+        types: namespaces ? types + ["ns"] : types, filters: filters.settings, output: output.settings,
+        scope: try NamespaceScope(namespace: namespaceOption.namespace, all: allNamespaces.allNamespaces)
+      ).run()
     }
   }
 }
@@ -30,16 +40,24 @@ extension Swipc {
 /// What `ls` was asked, checked: everything that can be refused is refused here, before anything is
 /// read, so that `QuickPath` can hand a command line it cannot plan to argument-parser unchanged.
 enum ListPlan {
-  case objects(kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings)
+  case objects(kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings, allNamespaces: Bool = false)
   /// `ls pipe` and `ls sock`.
   case streams(sockets: Bool, output: OutputSettings)
+  /// `ls ns`.
+  case namespaces(output: OutputSettings)
 
-  init(types: [String], filters: FilterSettings, output: OutputSettings) throws {
-    if let stream = types.first(where: { $0 == "pipe" || $0 == "sock" }) {
+  init(types: [String], filters: FilterSettings, output: OutputSettings, scope: NamespaceScope = .own) throws {
+    if let stream = types.first(where: { $0 == "pipe" || $0 == "sock" || $0 == "ns" }) {
       guard types.count == 1 else { throw ValidationError("list '\(stream)' on its own: its columns differ from the other types'") }
       guard filters.isEmpty else { throw ValidationError("the filters apply to IPC objects, not to 'ls \(stream)'") }
       guard output.columns == nil else { throw ValidationError("-o/--columns applies to IPC objects; 'ls \(stream)' has fixed columns") }
       guard output.format != .prometheus else { throw ValidationError("'ls \(stream)' writes table, json or csv") }
+      if stream == "ns" {
+        guard scope == .own else { throw ValidationError("'ls ns' lists every namespace: -N and -A do not apply") }
+        self = .namespaces(output: output)
+        return
+      }
+      guard scope == .own else { throw ValidationError("'ls \(stream)' lists what /proc shows, whatever the IPC namespace: -N and -A do not apply") }
       self = .streams(sockets: stream == "sock", output: output)
       return
     }
@@ -49,31 +67,48 @@ enum ListPlan {
       if !kinds.contains(kind) { kinds.append(kind) }
     }
     if kinds.isEmpty { kinds = IPCKind.allCases }
-    self = .objects(kinds: kinds, filter: try filters.makeFilter(), columns: try output.selectedColumns(), output: output)
+    self = .objects(
+      kinds: kinds, filter: try filters.makeFilter(), columns: try output.selectedColumns(), output: output,
+      allNamespaces: scope == .all)
   }
 
   func run() throws {
     switch self {
-    case .objects(let kinds, let filter, let columns, let output):
-      try Self.listObjects(kinds: kinds, filter: filter, columns: columns, output: output)
+    case .objects(let kinds, let filter, let columns, let output, let all):
+      try Self.listObjects(kinds: kinds, filter: filter, columns: columns, output: output, allNamespaces: all)
     case .streams(let sockets, let output):
       try Self.listStreams(sockets: sockets, output: output)
+    case .namespaces(let output):
+      try Self.listNamespaces(output: output)
     }
   }
 
-  static func listObjects(kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings) throws {
-    let listing = Listing.make(
-      kinds: kinds, filter: filter, inventory: Inventory(view: .fromEnvironment()), countOrphans: output.format == .prometheus,
-      orphanStates: columns?.contains { $0.name == "ORPHAN" } ?? false,
-      segmentMemory: ObjectColumn.showsSegmentMemory(columns, format: output.format))
+  static func listObjects(
+    kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings, allNamespaces: Bool
+  ) throws {
+    let orphanStates = columns?.contains { $0.name == "ORPHAN" } ?? false
+    let segmentMemory = ObjectColumn.showsSegmentMemory(columns, format: output.format)
+    let listing: Listing
+    if allNamespaces {
+      let (all, skipped) = AllNamespaces(base: .fromEnvironment()).listing(
+        kinds: kinds, filter: filter, orphanStates: orphanStates || output.format == .prometheus, segmentMemory: segmentMemory)
+      listing = all
+      if let warning = skipped.warning { Terminal.warn(warning) }
+    } else {
+      listing = Listing.make(
+        kinds: kinds, filter: filter, inventory: Inventory(view: CommandView.current), countOrphans: output.format == .prometheus,
+        orphanStates: orphanStates, segmentMemory: segmentMemory)
+    }
     if let failure = listing.failure { throw failure }
     for warning in listing.warnings { Terminal.warn(warning) }
 
     let users = UserDirectory()
     let formatter = CellFormatter(options: output.renderOptions(now: listing.now), users: users)
-    let renderer = ObjectListRenderer(
-      formatter: formatter, context: ColumnContext(now: listing.now, processes: ProcessTable(), orphans: listing.detector),
+    var renderer = ObjectListRenderer(
+      formatter: formatter,
+      context: ColumnContext(now: listing.now, processes: ProcessTable(), orphans: listing.detector, namespaces: listing.namespaces),
       columns: columns)
+    if allNamespaces { renderer.leadingColumns = ObjectColumn.namespaceColumns }
     var out = OutputBuffer(capacity: 64 + listing.objects.count * 160)
     switch output.format {
     case .table: renderer.table(listing.objects, kinds: kinds, into: &out)
@@ -81,8 +116,27 @@ enum ListPlan {
     case .json: renderer.json(listing.objects, into: &out)
     case .prometheus:
       var writer = PrometheusWriter()
-      InventoryMetrics.write(listing.objects, kinds: kinds, orphaned: listing.orphanCounts, unknownOrphans: listing.unknownOrphanCounts, users: users, into: &writer)
+      InventoryMetrics.write(
+        listing.objects, kinds: kinds, orphaned: listing.orphanCounts, unknownOrphans: listing.unknownOrphanCounts, users: users,
+        namespaces: listing.namespaces, into: &writer)
       out = writer.out
+    }
+    try Terminal.write(out)
+  }
+
+  /// `ls ns`: every namespace, with what it holds.
+  static func listNamespaces(output: OutputSettings) throws {
+    let (listing, skipped) = AllNamespaces(base: .fromEnvironment()).listing(
+      kinds: IPCKind.allCases, filter: ObjectFilter(), orphanStates: false, segmentMemory: false)
+    if let warning = skipped.warning { Terminal.warn(warning) }
+    let rows = NamespaceSummary.rows(listing, skipped: skipped.namespaces)
+    let renderer = NamespaceSummaryRenderer(
+      formatter: CellFormatter(options: output.renderOptions(now: listing.now), users: UserDirectory()))
+    var out = OutputBuffer(capacity: 64 + rows.count * 160)
+    switch output.format {
+    case .csv: renderer.csv(rows, into: &out)
+    case .json: renderer.json(rows, into: &out)
+    default: renderer.table(rows, into: &out)
     }
     try Terminal.write(out)
   }

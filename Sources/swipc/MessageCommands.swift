@@ -74,6 +74,8 @@ extension Swipc.Msg {
     @Flag(help: "Create the queue (mode 0600) if it does not exist.")
     var create = false
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
       let target = try keys.target(keys.isGiven ? nil : arguments.first, kind: .msg)
       let text = keys.isGiven ? arguments : Array(arguments.dropFirst())
@@ -87,7 +89,7 @@ extension Swipc.Msg {
       if !posix && value < 1 { throw ValidationError("invalid --type \(value): a System V message type is at least 1") }
       if posix && !(0...32767).contains(value) { throw ValidationError("invalid --priority \(value): 0 to 32767") }
 
-      let endpoint = try MessageQueueEndpoint(kind: .msg, target: target, forSending: true, create: create, view: .fromEnvironment())
+      let endpoint = try MessageQueueEndpoint(kind: .msg, target: target, forSending: true, create: create, view: CommandView.current)
       let reader = text.isEmpty
         ? RecordReader(fd: 0, delimiter: records.delimiter, limit: endpoint.maxMessageSize, limitName: endpoint.limitName)
         : nil
@@ -149,6 +151,8 @@ extension Swipc.Msg {
       if except && (type ?? 0) <= 0 { throw ValidationError("--except needs a positive --type") }
     }
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
       let target = try keys.target(self.target, kind: .msg)
       let posix = target.resolvedKind(.msg) == .pmsg
@@ -156,7 +160,7 @@ extension Swipc.Msg {
         throw ValidationError("--type, --except, --truncate and --max-size apply to System V queues; POSIX queues deliver by priority")
       }
       let endpoint = try MessageQueueEndpoint(kind: .msg, target: target, forSending: false, create: false,
-        receiveLimit: maxSize.map { Int(clamping: $0.bytes) }, view: .fromEnvironment())
+        receiveLimit: maxSize.map { Int(clamping: $0.bytes) }, view: CommandView.current)
       let delimiter = records.delimiter
       var out = OutputBuffer(capacity: endpoint.maxMessageSize + 64)
       // Receiving takes the message out of the queue: its output is its only copy. So standard

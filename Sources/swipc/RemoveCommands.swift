@@ -26,6 +26,8 @@ extension Swipc {
     @Flag(name: [.customShort("q"), .long], help: "Do not report removed objects on stdout (failures still go to stderr).")
     var quiet = false
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
       try RemovePlan(kind: type, targets: targets, keys: key, ftoks: ftok, quiet: quiet).run()
     }
@@ -44,11 +46,13 @@ extension Swipc {
 
     @OptionGroup var keys: KeyOptions
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
       let (target, text) = try splitTargetAndValue(arguments, keys: keys, kind: type, valueName: "MODE")
       let mode: FileMode
       do { mode = try FileMode(parsing: text) } catch { throw ValidationError(error.description) }
-      try ObjectOperations.setPermissions(kind: type, target: target, mode: mode, uid: nil, gid: nil, view: .fromEnvironment())
+      try ObjectOperations.setPermissions(kind: type, target: target, mode: mode, uid: nil, gid: nil, view: CommandView.current)
     }
   }
 
@@ -65,13 +69,15 @@ extension Swipc {
 
     @OptionGroup var keys: KeyOptions
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
       let (target, owner) = try splitTargetAndValue(arguments, keys: keys, kind: type, valueName: "OWNER")
       let parts = owner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
       let uid = parts[0].isEmpty ? nil : try UserDirectory.resolveUser(parts[0])
       let gid = parts.count > 1 && !parts[1].isEmpty ? try UserDirectory.resolveGroup(parts[1]) : nil
       guard uid != nil || gid != nil else { throw ValidationError("invalid owner '\(owner)': expected USER, USER:GROUP or :GROUP") }
-      try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid, view: .fromEnvironment())
+      try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid, view: CommandView.current)
     }
   }
 }
@@ -98,7 +104,7 @@ struct RemovePlan {
   func run() throws {
     var failures: [SwipcError] = []
     var unwritten: Int32?
-    let view = IPCView.fromEnvironment()
+    let view = CommandView.current
     for target in targets {
       // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws
       // catch here.

@@ -44,6 +44,8 @@ extension Swipc.Sem {
     @Option(help: ArgumentHelp("One value per semaphore of the set, e.g. 1,0,3.", valueName: "list"))
     var values: String?
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
       let expected = (keys.isGiven ? 0 : 1) + (values == nil ? 1 : 0)
       guard arguments.count == expected else {
@@ -52,7 +54,7 @@ extension Swipc.Sem {
           : "--values replaces VALUE: give TARGET alone (or nothing after --key/--ftok)")
       }
       let target = try keys.target(keys.isGiven ? nil : arguments[0], kind: .sem)
-      let view = IPCView.fromEnvironment()
+      let view = CommandView.current
       let semaphore = try SemaphoreHandle(target: target, view: view)
       if let values {
         try semaphore.setValues(parseValueList(values))
@@ -84,9 +86,11 @@ extension Swipc.Sem {
 
     enum ValueFormat: String, ExpressibleByArgument { case plain, json }
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
       let target = try self.target.resolve(kind: .sem)
-      let view = IPCView.fromEnvironment()
+      let view = CommandView.current
       let semaphore = try SemaphoreHandle(target: target, view: view)
       var states = try semaphore.states()
       if let index {
@@ -147,8 +151,10 @@ extension Swipc.Sem {
       if zero && by != 1 { throw ValidationError("--zero waits for 0 and takes nothing: --by does not apply") }
     }
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: .fromEnvironment())
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: CommandView.current)
       try undo.check(semaphore)
       try perform(zero ? .waitForZero : .take(by), on: semaphore, index: which.index, undo: undo.undo, wait: wait)
     }
@@ -171,8 +177,10 @@ extension Swipc.Sem {
 
     @OptionGroup var undo: UndoOption
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: .fromEnvironment())
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: CommandView.current)
       try undo.check(semaphore)
       try semaphore.perform(.give(by), index: which.index, undo: undo.undo, wait: true, call: BlockingCall(timeout: nil))
     }
@@ -204,8 +212,10 @@ extension Swipc.Sem {
       if command.isEmpty { throw ValidationError("give the command to run after '--', e.g. swipc sem run 32768 -- ./job.sh") }
     }
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: .fromEnvironment())
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: CommandView.current)
       let undo = !semaphore.isPOSIX
       try perform(.take(1), on: semaphore, index: which.index, undo: undo, wait: wait)
       if undo {

@@ -26,10 +26,12 @@ extension Swipc {
       if output.columns != nil { throw ValidationError("-o/--columns applies to ls, not show") }
     }
 
+    @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
+
     func run() throws {
       let target = try self.target.resolve(kind: type)
       let kind = target.resolvedKind(type)
-      let view = IPCView.fromEnvironment()
+      let view = CommandView.current
       let processes = ProcessTable(procDirectory: view.proc)
       let snapshot = Inventory(view: view).snapshot(kinds: [kind], scanHolders: kind.isPOSIX, processes: processes)
       let object = try ObjectDetails.locate(target, kind: kind, in: snapshot)

@@ -24,6 +24,7 @@ struct Swipc: ParsableCommand {
       try requireUTF8Arguments()
       if try quickPath(arguments) { return }
       var command = try parseAsRoot(arguments)
+      try CommandView.select(for: command)
       try command.run()
     } catch {
       Terminal.exit(for: error, command: Self.self)

@@ -190,5 +190,9 @@ int swipc_open_mqueue_instance(void);
 /// openat2 of `path` with `root` as the root directory (RESOLVE_IN_ROOT, no magic links), so that
 /// a symlink under another root resolves inside it.
 int swipc_open_beneath_root(int root, const char *path, int flags);
+/// The CLONE_NEW* type of the namespace file `fd` (ioctl NS_GET_NSTYPE), or -1.
+int swipc_namespace_type(int fd);
+/// CLONE_NEWIPC, which Swift does not import from <sched.h>.
+#define SWIPC_CLONE_NEWIPC 0x08000000
 
 #endif

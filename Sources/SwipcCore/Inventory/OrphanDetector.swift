@@ -220,8 +220,20 @@ public final class OrphanDetector {
       return .unknown("a recorded pid is 0: a process outside this PID namespace")
     }
     if known.isEmpty { return .notOrphaned(never) }
-    if let live = known.first(where: { processes.isAlive($0) }) { return .notOrphaned("pid \(live) is alive") }
+    if let live = known.first(where: { processes.isAlive($0) && isInNamespace($0) }) { return .notOrphaned("pid \(live) is alive") }
     return .orphaned
+  }
+
+  /// The IPC namespace whose objects are judged: the view's, else the caller's own.
+  lazy var namespace: UInt64? = view.namespace ?? NamespaceScan.ownNamespaceInode()
+
+  /// Whether a live process is in the objects' namespace: one in another cannot use them (its
+  /// pid may have been reused there). One whose namespace cannot be read might be in it.
+  func isInNamespace(_ pid: Int32) -> Bool {
+    guard processes.procDirectory == "/proc", let namespace,
+      case .success(let st) = FileReader.status("/proc/\(pid)/ns/ipc", followLinks: true)
+    else { return true }
+    return UInt64(st.st_ino) == namespace
   }
 
   func posixHolders() -> HolderIndex {
@@ -235,7 +247,7 @@ public final class OrphanDetector {
 
   func queueWaiters() -> QueueWaiters {
     if let waiters { return waiters }
-    let found = QueueWaiters.scan(procDirectory: processes.procDirectory)
+    let found = QueueWaiters.scan(procDirectory: processes.procDirectory, namespace: namespace)
     waiters = found
     return found
   }
@@ -248,11 +260,9 @@ struct QueueWaiters {
   /// Why some thread could not be examined, or nil when every one was.
   var blindSpot: String?
 
-  static func scan(procDirectory: String) -> QueueWaiters {
+  static func scan(procDirectory: String, namespace ownNamespace: UInt64?) -> QueueWaiters {
     var result = QueueWaiters()
     var unreadable = 0
-    // The calling thread's: a thread that entered another namespace judges that one's queues.
-    let ownNamespace = namespaceInode("/proc/thread-self/ns/ipc")
     for pid in FileReader.numericEntries(procDirectory) {
       let tasks = FileReader.numericEntries("\(procDirectory)/\(pid)/task")
       // A process that exits during the scan has no tasks left to wait on anything.

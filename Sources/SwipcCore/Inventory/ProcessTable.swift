@@ -43,13 +43,9 @@ public struct HolderIndex: Sendable {
 public final class ProcessTable {
   public let procDirectory: String
   private var commands: [Int32: String?] = [:]
-  /// The IPC namespace whose objects are judged (the calling thread's when made): a live process
-  /// in another one cannot use them. nil where /proc is not the live one.
-  public let ipcNamespace: UInt64?
 
   public init(procDirectory: String = "/proc") {
     self.procDirectory = procDirectory
-    self.ipcNamespace = procDirectory == "/proc" ? NamespaceScan.ownNamespaceInode() : nil
   }
 
   /// Whether a process with this pid exists. A pid of 0 or less means "unknown" to the kernel's
@@ -58,12 +54,8 @@ public final class ProcessTable {
   /// The corresponding C function is `kill` with signal 0.
   public func isAlive(_ pid: Int32) -> Bool {
     guard pid > 0 else { return true }
-    guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-    // Only a process of the objects' namespace can use them; one whose namespace cannot be
-    // read might be in it.
-    guard let ipcNamespace, case .success(let st) = FileReader.status("\(procDirectory)/\(pid)/ns/ipc", followLinks: true)
-    else { return true }
-    return UInt64(st.st_ino) == ipcNamespace
+    if kill(pid, 0) == 0 { return true }
+    return errno == EPERM
   }
 
   /// The command line of a process (arguments joined by spaces), `[comm]` for kernel threads,

@@ -9,11 +9,11 @@ import Glibc
 /// the namespace, counting only its own processes.
 public struct AllNamespaces {
   public var scan: NamespaceScan
-  public var base: InventoryPaths
+  public var base: IPCView
 
-  public init(base: InventoryPaths = .fromEnvironment()) {
+  public init(base: IPCView) {
     self.base = base
-    scan = NamespaceScan.scan(procDirectory: base.proc, ownShm: base.shm)
+    scan = NamespaceScan.scan(procDirectory: base.proc, ownShm: base.shm.label)
   }
 
   /// Namespaces that could not be entered, and the line that says so once.
@@ -72,15 +72,13 @@ public struct AllNamespaces {
     let wantStates = orphanStates
     for namespace in scan.namespaces {
       if !inNamespace.isEmpty {
-        let result = NamespaceView.run(in: namespace, base: base, shm: nil) { paths in
-          Self.list(kinds: inNamespace, filter: filter, paths: paths, orphanStates: wantStates, segmentMemory: segmentMemory)
-        }
-        switch result {
+        switch IPCView.entering(namespace, base: base, shm: .none) {
         case .failure(let error):
           skipped.namespaces.append(namespace)
           skipped.errors.append(error)
           continue
-        case .success(let (part, states)):
+        case .success(let view):
+          let (part, states) = Self.list(kinds: inNamespace, filter: filter, view: view, orphanStates: wantStates, segmentMemory: segmentMemory)
           labels.add(namespace)
           take(part, namespace, states: states)
         }
@@ -88,9 +86,12 @@ public struct AllNamespaces {
       guard !inDirectory.isEmpty else { continue }
       labels.add(namespace)
       for root in namespace.sharedMemory {
-        var paths = base
-        paths.shm = root.descriptorPath
-        let (part, states) = Self.list(kinds: inDirectory, filter: filter, paths: paths, orphanStates: wantStates, segmentMemory: false)
+        // POSIX files need no namespace: the caller's view, with this directory.
+        var view = base
+        view.namespace = namespace.inode
+        guard case .success(let fd) = root.duplicate() else { continue }
+        view.shm = .descriptor(OwnedDescriptor(fd), label: root.label, live: true)
+        let (part, states) = Self.list(kinds: inDirectory, filter: filter, view: view, orphanStates: wantStates, segmentMemory: false)
         take(part, namespace, states: states)
       }
     }
@@ -102,11 +103,10 @@ public struct AllNamespaces {
 
   /// One namespace's (or one directory's) listing, with the orphan state of each object when asked.
   static func list(
-    kinds: [IPCKind], filter: ObjectFilter, paths: InventoryPaths, orphanStates: Bool, segmentMemory: Bool
+    kinds: [IPCKind], filter: ObjectFilter, view: IPCView, orphanStates: Bool, segmentMemory: Bool
   ) -> (Listing, [OrphanState]?) {
     let listing = Listing.make(
-      kinds: kinds, filter: filter, inventory: Inventory(paths: paths),
-      processes: ProcessTable(procDirectory: paths.proc), orphanStates: orphanStates, segmentMemory: segmentMemory)
+      kinds: kinds, filter: filter, inventory: Inventory(view: view), orphanStates: orphanStates, segmentMemory: segmentMemory)
     guard orphanStates, let detector = listing.detector else { return (listing, nil) }
     return (listing, listing.objects.map { detector.state(of: $0) })
   }
@@ -119,7 +119,7 @@ public struct NamespacedCleaner {
   public var request: CleanRequest
   public var namespaces: AllNamespaces
 
-  public init(_ request: CleanRequest, base: InventoryPaths = .fromEnvironment()) {
+  public init(_ request: CleanRequest, base: IPCView) {
     self.request = request
     namespaces = AllNamespaces(base: base)
   }
@@ -161,18 +161,13 @@ public struct NamespacedCleaner {
         var sub = request
         sub.kinds = inNamespace
         let approved = confirmedPart(namespace, kinds: inNamespace, device: nil)
-        let result = NamespaceView.run(in: namespace, base: namespaces.base, shm: nil) { paths in
-          Result { () throws(SwipcError) in
-            try Cleaner(sub, paths: paths).run(remove: remove, confirmed: approved, forConfirmation: forConfirmation)
-          }
-        }
-        switch result {
+        switch IPCView.entering(namespace, base: namespaces.base, shm: .none) {
         case .failure(let error):
           skipped.namespaces.append(namespace)
           skipped.errors.append(error)
           continue
-        case .success(.failure(let error)): throw error
-        case .success(.success(let part)):
+        case .success(let view):
+          let part = try Cleaner(sub, view: view).run(remove: remove, confirmed: approved, forConfirmation: forConfirmation)
           labels.add(namespace)
           take(part, namespace)
         }
@@ -182,9 +177,11 @@ public struct NamespacedCleaner {
       for root in namespace.sharedMemory {
         var sub = request
         sub.kinds = inDirectory
-        var paths = namespaces.base
-        paths.shm = root.descriptorPath
-        let part = try Cleaner(sub, paths: paths).run(
+        var view = namespaces.base
+        view.namespace = namespace.inode
+        guard case .success(let fd) = root.duplicate() else { continue }
+        view.shm = .descriptor(OwnedDescriptor(fd), label: root.label, live: true)
+        let part = try Cleaner(sub, view: view).run(
           remove: remove, confirmed: confirmedPart(namespace, kinds: inDirectory, device: root.identity.device),
           forConfirmation: forConfirmation)
         take(part, namespace)

@@ -10,9 +10,20 @@ public final class NamespaceLabels: @unchecked Sendable {
     /// `docker/0123456789ab`, `k8s/POD/ID`…; nil for none.
     public var container: String?
     /// A process in the namespace.
-    public var pid: Int32
+    public var pid: Int32?
     /// That process's command name.
     public var command: String?
+    /// Processes seen in the namespace.
+    public var processes: Int
+
+    init(_ namespace: IPCNamespace) {
+      inode = namespace.inode
+      label = namespace.label
+      container = namespace.container?.name
+      pid = namespace.pid
+      command = namespace.command
+      processes = namespace.processCount
+    }
   }
 
   /// The namespaces in the order they were listed.
@@ -33,9 +44,7 @@ public final class NamespaceLabels: @unchecked Sendable {
   public func add(_ namespace: IPCNamespace) {
     guard byInode[namespace.inode] == nil else { return }
     byInode[namespace.inode] = entries.count
-    entries.append(Entry(
-      inode: namespace.inode, label: namespace.label, container: namespace.container?.name, pid: namespace.pid,
-      command: namespace.command))
+    entries.append(Entry(namespace))
   }
 
   public func entry(_ inode: UInt64?) -> Entry? {

@@ -35,6 +35,12 @@ public final class SharedMemoryRoot {
     return describe(fd, label: "/proc/\(process.pid)/root/dev/shm")
   }
 
+  /// A descriptor of its own for a view, which closes it.
+  func duplicate() -> Result<Int32, Errno> {
+    let fd = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+    return fd >= 0 ? .success(fd) : .failure(currentErrno)
+  }
+
   /// The caller's own shm directory (`/dev/shm` or `$SWIPC_SHM_DIR`), as the other commands open it.
   static func open(path: String) -> Result<SharedMemoryRoot, Errno> {
     let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -52,9 +58,6 @@ public final class SharedMemoryRoot {
     return .success(SharedMemoryRoot(descriptor: fd, identity: .init(st), label: label))
   }
 
-  /// A path that opens this very directory from any thread of this process, whatever has
-  /// happened to the path it was found under.
-  public var descriptorPath: String { "/proc/self/fd/\(descriptor)" }
 }
 
 /// One IPC namespace found among the host's processes.
@@ -64,8 +67,11 @@ public final class IPCNamespace {
   /// Processes seen in it.
   public internal(set) var processCount = 0
   /// The process that stands for it (the lowest pid seen in it), kept open: the namespace is
-  /// entered through this process's `ns/ipc`, and its `/dev/shm` found through its root.
-  public let process: ProcessDirectory
+  /// entered through this process's `ns/ipc`, and its `/dev/shm` found through its root. nil
+  /// for a namespace named by a file (a bind mount) that no process is in.
+  public let process: ProcessDirectory?
+  /// The `ns/ipc` file the user named, when the namespace was named by a path.
+  let file: Int32?
   public let container: ContainerIdentity?
   /// The representative process's command name, for a namespace that belongs to no container.
   public let command: String?
@@ -75,23 +81,38 @@ public final class IPCNamespace {
   /// namespace's processes, so that a directory shared by several namespaces is listed once.
   public internal(set) var sharedMemory: [SharedMemoryRoot] = []
 
-  init(inode: UInt64, process: ProcessDirectory, isOwn: Bool) {
+  init(inode: UInt64, process: ProcessDirectory?, isOwn: Bool, file: Int32? = nil) {
     self.inode = inode
     self.process = process
     self.isOwn = isOwn
+    self.file = file
     // The initial IPC namespace is the host's: whatever pid 1's cgroup says, it is no container.
-    self.container = inode == IPCNamespace.initialInode ? nil : process.container
-    self.command = process.command
+    self.container = inode == IPCNamespace.initialInode ? nil : process?.container
+    self.command = process?.command
   }
 
-  public var pid: Int32 { process.pid }
+  deinit { if let file { closeIgnoringErrors(file) } }
+
+  public var pid: Int32? { process?.pid }
+
+  /// A descriptor of the namespace, checked to be this one: through the representative's
+  /// `ns/ipc` (a process that has moved to another namespace since the scan is not followed), or
+  /// a duplicate of the file the user named.
+  public func open() -> Result<Int32, Errno> {
+    if let file {
+      let fd = fcntl(file, F_DUPFD_CLOEXEC, 0)
+      return fd >= 0 ? .success(fd) : .failure(currentErrno)
+    }
+    guard let process else { return .failure(.noSuchProcess) }
+    return process.openNamespace("ipc", expected: inode)
+  }
 
   /// `ipc:[4026532301]`, as /proc/PID/ns/ipc reads.
   public var label: String { "ipc:[\(inode)]" }
 
   /// The label and the container or command, for messages: `ipc:[4026532301] (docker/0123456789ab)`.
   public var description: String {
-    label + " (" + (container?.name ?? TextEscape.escaped(command ?? "pid \(pid)")) + ")"
+    label + " (" + (container?.name ?? command.map { TextEscape.escaped($0) } ?? pid.map { "pid \($0)" } ?? "no process") + ")"
   }
 
   /// PROC_IPC_INIT_INO (include/linux/proc_ns.h): the IPC namespace the kernel makes at boot.

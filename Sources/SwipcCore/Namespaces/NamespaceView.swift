@@ -1,72 +1,95 @@
+import CSwipc
 import Glibc
 import SystemPackage
 
-/// How the objects of one IPC namespace are reached: System V and POSIX queue calls made on a
-/// thread inside it, its queues through a private instance of its mqueue filesystem, its POSIX
-/// shared memory and semaphores through a `/dev/shm` opened beneath a process's root. What a
-/// backend needs is handed to it as `InventoryPaths` that name those descriptors
-/// (`/proc/self/fd/N`), so that every command works in the namespace unchanged.
-public enum NamespaceView {
-  /// Runs `body` with the namespace's paths: inline for the caller's own namespace, else on a
-  /// thread that entered it.
+/// Which `/dev/shm` a view of another namespace uses for POSIX shared memory and semaphores.
+public enum SharedMemoryChoice {
+  /// The caller's own (`base.shm`).
+  case own
+  /// None: a pass that lists System V objects and queues only.
+  case none
+  /// A directory found beneath a process's root.
+  case root(SharedMemoryRoot)
+  /// The one that should have been used could not be opened.
+  case missing(String, Errno)
+}
+
+extension IPCView {
+  /// The view of another IPC namespace (or of the caller's own, as seen by a process in it):
+  /// its System V and POSIX queue calls made by a thread that entered it, its queues through a
+  /// private instance of its mqueue filesystem (fsopen and fsmount on that thread: nothing is
+  /// mounted anywhere), its POSIX shared memory and semaphores in `shm`.
   ///
-  /// - Parameters:
-  ///   - base: the caller's paths (its /proc; its own shm and mqueue directories when `namespace`
-  ///     is its own).
-  ///   - shm: the `/dev/shm` to use; nil leaves POSIX shared memory and semaphores unreachable
-  ///     (for passes that list only System V objects and queues).
-  public static func run<T>(
-    in namespace: IPCNamespace, base: InventoryPaths, shm: SharedMemoryRoot?, _ body: @escaping (InventoryPaths) -> T
-  ) -> Result<T, SwipcError> {
-    if namespace.isOwn {
-      var paths = base
-      // Root lists this namespace's queues even where none is mounted.
-      let instance = base.mqueue == nil ? try? MqueueInstance() : nil
-      if let instance {
-        paths.mqueue = instance.descriptorPath
-        paths.mqueueIsLive = true
+  /// - Parameter base: the caller's own view: its /proc, and its directories when `namespace`
+  ///   is its own.
+  public static func entering(
+    _ namespace: IPCNamespace, base: IPCView, shm: SharedMemoryChoice
+  ) -> Result<IPCView, SwipcError> {
+    var view = base
+    view.namespace = namespace.inode
+    switch shm {
+    case .own: break
+    case .none: view.shm = .absent(label: "the /dev/shm of \(namespace.label)")
+    case .root(let root):
+      switch root.duplicate() {
+      case .success(let fd): view.shm = .descriptor(OwnedDescriptor(fd), label: root.label, live: true)
+      case .failure(let e):
+        let label = root.label
+        view.shm = ObjectDirectory(label: label) { .failed(path: label, e) }
       }
-      paths.shm = shm?.descriptorPath ?? unreachableShm(namespace)
-      return withExtendedLifetime(instance) { .success(body(paths)) }
+    case .missing(let label, let e): view.shm = ObjectDirectory(label: label) { .failed(path: label, e) }
     }
-    let descriptor: Int32
-    switch namespace.process.openNamespace("ipc", expected: namespace.inode) {
-    case .failure(let e): return .failure(enterError(namespace, call: "open", errno: e))
-    case .success(let fd): descriptor = fd
+    let mqueueLabel = "the mqueue filesystem of \(namespace.label)"
+    if namespace.isOwn {
+      // Root lists this namespace's queues even where none is mounted.
+      if !base.mqueue.exists, case .success(let fd) = mqueueInstance() {
+        view.mqueue = .descriptor(OwnedDescriptor(fd), label: mqueueLabel, live: true)
+      }
+      return .success(view)
     }
-    defer { closeIgnoringErrors(descriptor) }
-    let entered = NamespaceThread.run(entering: descriptor) { () -> T in
-      let instance = try? MqueueInstance()
-      var paths = base
-      // The thread's own: /proc/sysvipc and the IPC sysctls show the namespace of the reader.
-      paths.sysvipc = "/proc/sysvipc"
-      paths.sysctl = "/proc/sys"
-      paths.mqueue = instance?.descriptorPath
-      paths.mqueueIsLive = instance != nil
-      paths.shm = shm?.descriptorPath ?? unreachableShm(namespace)
-      return withExtendedLifetime(instance) { body(paths) }
+    let executor: EnteredNamespace
+    switch namespace.open() {
+    case .failure(let e): return .failure(enterError(namespace, errno: e))
+    case .success(let fd):
+      defer { closeIgnoringErrors(fd) }
+      switch EnteredNamespace.enter(fd) {
+      case .failure(let e): return .failure(enterError(namespace, errno: e))
+      case .success(let entered): executor = entered
+      }
     }
-    return entered.mapError { enterError(namespace, call: "setns", errno: $0) }
+    view.executor = executor
+    // Read by the thread that entered: /proc/sysvipc and the IPC sysctls show the namespace of
+    // their reader.
+    view.sysvipc = "/proc/sysvipc"
+    view.sysctl = "/proc/sys"
+    view.kernelSystemV = true
+    switch executor.perform({ mqueueInstance() }) {
+    case .success(let fd): view.mqueue = .descriptor(OwnedDescriptor(fd), label: mqueueLabel, live: true)
+    case .failure(let e): view.mqueue = ObjectDirectory(label: mqueueLabel) { .failed(path: mqueueLabel, e) }
+    }
+    return .success(view)
   }
 
-  /// A path that names no directory, for a namespace whose /dev/shm was not found: POSIX shared
-  /// memory there is reported missing, never looked for in the caller's /dev/shm.
-  static func unreachableShm(_ namespace: IPCNamespace) -> String {
-    "/proc/self/fd/-1/no-dev-shm-for-\(namespace.label)"
+  /// A detached instance of the calling thread's namespace's mqueue filesystem.
+  ///
+  /// The corresponding C functions are `fsopen`, `fsconfig` and `fsmount`.
+  static func mqueueInstance() -> Result<Int32, Errno> {
+    let fd = swipc_open_mqueue_instance()
+    return fd >= 0 ? .success(fd) : .failure(currentErrno)
   }
 
-  static func enterError(_ namespace: IPCNamespace, call: String, errno: Errno) -> SwipcError {
+  static func enterError(_ namespace: IPCNamespace, errno: Errno) -> SwipcError {
     switch errno {
     case .notPermitted, .permissionDenied:
       return SwipcError(
-        category: .permissionDenied, call: call, object: namespace.description, errno: errno,
+        category: .permissionDenied, call: "setns", object: namespace.description, errno: errno,
         reason: "entering another IPC namespace needs CAP_SYS_ADMIN (run as root)")
     case .noSuchProcess, .noSuchFileOrDirectory:
       return SwipcError(
-        category: .notFound, call: call, object: namespace.description, errno: errno,
-        reason: "pid \(namespace.pid) exited or left the namespace; run again")
+        category: .notFound, call: "setns", object: namespace.description, errno: errno,
+        reason: "its process exited or left the namespace; run again")
     default:
-      return SwipcError(call: call, object: namespace.description, errno: errno)
+      return SwipcError(call: "setns", object: namespace.description, errno: errno)
     }
   }
 }

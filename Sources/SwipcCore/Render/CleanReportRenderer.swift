@@ -14,8 +14,10 @@ public struct CleanReportRenderer {
   }
 
   public func table(_ report: CleanReport, into out: inout OutputBuffer) {
-    var t = TableWriter(headers: ["RESULT", "TYPE", "ID", "KEY", "NAME", "OWNER", "SIZE", "REASON"],
-      rightAligned: [false, false, true, false, false, false, true, false])
+    let namespaces = report.namespaces
+    var t = TableWriter(
+      headers: ["RESULT", "TYPE", "ID", "KEY", "NAME", "OWNER", "SIZE"] + (namespaces != nil ? ["NAMESPACE", "CONTAINER"] : []) + ["REASON"],
+      rightAligned: [false, false, true, false, false, false, true] + (namespaces != nil ? [false, false] : []) + [false])
     t.cells.bytes.reserveCapacity(report.rows.count * 48)
     // Cells are written in place, words and owner names as bytes made once: a report of thousands
     // of rows is the normal case for a cleanup.
@@ -46,6 +48,11 @@ public struct CleanReportRenderer {
         t.endCell()
       }
       cell(o.size.map { .bytes($0) } ?? .null)
+      if let namespaces {
+        let entry = namespaces.entry(o.namespace)
+        cell(entry.map { .text($0.label) } ?? .null)
+        cell(entry?.container.map { .text($0) } ?? .null)
+      }
       switch result {
       case .removed, .wouldRemove: t.endCell()
       case .skipped, .failed: cell(.text(CleanReportRenderer.result(result).1 ?? ""))
@@ -77,6 +84,15 @@ public struct CleanReportRenderer {
       out.write(uint: UInt64(o.uid))
       out.write(",\"size\":")
       formatter.writeJSON(o.size.map { .bytes($0) } ?? .null, to: &out)
+      if let namespaces = report.namespaces {
+        let entry = namespaces.entry(o.namespace)
+        out.write(",\"namespace\":")
+        formatter.writeJSON(entry.map { .text($0.label) } ?? .null, to: &out)
+        out.write(",\"container\":")
+        formatter.writeJSON(entry?.container.map { .text($0) } ?? .null, to: &out)
+        out.write(",\"pid\":")
+        formatter.writeJSON(entry?.pid.map { .int(Int64($0)) } ?? .null, to: &out)
+      }
       out.write(",\"result\":")
       out.writeJSONString(result)
       out.write(",\"reason\":")

@@ -110,7 +110,7 @@ extension ObjectColumn {
       c.namespaces?.entry(o.namespace)?.container.map { .text($0) } ?? .null
     },
     ObjectColumn(name: "PID", help: "a process in that namespace (with -A)", kinds: all, rightAligned: true) { o, c in
-      c.namespaces?.entry(o.namespace).map { .int(Int64($0.pid)) } ?? .null
+      c.namespaces?.entry(o.namespace)?.pid.map { .int(Int64($0)) } ?? .null
     },
     ObjectColumn(name: "COMMAND", help: "creator's command line, while it runs", kinds: IPCKindSet([.shm]), rightAligned: false) { o, c in
       o.cpid.flatMap { c.processes.command(of: $0) }.map { .text($0) } ?? .null
