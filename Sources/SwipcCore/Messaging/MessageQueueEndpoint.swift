@@ -133,8 +133,11 @@ public final class MessageQueueEndpoint {
     case .systemV(let id):
       buffer.storeBytes(of: type, as: Int.self)
       if size > 0 { (buffer + MemoryLayout<Int>.size).copyMemory(from: bytes.baseAddress!, byteCount: size) }
-      outcome = call.run(wait: wait) { blocking in
-        msgsnd(id, buffer, size, blocking ? 0 : IPC_NOWAIT)
+      // msgsnd finds the id in the calling thread's namespace: the view's.
+      outcome = view.executor.perform {
+        call.run(wait: wait) { blocking in
+          msgsnd(id, buffer, size, blocking ? 0 : IPC_NOWAIT)
+        }
       }
     case .posix(let mqd, _):
       let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer(buffer.assumingMemoryBound(to: CChar.self))
@@ -173,8 +176,10 @@ public final class MessageQueueEndpoint {
       var flags: Int32 = 0
       if except { flags |= 0o20000 }  // MSG_EXCEPT
       if truncate { flags |= MSG_NOERROR }
-      let outcome = call.run(wait: wait) { blocking in
-        msgrcv(id, buffer, maxMessageSize, type, flags | (blocking ? 0 : IPC_NOWAIT))
+      let outcome = view.executor.perform {
+        call.run(wait: wait) { blocking in
+          msgrcv(id, buffer, maxMessageSize, type, flags | (blocking ? 0 : IPC_NOWAIT))
+        }
       }
       switch outcome {
       case .done(let n):

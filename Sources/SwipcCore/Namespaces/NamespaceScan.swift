@@ -135,7 +135,11 @@ public struct NamespaceScan {
     var scan = NamespaceScan()
     scan.own = ownNamespaceInode() ?? 0
     var byInode: [UInt64: IPCNamespace] = [:]
-    var mountNamespaces = Set<UInt64>()
+    struct Place: Hashable {
+      var mount: UInt64
+      var root: POSIXDirectory.FileIdentity
+    }
+    var places = Set<Place>()
     var directories = Set<POSIXDirectory.FileIdentity>()
     // The caller's own directory is counted first, in its own namespace: the one it would list
     // without --all-namespaces.
@@ -163,8 +167,11 @@ public struct NamespaceScan {
         scan.namespaces.append(namespace)
       }
       namespace.processCount += 1
+      // A /dev/shm is found once per mount namespace and root (a chrooted process in the same
+      // mount namespace sees another one).
       guard sharedMemory, case .success(let mount) = process.namespaceInode("mnt"),
-        mountNamespaces.insert(mount).inserted,
+        case .success(let rootIdentity) = process.rootIdentity(),
+        places.insert(Place(mount: mount, root: rootIdentity)).inserted,
         case .success(let root) = SharedMemoryRoot.open(in: process),
         // The root was that of the mount namespace scanned: not one the process moved to since.
         case .success(mount) = process.namespaceInode("mnt"),

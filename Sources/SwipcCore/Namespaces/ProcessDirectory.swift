@@ -50,6 +50,13 @@ public final class ProcessDirectory {
     return fd >= 0 ? .success(fd) : .failure(currentErrno)
   }
 
+  /// The device and inode of the process's root directory (`root`, followed).
+  public func rootIdentity() -> Result<POSIXDirectory.FileIdentity, Errno> {
+    var st = stat()
+    guard fstatat(descriptor, "root", &st, 0) == 0 else { return .failure(currentErrno) }
+    return .success(POSIXDirectory.FileIdentity(st))
+  }
+
   /// A small file of the process (`comm`, `cgroup`), read whole through the directory descriptor.
   public func read(_ name: String, limit: Int = 1 << 16) -> Result<[UInt8], Errno> {
     let fd = openat(descriptor, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)

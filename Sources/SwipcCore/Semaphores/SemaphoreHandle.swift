@@ -169,11 +169,14 @@ public final class SemaphoreHandle {
       }
       var op = sembuf(sem_num: UInt16(clamping: index), sem_op: Int16(clamping: delta),
         sem_flg: Int16(undo ? SEM_UNDO : 0))
-      let outcome = call.run(wait: wait) { blocking in
-        op.sem_flg = Int16(undo ? SEM_UNDO : 0) | Int16(blocking ? 0 : IPC_NOWAIT)
-        if !blocking { return swipc_semtimedop(id, &op, 1, nil) }
-        guard var timeout = call.remainingTimeout else { return swipc_semtimedop(id, &op, 1, nil) }
-        return swipc_semtimedop(id, &op, 1, &timeout)
+      // semop finds the id in the calling thread's namespace, and keeps SEM_UNDO there too.
+      let outcome = view.executor.perform {
+        call.run(wait: wait) { blocking in
+          op.sem_flg = Int16(undo ? SEM_UNDO : 0) | Int16(blocking ? 0 : IPC_NOWAIT)
+          if !blocking { return swipc_semtimedop(id, &op, 1, nil) }
+          guard var timeout = call.remainingTimeout else { return swipc_semtimedop(id, &op, 1, nil) }
+          return swipc_semtimedop(id, &op, 1, &timeout)
+        }
       }
       try check(outcome, operation: operation, index: index, call: "semop on", wait: wait)
     case .posix(let sem):
