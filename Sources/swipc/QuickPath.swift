@@ -101,6 +101,8 @@ struct QuickOption<Request> {
   var long: String
   var short: Character?
   var takesValue: Bool
+  /// Every value counts (a repeatable option), rather than the last.
+  var repeats = false
   /// Takes the next argument as its value even when it starts with '-', as argument-parser's
   /// `parsing: .unconditional` does: keys are signed (`--key -1`).
   var unconditional: Bool
@@ -145,7 +147,7 @@ struct QuickOption<Request> {
     _ long: String, short: Character? = nil, unconditional: Bool = false, _ path: WritableKeyPath<Request, [V]>,
     _ parse: @escaping (String) -> V?
   ) -> Self {
-    Self(long: long, short: short, takesValue: true, unconditional: unconditional) { request, text in
+    Self(long: long, short: short, takesValue: true, repeats: true, unconditional: unconditional) { request, text in
       guard let value = parse(text) else { return false }
       request[keyPath: path].append(value)
       return true
@@ -155,7 +157,7 @@ struct QuickOption<Request> {
   /// The same option on a part of a larger request (shared groups: filters, output, keys).
   func within<Outer>(_ part: WritableKeyPath<Outer, Request>) -> QuickOption<Outer> {
     let apply = self.apply
-    return QuickOption<Outer>(long: long, short: short, takesValue: takesValue, unconditional: unconditional) {
+    return QuickOption<Outer>(long: long, short: short, takesValue: takesValue, repeats: repeats, unconditional: unconditional) {
       outer, text in apply(&outer[keyPath: part], text)
     }
   }
