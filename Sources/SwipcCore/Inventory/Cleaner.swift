@@ -52,27 +52,19 @@ public struct CleanReport: Sendable {
   }
 }
 
-/// What `swipc clean` is asked to do.
-public struct CleanRequest: Sendable {
+/// What `swipc clean` selects, as `CleanRequest.validate()` checked it.
+public struct CleanSelection: Sendable {
   public var kinds: [IPCKind]
   public var filter: ObjectFilter
-  /// Select every object of the kinds (explicitly, since no filter at all is refused).
-  public var all = false
   /// Include objects of other users (neither owned nor created by the caller).
   public var allUsers = false
   public var dryRun = false
   /// The calling user: root's clean touches root's objects only, unless asked.
   public var caller: UInt32 = getuid()
 
-  public init(kinds: [IPCKind], filter: ObjectFilter) {
+  init(kinds: [IPCKind], filter: ObjectFilter) {
     self.kinds = kinds
     self.filter = filter
-  }
-
-  public func validate() throws(SwipcError) {
-    if filter.isEmpty && !all {
-      throw .usage("clean needs a filter (e.g. --orphaned, --older-than 7d) or --all to select every object")
-    }
   }
 
   /// Another user's object is selected only with --all-users or when --owner names its owner.
@@ -88,7 +80,7 @@ public struct CleanRequest: Sendable {
 /// POSIX objects are judged by fstatat and removed by unlinkat through one descriptor of their
 /// directory, after checking that the name still leads to the same file.
 public struct Cleaner {
-  public var request: CleanRequest
+  public var request: CleanSelection
   public var paths: InventoryPaths
   let processes: ProcessTable
   /// The objects a person confirmed at the prompt, by the place they were shown in: only these
@@ -96,7 +88,7 @@ public struct Cleaner {
   /// --dry-run).
   var approved: [ObjectSlot: IPCObject]?
 
-  public init(_ request: CleanRequest, paths: InventoryPaths = .fromEnvironment()) {
+  public init(_ request: CleanSelection, paths: InventoryPaths = .fromEnvironment()) {
     self.request = request
     self.paths = paths
     self.processes = ProcessTable(procDirectory: paths.proc)
@@ -110,7 +102,6 @@ public struct Cleaner {
   public func run(remove: Bool, confirmed: CleanReport? = nil, forConfirmation: Bool = false) throws(SwipcError)
     -> CleanReport
   {
-    try request.validate()
     var pass = self
     if let confirmed {
       pass.approved = Dictionary(confirmed.candidates.map { (ObjectSlot($0), $0) }, uniquingKeysWith: { a, _ in a })

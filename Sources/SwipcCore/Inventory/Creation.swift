@@ -1,8 +1,8 @@
 import Glibc
 import SystemPackage
 
-/// What `swipc msg|shm|sem create` asks for.
-public struct CreateRequest: Sendable {
+/// A create request as `CreateRequest.validate()` checked it.
+public struct CreatePlan: Sendable {
   public var kind: IPCKind
   /// nil: IPC_PRIVATE (System V only).
   public var target: ObjectTarget?
@@ -16,49 +16,13 @@ public struct CreateRequest: Sendable {
   public var maxMessages: Int?
   public var messageSize: Int?
 
-  public init(kind: IPCKind, target: ObjectTarget?) {
+  init(kind: IPCKind, target: ObjectTarget?) {
     self.kind = kind
     self.target = target
   }
 
   /// The kind actually created: a `/name` given to msg/shm/sem means the POSIX kind.
   public var resolvedKind: IPCKind { target?.resolvedKind(kind) ?? kind }
-
-  /// Checks the combination of options before anything is created.
-  public func validate() throws(SwipcError) {
-    let kind = resolvedKind
-    if case .id = target { throw .usage("create takes --key, --ftok or a /name, not an id") }
-    if kind.isSystemV, messageSize != nil || maxMessages != nil {
-      throw .usage("--max-messages and --message-size apply to POSIX queues (/name); System V queues take --max-bytes")
-    }
-    if kind == .pmsg, maxBytes != nil {
-      throw .usage("--max-bytes applies to System V queues; POSIX queues take --max-messages and --message-size")
-    }
-    if kind == .shm || kind == .pshm {
-      guard let size else { throw .usage("shm create needs --size, e.g. --size 4K") }
-      if kind == .shm && size.bytes == 0 { throw .usage("a System V segment needs a size of at least 1 byte (SHMMIN)") }
-    } else if size != nil {
-      throw .usage("--size applies to shared memory")
-    }
-    if kind != .sem && kind != .psem, count != nil || values != nil {
-      throw .usage("--count, --value and --values apply to semaphores")
-    }
-    if let count {
-      guard count >= 1 else { throw .usage("invalid --count \(count): a set holds at least 1 semaphore") }
-      if kind == .psem && count != 1 { throw .usage("a POSIX semaphore is a single semaphore: --count must be 1") }
-    }
-    if let values {
-      if let count, count != values.count, values.count != 1 {
-        throw .usage("--count \(count) does not match the \(values.count) values given")
-      }
-      if kind == .psem && values.count != 1 { throw .usage("a POSIX semaphore has one value") }
-      for v in values where v < 0 || v > (kind == .psem ? Int(Int32.max) : 32767) {
-        throw .usage("invalid semaphore value \(v): values are 0 to \(kind == .psem ? "2147483647 (SEM_VALUE_MAX)" : "32767 (SEMVMX)")")
-      }
-    }
-    if let m = maxMessages, m < 1 { throw .usage("invalid --max-messages \(m): at least 1") }
-    if let m = messageSize, m < 1 { throw .usage("invalid --message-size \(m): at least 1") }
-  }
 }
 
 /// What was created: an id for System V, the name for POSIX.
@@ -75,8 +39,7 @@ public enum CreatedObject: Sendable, Equatable, CustomStringConvertible {
 
 /// Creates objects, and explains failures with the limit that was hit.
 public enum Creator {
-  public static func create(_ request: CreateRequest) throws(SwipcError) -> CreatedObject {
-    try request.validate()
+  public static func create(_ request: CreatePlan) throws(SwipcError) -> CreatedObject {
     let kind = request.resolvedKind
     let mode = request.mode.rawValue
     switch request.target {
@@ -92,7 +55,7 @@ public enum Creator {
   }
 
   static func createSystemV(
-    kind: IPCKind, key: IPCKey, mode: UInt32, exclusive: Bool, request: CreateRequest
+    kind: IPCKind, key: IPCKey, mode: UInt32, exclusive: Bool, request: CreatePlan
   ) throws(SwipcError) -> Int32 {
     let count = request.count ?? request.values?.count ?? 1
     let size = Int(clamping: request.size?.bytes ?? 0)
@@ -162,7 +125,7 @@ public enum Creator {
   }
 
   static func createPOSIX(
-    kind: IPCKind, name: POSIXName, mode: UInt32, exclusive: Bool, request: CreateRequest
+    kind: IPCKind, name: POSIXName, mode: UInt32, exclusive: Bool, request: CreatePlan
   ) throws(SwipcError) {
     switch kind {
     case .pmsg:
@@ -192,7 +155,7 @@ public enum Creator {
     }
   }
 
-  static func explainQueue(_ e: Errno, _ r: CreateRequest) -> String? {
+  static func explainQueue(_ e: Errno, _ r: CreatePlan) -> String? {
     switch e {
     case .fileExists: return "already exists (drop --exclusive to use it)"
     case .invalidArgument:
