@@ -82,6 +82,8 @@ struct QuickTable<Request> {
       var text = ""
       if option.takesValue {
         if let inline {
+          // argument-parser reads `--opt=` as a missing value.
+          guard !inline.isEmpty else { return nil }
           text = inline
         } else {
           guard let value = remaining.popFirst(), option.unconditional || !value.hasPrefix("-") else { return nil }

@@ -297,7 +297,7 @@ struct QuickPathTests {
   static let declined: [[String]] = [
     ["ls", "--help"], ["ls", "-h"], ["ls", "--version"], ["ls", "--", "msg"], ["ls", "--bogus"], ["ls", "-bn"],
     ["ls", "--format"], ["ls", "--format", "yaml"], ["ls", "--bytes=yes"], ["ls", "-k=0x1"], ["ls", "-"], ["ls", "-o"],
-    ["ls", "--older-than", "5x"], ["ls", "--idle-for", ""], ["ls", "--key", "0x2000-0x1000"],
+    ["ls", "--older-than", "5x"], ["ls", "--idle-for", ""], ["ls", "--columns="], ["ls", "--owner="], ["msg", "create", "--size", "4K"], ["ls", "--key", "0x2000-0x1000"],
     ["ls", "--owner", "-1"], ["ls", "--generate-completion-script", "bash"], ["ls", "---completion", "ls"],
     ["shm", "create", "--size", "12Q"], ["shm", "create", "/a", "/b", "--size", "4K"],
     ["shm", "create", "--size", "4K", "--mode", "0999"],
@@ -320,12 +320,12 @@ struct QuickPathTests {
   /// Command lines both readers read and the command's request refuses: the quick path reports the
   /// refusal itself, in the same line and status as argument-parser's run, having done nothing.
   static let refused: [[String]] = [
-    ["ls", "-o", "KEY,NOPE"], ["ls", "--columns="], ["ls", "bogus"], ["ls", "pipe", "msg"], ["ls", "pipe", "--owner", "root"],
+    ["ls", "-o", "KEY,NOPE"], ["ls", "bogus"], ["ls", "pipe", "msg"], ["ls", "pipe", "--owner", "root"],
     ["ls", "sock", "-o", "KEY"], ["ls", "pipe", "--format", "prometheus"], ["ls", "--owner", "no-such-user-swipc"],
     ["ls", "--name", "a/b"], ["ls", "--min-age", "1m"], ["ls", "--ignore-hidden"],
     ["shm", "create", "--size", "4K", "--key", "0"], ["shm", "create", "--size", "4K", "--key", "1", "--ftok", "/etc/passwd"],
     ["shm", "create", "/a/b", "--size", "4K"], ["shm", "create", "--size", "4K", "--ftok", "/nonexistent/swipc"],
-    ["shm", "create"], ["shm", "create", "--size", "0"], ["msg", "create", "--size", "4K"], ["msg", "create", "--max-messages", "4"],
+    ["shm", "create"], ["shm", "create", "--size", "0"], ["msg", "create", "--max-messages", "4"],
     ["sem", "create", "--value", "1", "--values", "1,2"], ["sem", "create", "--values", "1,x"], ["sem", "create", "/s", "--count", "2"],
     ["limits", "-o", "KEY"],
     ["rm", "shm"], ["rm", "shm", "x"], ["rm", "pshm", "/a/b"], ["rm", "shm", "--key", "0"], ["rm", "shm", "--ftok", "/nonexistent/swipc"],

@@ -88,7 +88,7 @@ struct QuickTableTests {
 
   @Test("forms the table does not describe are left to argument-parser", arguments: [
     ["--bogus"], ["-bn"], ["--format"], ["--format", "yaml"], ["--bytes=yes"], ["-k=0x1"], ["--", "msg"], ["-"],
-    ["--key", "0x2000-0x1000"], ["--help"],
+    ["--key", "0x2000-0x1000"], ["--help"], ["--columns="],
   ])
   func declines(_ line: [String]) {
     #expect(Swipc.Ls.table.read(line[...], into: Swipc.Ls.blankRequest) == nil)
