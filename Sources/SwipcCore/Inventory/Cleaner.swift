@@ -203,7 +203,8 @@ public struct Cleaner {
 
   func removeSystemV(_ object: IPCObject) -> CleanResult {
     guard let id = object.id else { return .skipped("has no id") }
-    switch SystemV.remove(kind: object.kind, id: id) {
+    guard let backend = object.kind.systemVBackend else { return .skipped("not a System V object") }
+    switch backend.remove(id: id) {
     case .success: return .removed
     case .failure(.invalidArgument), .failure(.identifierRemoved): return .skipped("no longer exists")
     case .failure(let e):
@@ -224,10 +225,10 @@ public struct Cleaner {
     }
     var warned = IPCKindSet()
     for listed in snapshot.objects {
-      guard let name = listed.name else { continue }
+      guard let name = listed.name, let backend = listed.kind.posixBackend else { continue }
       let kind = listed.kind
       let directory: POSIXDirectory
-      switch view.directory(kind).open() {
+      switch backend.directory(in: view).open() {
       case .success(let d): directory = d
       case .failure(let f):
         if !warned.contains(kind) {
@@ -236,9 +237,9 @@ public struct Cleaner {
         }
         continue
       }
-      let entry = POSIXDirectory.entry(kind: kind, name)
+      let entry = backend.entry(name)
       guard case .success(let st) = directory.status(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
-      var object = POSIXReader.fileObject(kind: kind, name: entry[(kind == .psem ? 4 : 0)...], st)
+      var object = POSIXReader.fileObject(kind: kind, name: entry[backend.entryPrefix.count...], st)
       object.size = kind == .pshm ? UInt64(st.st_size) : listed.size
       object.value = listed.value
       object.messages = listed.messages
@@ -308,17 +309,5 @@ struct ObjectIdentity: Hashable {
     if device != now.device || inode != now.inode { return "its name now leads to another file" }
     if changeTime != now.changeTime { return "its change time differs (changed or written since)" }
     return "it is another object"
-  }
-}
-
-extension IPCKind {
-  /// The call that removes an object of this kind, for messages.
-  var removeCall: String {
-    switch self {
-    case .msg: return "msgctl(IPC_RMID)"
-    case .shm: return "shmctl(IPC_RMID)"
-    case .sem: return "semctl(IPC_RMID)"
-    case .pmsg, .pshm, .psem: return "unlinkat"
-    }
   }
 }

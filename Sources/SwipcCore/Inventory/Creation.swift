@@ -79,44 +79,45 @@ public enum Creator {
     try request.validate()
     let kind = request.resolvedKind
     let mode = request.mode.rawValue
-    switch request.target {
-    case .name(let name):
-      let exclusive = request.exclusive ?? true
-      try createPOSIX(kind: kind, name: name, mode: mode, exclusive: exclusive, request: request, view: view)
+    switch (request.target, kind.backend) {
+    case (.name(let name), .posix(let backend)):
+      try backend.create(name, mode: mode, exclusive: request.exclusive ?? true, request: request, view: view)
       return .name(name)
-    case .key(let key):
-      return .id(try createSystemV(kind: kind, key: key, mode: mode, exclusive: request.exclusive ?? false, request: request, view: view))
-    case .id, nil:
-      return .id(try createSystemV(kind: kind, key: .private, mode: mode, exclusive: true, request: request, view: view))
+    case (.key(let key), .systemV(let backend)):
+      return .id(try createSystemV(backend, key: key, mode: mode, exclusive: request.exclusive ?? false, request: request, view: view))
+    case (.id, .systemV(let backend)), (nil, .systemV(let backend)):
+      return .id(try createSystemV(backend, key: .private, mode: mode, exclusive: true, request: request, view: view))
+    case (_, .posix), (.name, .systemV):
+      throw .usage("\(kind.rawValue) objects are created by /name")
     }
   }
 
-  static func createSystemV(
-    kind: IPCKind, key: IPCKey, mode: UInt32, exclusive: Bool, request: CreateRequest, view: IPCView
+  static func createSystemV<Backend: SystemVBackend>(
+    _ backend: Backend.Type, key: IPCKey, mode: UInt32, exclusive: Bool, request: CreateRequest, view: IPCView
   ) throws(SwipcError) -> Int32 {
+    let kind = request.resolvedKind
     let count = request.count ?? request.values?.count ?? 1
     let size = Int(clamping: request.size?.bytes ?? 0)
-    let call = kind == .msg ? "msgget" : kind == .shm ? "shmget" : "semget"
     let object = key.isPrivate ? "IPC_PRIVATE" : "key \(key)"
     let result = view.executor.perform {
-      SystemV.get(kind: kind, key: key, mode: mode, create: true, exclusive: exclusive, size: size, count: Int32(clamping: count))
+      backend.get(key: key, mode: mode, create: true, exclusive: exclusive, size: size, count: Int32(clamping: count))
     }
     let id: Int32, created: Bool
     switch result {
     case .success(let r): (id, created) = r
     case .failure(let e):
       // EINVAL here means a limit, not a missing object.
-      throw SwipcError(category: e == .invalidArgument ? .failed : nil, call: call, object: object, errno: e,
+      throw SwipcError(category: e == .invalidArgument ? .failed : nil, call: backend.getCall, object: object, errno: e,
         reason: explainGet(kind, e, size: size, count: count, view: view))
     }
     guard created else { return id }
     // Steps after creation: if one fails, remove what was made, so nothing is left half-done.
     func undo(_ error: SwipcError) -> SwipcError {
-      _ = view.executor.perform { SystemV.remove(kind: kind, id: id) }
+      _ = view.executor.perform { backend.remove(id: id) }
       return error
     }
     if let maxBytes = request.maxBytes,
-      case .failure(let e) = view.executor.perform({ SystemV.setPermissions(kind: .msg, id: id, queueBytes: maxBytes.bytes) })
+      case .failure(let e) = view.executor.perform({ SystemVMessageQueues.setQueueBytes(id: id, maxBytes.bytes) })
     {
       throw undo(SwipcError(call: "msgctl(IPC_SET)", object: "queue \(id)", errno: e,
         reason: e == .notPermitted
@@ -159,37 +160,6 @@ public enum Creator {
       return "\(count) semaphores is above \(KernelLimits.describe("SEMMSL", "kernel/sem", index: 0, view: view)), or a set with this key exists and is smaller"
     case (_, .noMemory): return "out of memory for a segment of \(size) bytes"
     default: return nil
-    }
-  }
-
-  static func createPOSIX(
-    kind: IPCKind, name: POSIXName, mode: UInt32, exclusive: Bool, request: CreateRequest, view: IPCView
-  ) throws(SwipcError) {
-    switch kind {
-    case .pmsg:
-      if case .failure(let e) = POSIXObjects.createQueue(name, mode: mode, exclusive: exclusive,
-        maxMessages: request.maxMessages, messageSize: request.messageSize, view: view)
-      {
-        throw SwipcError(category: e == .invalidArgument ? .failed : nil, call: "mq_open", object: name.rawValue,
-          errno: e, reason: explainQueue(e, request, view: view))
-      }
-    case .pshm:
-      if case .failure(let error) = POSIXObjects.createSharedMemory(name, mode: mode, exclusive: exclusive,
-        size: request.size?.bytes ?? 0, view: view)
-      {
-        var error = error
-        if error.errno == .fileExists { error.reason = "already exists (drop --exclusive to use it; anyone can create names in /dev/shm, so check its owner)" }
-        throw error
-      }
-    default:
-      let value = UInt32(request.values?.first ?? 0)
-      if case .failure(let error) = POSIXObjects.createSemaphore(name, mode: mode, exclusive: exclusive, value: value,
-        view: view)
-      {
-        var error = error
-        if error.errno == .fileExists { error.reason = "already exists (drop --exclusive to use it)" }
-        throw error
-      }
     }
   }
 

@@ -69,12 +69,6 @@ public final class POSIXDirectory: Sendable {
     owned = descriptor
   }
 
-  /// The directory entry behind a name: `NAME` for shared memory and queues, `sem.NAME` for
-  /// glibc's named semaphores.
-  public static func entry(kind: IPCKind, _ name: POSIXName) -> [UInt8] {
-    kind == .psem ? Array("sem.".utf8) + name.bareBytes : Array(name.bareBytes)
-  }
-
   /// The entries' names as bytes (without `.` and `..`), in directory order.
   ///
   /// The corresponding C functions are `fdopendir` and `readdir`.
@@ -272,12 +266,11 @@ public final class POSIXDirectory: Sendable {
     return rc == 0 ? .success(identity) : .failure(.system("linkat", currentErrno))
   }
 
-  /// O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`, the same on x86_64 and arm64), which Glibc's module
-  /// does not export.
-  static let temporaryFile: Int32 = 0o20000000 | O_DIRECTORY
+  /// O_TMPFILE, which Glibc's module does not export.
+  static let temporaryFile: Int32 = SWIPC_O_TMPFILE_BASE | O_DIRECTORY
 
-  /// O_PATH (Linux, the same on every architecture), which Glibc's module does not export.
-  static let pathOnly: Int32 = 0o10000000
+  /// O_PATH, which Glibc's module does not export.
+  static let pathOnly: Int32 = SWIPC_O_PATH
 
   static func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
     (bytes + [0]).withUnsafeBufferPointer { raw in

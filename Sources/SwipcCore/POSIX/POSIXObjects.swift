@@ -55,7 +55,7 @@ public enum POSIXObjects {
     case .success(let d): directory = d
     case .failure(let e): return .failure(e)
     }
-    let entry = POSIXDirectory.entry(kind: .pshm, name)
+    let entry = POSIXSharedMemory.entry(name)
     let file: POSIXDirectory.OpenFile, created: Bool
     switch directory.create(entry, mode: mode, exclusive: exclusive) {
     case .success(let made): (file, created) = made
@@ -96,7 +96,7 @@ public enum POSIXObjects {
       return .failure(SwipcError(call: "sem_init", object: name.rawValue, errno: currentErrno))
     }
     let contents = withUnsafeBytes(of: &sem) { Array($0) }
-    let entry = POSIXDirectory.entry(kind: .psem, name)
+    let entry = POSIXSemaphores.entry(name)
     for _ in 0..<8 {
       switch directory.publish(entry, contents: contents, mode: mode) {
       case .success: return .success(())
@@ -123,9 +123,9 @@ public enum POSIXObjects {
   /// The shm directory that creation goes through; when it cannot be opened, an error that
   /// names it, as `SWIPC_SHM_DIR` may have moved it.
   static func shmDirectory(_ kind: IPCKind, for name: POSIXName, view: IPCView) -> Result<POSIXDirectory, SwipcError> {
-    view.directory(kind).open().mapError { error in
+    view.shm.open().mapError { error in
       guard case .system(let call, let e) = error else { return error.error(kind: kind, name: name, action: "create") }
-      return SwipcError(category: e == .noSuchFileOrDirectory ? .failed : nil, call: call, object: view.directory(kind).label, errno: e,
+      return SwipcError(category: e == .noSuchFileOrDirectory ? .failed : nil, call: call, object: view.shm.label, errno: e,
         reason: "cannot open the directory of POSIX shared memory and semaphores (SWIPC_SHM_DIR, default /dev/shm): \(name.rawValue) was not created")
     }
   }

@@ -19,12 +19,12 @@ public enum POSIXReader {
     case .success(let f): files = f
     }
     var objects = [IPCObject]()
-    let prefix = Array("sem.".utf8)
+    let prefix = POSIXSemaphores.entryPrefix
     for (entry, st) in files {
-      let isSemaphore = entry.starts(with: prefix) && entry.count > 4
+      let isSemaphore = entry.starts(with: prefix) && entry.count > prefix.count
       let kind: IPCKind = isSemaphore ? .psem : .pshm
       guard kinds.contains(kind) else { continue }
-      var object = fileObject(kind: kind, name: isSemaphore ? entry.dropFirst(4) : entry[...], st)
+      var object = fileObject(kind: kind, name: isSemaphore ? entry.dropFirst(prefix.count) : entry[...], st)
       if isSemaphore {
         object.value = semaphoreValue(entry, in: dir)
       } else {

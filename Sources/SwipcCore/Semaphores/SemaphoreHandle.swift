@@ -32,8 +32,8 @@ public final class SemaphoreHandle {
     self.view = view
     if case .name(let name) = target {
       let size = MemoryLayout<sem_t>.size
-      let opened = view.directory(.psem).open()
-        .flatMap { $0.open(POSIXDirectory.entry(kind: .psem, name), flags: O_RDWR, size: size) }
+      let opened = POSIXSemaphores.directory(in: view).open()
+        .flatMap { $0.open(POSIXSemaphores.entry(name), flags: O_RDWR, size: size) }
       let file: POSIXDirectory.OpenFile
       switch opened {
       case .failure(let f): throw f.error(kind: .psem, name: name, action: "use")

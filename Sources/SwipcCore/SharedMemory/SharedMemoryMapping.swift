@@ -34,8 +34,8 @@ public final class SharedMemoryMapping {
     if case .name(let name) = target {
       isPOSIX = true
       label = "segment \(name.rawValue)"
-      let opened = view.directory(.pshm).open()
-        .flatMap { $0.open(POSIXDirectory.entry(kind: .pshm, name), flags: readOnly ? O_RDONLY : O_RDWR) }
+      let opened = POSIXSharedMemory.directory(in: view).open()
+        .flatMap { $0.open(POSIXSharedMemory.entry(name), flags: readOnly ? O_RDONLY : O_RDWR) }
       let file: POSIXDirectory.OpenFile
       switch opened {
       case .failure(let f): throw f.error(kind: .pshm, name: name, action: action)
