@@ -56,15 +56,15 @@ public enum POSIXObjects {
     case .failure(let e): return .failure(e)
     }
     let entry = POSIXSharedMemory.entry(name)
-    let file: POSIXDirectory.OpenFile, created: Bool
+    let made: POSIXDirectory.Created
     switch directory.create(entry, mode: mode, exclusive: exclusive) {
-    case .success(let made): (file, created) = made
+    case .success(let m): made = m
     case .failure(.system("open", let e)) where e != .tooManySymbolicLinkLevels:
       return .failure(SwipcError(call: "shm_open", object: name.rawValue, errno: e))
     case .failure(let f): return .failure(f.error(kind: .pshm, name: name, action: "use"))
     }
-    defer { closeIgnoringErrors(file.descriptor) }
-    guard created else { return .success(false) }
+    let file = made.file
+    guard made.created else { return .success(false) }
     let sized = size > UInt64(Int64.max) ? .failure(.fileTooLarge) : valueOrErrno({ ftruncate(file.descriptor, off_t(size)) })
     guard case .failure(let e) = sized else { return .success(true) }
     let undone = if case .success = directory.unlink(entry, expected: file.identity) {
@@ -103,7 +103,6 @@ public enum POSIXObjects {
       case .failure(.system(_, .fileExists)) where !exclusive:
         switch directory.open(entry, flags: O_RDWR, size: contents.count) {
         case .success(let file):
-          closeIgnoringErrors(file.descriptor)
           // A hard link another user made to someone else's file is not a semaphore to adopt.
           guard file.status.st_nlink == 1 else {
             return .failure(POSIXDirectory.Failure.linked(UInt64(file.status.st_nlink)).error(kind: .psem, name: name, action: "use"))
