@@ -75,7 +75,7 @@ extension Swipc.Clean: QuickCommand {
   }
 
   static func perform(_ selection: CleanSelection, _ request: CleanRequest) throws {
-    let cleaner = Cleaner(selection)
+    let cleaner = Cleaner(selection, view: .fromEnvironment())
     let formatter = CellFormatter(
       options: RenderOptions(exactBytes: request.bytes, headings: !request.noHeadings, now: Clock.now()), users: UserDirectory())
     let renderer = CleanReportRenderer(formatter: formatter)

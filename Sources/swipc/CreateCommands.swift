@@ -57,7 +57,8 @@ extension CreateCommand {
 /// written, the object is removed again rather than left behind unnamed.
 func runCreate(_ request: CreatePlan) throws {
   try OutputWriter.requireWritable(1, consequence: "nothing was created (the new id or name could not be printed)")
-  let created = try Creator.create(request)
+  let view = IPCView.fromEnvironment()
+  let created = try Creator.create(request, view: view)
   var out = OutputBuffer()
   out.write(created.description)
   out.newline()
@@ -66,7 +67,7 @@ func runCreate(_ request: CreatePlan) throws {
   case .id(let id): .id(id)
   case .name(let name): .name(name)
   }
-  let undone = (try? ObjectOperations.remove(kind: request.resolvedKind, target: target)) != nil
+  let undone = (try? ObjectOperations.remove(kind: request.resolvedKind, target: target, view: view)) != nil
   throw OutputWriter.failure(
     fd: 1, errno: e,
     consequence: undone

@@ -33,7 +33,7 @@ extension Swipc.Limits: QuickCommand {
 
   static func perform(_ request: LimitsRequest, _: LimitsRequest) throws {
     let output = request.output
-    var rows = LimitsReader.read(paths: .fromEnvironment())
+    var rows = LimitsReader.read(view: .fromEnvironment())
     if let wanted = request.shownKinds { rows = rows.filter { wanted.contains($0.kind) } }
     let renderer = LimitsRenderer(
       formatter: CellFormatter(options: output.renderOptions(now: Clock.now()), users: UserDirectory()))

@@ -52,7 +52,7 @@ extension Swipc.Ls: QuickCommand {
 
   static func listObjects(kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings) throws {
     let listing = Listing.make(
-      kinds: kinds, filter: filter, countOrphans: output.format == .prometheus,
+      kinds: kinds, filter: filter, inventory: Inventory(view: .fromEnvironment()), countOrphans: output.format == .prometheus,
       orphanStates: columns?.contains { $0.name == "ORPHAN" } ?? false,
       segmentMemory: ObjectColumn.showsSegmentMemory(columns, format: output.format))
     if let failure = listing.failure { throw failure }
@@ -78,7 +78,7 @@ extension Swipc.Ls: QuickCommand {
 
   /// `ls pipe` and `ls sock`: one pass over /proc/*/fd, then the records in the chosen format.
   static func listStreams(sockets: Bool, output: OutputSettings) throws {
-    let scan = DescriptorScan.scan(procDirectory: InventoryPaths.fromEnvironment(resolvingMqueue: false).proc)
+    let scan = DescriptorScan.scan(procDirectory: IPCView.fromEnvironment().proc)
     let (renderer, rows, types) = sockets
       ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan), headings: !output.noHeadings)
       : RecordRenderer.pipes(scan.pipes, headings: !output.noHeadings)

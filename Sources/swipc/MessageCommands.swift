@@ -77,7 +77,7 @@ extension Swipc.Msg {
     }
 
     static func perform(_ plan: SendRequest.Plan, _ request: SendRequest) throws {
-      let endpoint = try MessageQueueEndpoint(kind: .msg, target: plan.target, forSending: true, create: request.create)
+      let endpoint = try MessageQueueEndpoint(kind: .msg, target: plan.target, forSending: true, create: request.create, view: .fromEnvironment())
       let reader = plan.text == nil
         ? RecordReader(fd: 0, delimiter: plan.delimiter, limit: endpoint.maxMessageSize, limitName: endpoint.limitName)
         : nil
@@ -139,7 +139,7 @@ extension Swipc.Msg {
 
     static func perform(_ plan: ReceiveRequest.Plan, _ request: ReceiveRequest) throws {
       let endpoint = try MessageQueueEndpoint(kind: .msg, target: plan.target, forSending: false, create: false,
-        receiveLimit: request.maxSize.map { Int(clamping: $0.bytes) })
+        receiveLimit: request.maxSize.map { Int(clamping: $0.bytes) }, view: .fromEnvironment())
       let (delimiter, posix, wait) = (plan.delimiter, plan.posix, request.wait)
       var out = OutputBuffer(capacity: endpoint.maxMessageSize + 64)
       // Receiving takes the message out of the queue: its output is its only copy. So standard

@@ -50,7 +50,7 @@ extension Swipc {
       let (target, text) = try keys.spec.targetAndValue(
         arguments, kind: type, valueName: "MODE", example: "32768 600 or /name 600")
       let mode = try FileMode(parsing: text)
-      try ObjectOperations.setPermissions(kind: type, target: target, mode: mode, uid: nil, gid: nil)
+      try ObjectOperations.setPermissions(kind: type, target: target, mode: mode, uid: nil, gid: nil, view: .fromEnvironment())
     }
   }
 
@@ -74,7 +74,7 @@ extension Swipc {
       let uid = parts[0].isEmpty ? nil : try UserDirectory.resolveUser(parts[0])
       let gid = parts.count > 1 && !parts[1].isEmpty ? try UserDirectory.resolveGroup(parts[1]) : nil
       guard uid != nil || gid != nil else { throw SwipcError.usage("invalid owner '\(owner)': expected USER, USER:GROUP or :GROUP") }
-      try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid)
+      try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid, view: .fromEnvironment())
     }
   }
 }
@@ -99,8 +99,9 @@ extension Swipc.Rm: QuickCommand {
   static func perform(_ targets: [ObjectTarget], _ request: RemoveRequest) throws {
     var failures: [SwipcError] = []
     var unwritten: Int32?
+    let view = IPCView.fromEnvironment()
     for target in targets {
-      switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: request.kind, target: target) }) {
+      switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: request.kind, target: target, view: view) }) {
       case .success(let label):
         guard !request.quiet && unwritten == nil else { continue }
         unwritten = Array("removed \(label)\n".utf8).withUnsafeBytes { OutputWriter.writeAll($0, to: 1) }

@@ -52,7 +52,8 @@ extension Swipc.Sem {
           : "--values replaces VALUE: give TARGET alone (or nothing after --key/--ftok)")
       }
       let target = try keys.spec.target(keys.spec.isGiven ? nil : arguments[0], kind: .sem)
-      let semaphore = try SemaphoreHandle(target: target)
+      let view = IPCView.fromEnvironment()
+      let semaphore = try SemaphoreHandle(target: target, view: view)
       if let values {
         try semaphore.setValues(parseValueList(values))
         return
@@ -85,7 +86,8 @@ extension Swipc.Sem {
 
     func run() throws {
       let target = try self.target.resolve(kind: .sem)
-      let semaphore = try SemaphoreHandle(target: target)
+      let view = IPCView.fromEnvironment()
+      let semaphore = try SemaphoreHandle(target: target, view: view)
       var states = try semaphore.states()
       if let index {
         guard states.indices.contains(index) else {
@@ -100,7 +102,7 @@ extension Swipc.Sem {
           out.writeJSONString(name.rawValue)
         } else {
           out.write("{\"type\":\"sem\",\"id\":")
-          out.write(int: Int64(try ObjectOperations.systemVID(kind: .sem, target: target)))
+          out.write(int: Int64(try ObjectOperations.systemVID(kind: .sem, target: target, view: view)))
         }
         out.write(",\"semaphores\":")
         out.writeSemaphoresJSON(states, posix: semaphore.isPOSIX)
@@ -147,7 +149,7 @@ extension Swipc.Sem {
     }
 
     func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: .fromEnvironment())
       try undo.check(semaphore)
       try perform(zero ? .waitForZero : .take(by), on: semaphore, index: which.index, undo: undo.undo, wait: wait)
     }
@@ -171,7 +173,7 @@ extension Swipc.Sem {
     @OptionGroup var undo: UndoOption
 
     func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: .fromEnvironment())
       try undo.check(semaphore)
       try semaphore.perform(.give(by), index: which.index, undo: undo.undo, wait: true, call: BlockingCall(timeout: nil))
     }
@@ -205,7 +207,7 @@ extension Swipc.Sem {
     }
 
     func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: .fromEnvironment())
       let undo = !semaphore.isPOSIX
       try perform(.take(1), on: semaphore, index: which.index, undo: undo, wait: wait)
       if undo {

@@ -27,14 +27,15 @@ extension Swipc {
 
     static func perform(_ plan: (target: ObjectTarget, kind: IPCKind), _ request: ShowRequest) throws {
       let (target, kind, output) = (plan.target, plan.kind, request.output)
-      let processes = ProcessTable()
-      let snapshot = Inventory().snapshot(kinds: [kind], scanHolders: kind.isPOSIX, processes: processes)
+      let view = IPCView.fromEnvironment()
+      let processes = ProcessTable(procDirectory: view.proc)
+      let snapshot = Inventory(view: view).snapshot(kinds: [kind], scanHolders: kind.isPOSIX, processes: processes)
       let object = try ObjectDetails.locate(target, kind: kind, in: snapshot)
-      let details = ObjectDetails.gather(object, processes: processes, holderIndex: snapshot.holderIndex)
+      let details = ObjectDetails.gather(object, processes: processes, holderIndex: snapshot.holderIndex, view: view)
       let formatter = CellFormatter(options: output.renderOptions(now: snapshot.now), users: UserDirectory())
       let renderer = DetailsRenderer(formatter: formatter, context: ColumnContext(
           now: snapshot.now, processes: processes,
-          orphans: OrphanDetector(processes: processes, holderIndex: snapshot.holderIndex, now: snapshot.now)))
+          orphans: OrphanDetector(view: view, processes: processes, holderIndex: snapshot.holderIndex, now: snapshot.now)))
       var out = OutputBuffer()
       if output.format == .json { renderer.json(details, into: &out) } else { renderer.table(details, into: &out) }
       try Terminal.write(out)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSwipc
 import Glibc
 import SwipcCore
 
@@ -30,7 +31,7 @@ enum Terminal {
     var st = stat()
     guard bytes > 65536, fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFIFO else { return }
     let limit = KernelLimits.value("fs/pipe-max-size").map { Int($0) } ?? 1 << 20
-    _ = fcntl(fd, 1031, Int32(clamping: min(bytes, limit)))  // F_SETPIPE_SZ
+    _ = swipc_set_pipe_capacity(fd, Int32(clamping: min(bytes, limit)))
   }
 
   /// A progress line on stderr (a terminal), rewritten in place; nil clears it.
