@@ -17,7 +17,7 @@ extension Swipc {
         any removal failed.
         """)
 
-    @Argument(help: ArgumentHelp("Kinds to clean: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("Kinds to clean: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(KindArgument.parse))
     var types: [IPCKind] = []
 
     @OptionGroup(title: "Filters") var filters: FilterOptions
@@ -46,64 +46,52 @@ extension Swipc {
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
     @OptionGroup(title: "Namespace") var allNamespaces: AllNamespacesOption
 
-    func run() throws {
-      try CleanPlan(
-        types: types, filters: filters.settings, all: all, allUsers: allUsers, dryRun: dryRun, yes: yes,
-        format: format, bytes: bytes, noHeadings: noHeadings,
-        scope: try NamespaceScope(namespace: namespaceOption.namespace, all: allNamespaces.allNamespaces)
-      ).run()
+    var request: CleanRequest {
+      var request = CleanRequest.interactive()
+      (request.namespace, request.allNamespaces) = (namespaceOption.namespace, allNamespaces.allNamespaces)
+      (request.kinds, request.filters, request.all, request.allUsers) = (types, filters.settings, all, allUsers)
+      (request.dryRun, request.yes, request.format, request.bytes, request.noHeadings) = (dryRun, yes, format, bytes, noHeadings)
+      return request
     }
   }
 }
 
-/// What `clean` was asked, checked: everything that can be refused is refused here, before anything
-/// is read or removed, so that `QuickPath` can hand a command line it cannot plan to argument-parser.
-struct CleanPlan {
-  var request: CleanRequest
-  var yes: Bool
-  var format: OutputFormat
-  var bytes: Bool
-  var noHeadings: Bool
-  /// Every IPC namespace (-A): one cleaner per namespace, from inside it.
-  var allNamespaces: Bool
+extension CleanRequest {
+  /// A request that may ask when standard input is a terminal.
+  static func interactive() -> CleanRequest {
+    var request = CleanRequest()
+    request.canAsk = isatty(0) != 0
+    return request
+  }
+}
 
-  init(
-    types: [IPCKind], filters: FilterSettings, all: Bool, allUsers: Bool, dryRun: Bool, yes: Bool,
-    format: OutputFormat, bytes: Bool, noHeadings: Bool, scope: NamespaceScope = .own
-  ) throws {
-    if format == .csv || format == .prometheus { throw ValidationError("clean reports as table or json") }
-    if dryRun && yes { throw ValidationError("give --dry-run or --yes, not both") }
-    var kinds = [IPCKind]()
-    for kind in (types.isEmpty ? IPCKind.allCases : types) where !kinds.contains(kind) { kinds.append(kind) }
-    request = CleanRequest(kinds: kinds, filter: try filters.makeFilter())
-    request.all = all
-    request.allUsers = allUsers
-    request.dryRun = dryRun
-    do { try request.validate() } catch { throw ValidationError(error.description) }
-    if !dryRun && !yes && isatty(0) == 0 {
-      throw ValidationError("refusing to remove without --yes when not on a terminal; use --dry-run to see what would be removed")
-    }
-    self.yes = yes
-    self.format = format
-    self.bytes = bytes
-    self.noHeadings = noHeadings
-    allNamespaces = scope == .all
+extension Swipc.Clean: QuickCommand {
+  static var path: [String] { ["clean"] }
+  static var blankRequest: CleanRequest { .interactive() }
+  static var table: QuickTable<CleanRequest> {
+    QuickTable(
+      options: QuickGroups.filters.map { $0.within(\.filters) } + [
+        .flag("--all", \.all), .flag("--all-users", \.allUsers), .flag("--dry-run", \.dryRun), .flag("--yes", short: "y", \.yes),
+        .value("--format", \.format, OutputFormat.init(rawValue:)), .flag("--bytes", short: "b", \.bytes),
+        .flag("--no-headings", \.noHeadings),
+      ],
+      positionals: QuickPositionals.kinds(\.kinds))
   }
 
-  func run() throws {
-    let sweep = try sweeper()
+  static func perform(_ selection: CleanSelection, _ request: CleanRequest) throws {
+    let sweep = sweeper(selection)
     let formatter = CellFormatter(
-      options: RenderOptions(exactBytes: bytes, headings: !noHeadings, now: Clock.now()), users: UserDirectory())
+      options: RenderOptions(exactBytes: request.bytes, headings: !request.noHeadings, now: Clock.now()), users: UserDirectory())
     let renderer = CleanReportRenderer(formatter: formatter)
     var confirmed: CleanReport?
-    if !request.dryRun && !yes {
+    if request.asks {
       // On a terminal: show what would go, and ask. What is removed after the answer is decided
       // again, object by object, and only among what was shown.
       let preview = try sweep(false, nil, true)
       for warning in preview.warnings { Terminal.warn(warning) }
       let count = preview.candidates.count
       if count == 0 {
-        try write(preview, renderer: renderer, removing: false)
+        try write(preview, renderer: renderer, format: request.format, removing: false)
         return
       }
       var table = OutputBuffer()
@@ -115,25 +103,25 @@ struct CleanPlan {
       }
       confirmed = preview
     }
-    if !request.dryRun {
+    if !selection.dryRun {
       try OutputWriter.requireWritable(1, consequence: "nothing was removed (the report could not be written)")
     }
-    let report = try sweep(!request.dryRun, confirmed, false)
+    let report = try sweep(!selection.dryRun, confirmed, false)
     if confirmed == nil { for warning in report.warnings { Terminal.warn(warning) } }
-    try write(report, renderer: renderer, removing: !request.dryRun)
+    try write(report, renderer: renderer, format: request.format, removing: !selection.dryRun)
     if report.hasFailures { throw ExitCode(1) }
   }
 
   /// One pass of the cleaner: over the command's view, or over every namespace (whose skipped
   /// ones are named once, on the first pass).
-  func sweeper() throws -> (_ remove: Bool, _ confirmed: CleanReport?, _ forConfirmation: Bool) throws -> CleanReport {
-    guard allNamespaces else {
-      let cleaner = Cleaner(request, view: CommandView.current)
+  static func sweeper(_ selection: CleanSelection) -> (_ remove: Bool, _ confirmed: CleanReport?, _ forConfirmation: Bool) throws -> CleanReport {
+    guard selection.allNamespaces else {
+      let cleaner = Cleaner(selection, view: CommandView.current)
       return { remove, confirmed, forConfirmation in
         try cleaner.run(remove: remove, confirmed: confirmed, forConfirmation: forConfirmation)
       }
     }
-    let cleaner = NamespacedCleaner(request, base: .fromEnvironment())
+    let cleaner = NamespacedCleaner(selection, base: .fromEnvironment())
     var warned = false
     return { remove, confirmed, forConfirmation in
       let (report, skipped) = try cleaner.run(remove: remove, confirmed: confirmed, forConfirmation: forConfirmation)
@@ -143,7 +131,7 @@ struct CleanPlan {
     }
   }
 
-  func write(_ report: CleanReport, renderer: CleanReportRenderer, removing: Bool) throws {
+  static func write(_ report: CleanReport, renderer: CleanReportRenderer, format: OutputFormat, removing: Bool) throws {
     var out = OutputBuffer(capacity: 128 + report.rows.count * 64)
     if format == .json { renderer.json(report, into: &out) } else { renderer.table(report, into: &out) }
     try Terminal.write(

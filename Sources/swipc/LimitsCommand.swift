@@ -11,44 +11,32 @@ extension Swipc {
         RLIMIT_MSGQUEUE and the size of /dev/shm.
         """)
 
-    @Argument(help: ArgumentHelp("Kinds to show: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("Kinds to show: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(KindArgument.parse))
     var types: [IPCKind] = []
 
     @OptionGroup(title: "Output") var output: OutputOptions
 
-    func validate() throws {
-      try LimitsPlan.check(output.settings)
-    }
-
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
-    func run() throws {
-      try LimitsPlan(kinds: types, output: output.settings).run()
+    var request: LimitsRequest {
+      var request = LimitsRequest()
+      (request.kinds, request.output) = (types, output.settings)
+      return request
     }
   }
 }
 
-/// What `limits` was asked, checked before anything is read (see `ListPlan`).
-struct LimitsPlan {
-  var kinds: [IPCKind]
-  var output: OutputSettings
-
-  init(kinds: [IPCKind], output: OutputSettings) throws {
-    try Self.check(output)
-    self.kinds = kinds
-    self.output = output
+extension Swipc.Limits: QuickCommand {
+  static var path: [String] { ["limits"] }
+  static var blankRequest: LimitsRequest { LimitsRequest() }
+  static var table: QuickTable<LimitsRequest> {
+    QuickTable(options: QuickGroups.output.map { $0.within(\.output) }, positionals: QuickPositionals.kinds(\.kinds))
   }
 
-  static func check(_ output: OutputSettings) throws {
-    if output.columns != nil { throw ValidationError("-o/--columns applies to ls, not limits") }
-  }
-
-  func run() throws {
+  static func perform(_ request: LimitsRequest, _: LimitsRequest) throws {
+    let output = request.output
     var rows = LimitsReader.read(view: CommandView.current)
-    if !kinds.isEmpty {
-      let wanted = Set(kinds.flatMap { $0 == .psem ? [.psem, .pshm] : [$0] })
-      rows = rows.filter { wanted.contains($0.kind) }
-    }
+    if let wanted = request.shownKinds { rows = rows.filter { wanted.contains($0.kind) } }
     let renderer = LimitsRenderer(
       formatter: CellFormatter(options: output.renderOptions(now: Clock.now()), users: UserDirectory()))
     var out = OutputBuffer()

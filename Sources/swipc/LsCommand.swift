@@ -28,58 +28,35 @@ extension Swipc {
     @Flag(help: "List the IPC namespaces themselves: namespace, container, a pid, processes, objects and bytes per type (as 'ls ns').")
     var namespaces = false
 
-    func run() throws {
-      try ListPlan(
-        types: namespaces ? types + ["ns"] : types, filters: filters.settings, output: output.settings,
-        scope: try NamespaceScope(namespace: namespaceOption.namespace, all: allNamespaces.allNamespaces)
-      ).run()
+    var request: ListRequest {
+      var request = ListRequest()
+      (request.types, request.filters, request.output) = (types, filters.settings, output.settings)
+      (request.namespace, request.allNamespaces, request.namespaces) = (namespaceOption.namespace, allNamespaces.allNamespaces, namespaces)
+      return request
     }
   }
 }
 
-/// What `ls` was asked, checked: everything that can be refused is refused here, before anything is
-/// read, so that `QuickPath` can hand a command line it cannot plan to argument-parser unchanged.
-enum ListPlan {
-  case objects(kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings, allNamespaces: Bool = false)
-  /// `ls pipe` and `ls sock`.
-  case streams(sockets: Bool, output: OutputSettings)
-  /// `ls ns`.
-  case namespaces(output: OutputSettings)
-
-  init(types: [String], filters: FilterSettings, output: OutputSettings, scope: NamespaceScope = .own) throws {
-    if let stream = types.first(where: { $0 == "pipe" || $0 == "sock" || $0 == "ns" }) {
-      guard types.count == 1 else { throw ValidationError("list '\(stream)' on its own: its columns differ from the other types'") }
-      guard filters.isEmpty else { throw ValidationError("the filters apply to IPC objects, not to 'ls \(stream)'") }
-      guard output.columns == nil else { throw ValidationError("-o/--columns applies to IPC objects; 'ls \(stream)' has fixed columns") }
-      guard output.format != .prometheus else { throw ValidationError("'ls \(stream)' writes table, json or csv") }
-      if stream == "ns" {
-        guard scope == .own else { throw ValidationError("'ls ns' lists every namespace: -N and -A do not apply") }
-        self = .namespaces(output: output)
-        return
-      }
-      guard scope == .own else { throw ValidationError("'ls \(stream)' lists what /proc shows, whatever the IPC namespace: -N and -A do not apply") }
-      self = .streams(sockets: stream == "sock", output: output)
-      return
-    }
-    var kinds = [IPCKind]()
-    for text in types {
-      let kind = try parseKind(text)
-      if !kinds.contains(kind) { kinds.append(kind) }
-    }
-    if kinds.isEmpty { kinds = IPCKind.allCases }
-    self = .objects(
-      kinds: kinds, filter: try filters.makeFilter(), columns: try output.selectedColumns(), output: output,
-      allNamespaces: scope == .all)
+extension Swipc.Ls: QuickCommand {
+  static var path: [String] { ["ls"] }
+  static var blankRequest: ListRequest { ListRequest() }
+  static var table: QuickTable<ListRequest> {
+    QuickTable(
+      options: QuickGroups.filters.map { $0.within(\.filters) } + QuickGroups.output.map { $0.within(\.output) },
+      positionals: { request, words in
+        request.types = words
+        return true
+      })
   }
 
-  func run() throws {
-    switch self {
+  static func perform(_ plan: ListPlan, _ request: ListRequest) throws {
+    switch plan {
     case .objects(let kinds, let filter, let columns, let output, let all):
-      try Self.listObjects(kinds: kinds, filter: filter, columns: columns, output: output, allNamespaces: all)
+      try listObjects(kinds: kinds, filter: filter, columns: columns, output: output, allNamespaces: all)
     case .streams(let sockets, let output):
-      try Self.listStreams(sockets: sockets, output: output)
+      try listStreams(sockets: sockets, output: output)
     case .namespaces(let output):
-      try Self.listNamespaces(output: output)
+      try listNamespaces(output: output)
     }
   }
 

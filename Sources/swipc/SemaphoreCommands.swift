@@ -47,13 +47,13 @@ extension Swipc.Sem {
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
     func run() throws {
-      let expected = (keys.isGiven ? 0 : 1) + (values == nil ? 1 : 0)
+      let expected = (keys.spec.isGiven ? 0 : 1) + (values == nil ? 1 : 0)
       guard arguments.count == expected else {
         throw ValidationError(values == nil
           ? "expected TARGET VALUE, e.g. 'swipc sem init 32768 1' (or VALUE alone after --key/--ftok)"
           : "--values replaces VALUE: give TARGET alone (or nothing after --key/--ftok)")
       }
-      let target = try keys.target(keys.isGiven ? nil : arguments[0], kind: .sem)
+      let target = try keys.spec.target(keys.spec.isGiven ? nil : arguments[0], kind: .sem)
       let view = CommandView.current
       let semaphore = try SemaphoreHandle(target: target, view: view)
       if let values {
@@ -148,6 +148,7 @@ extension Swipc.Sem {
     @OptionGroup var wait: WaitOptions
 
     func validate() throws {
+      try wait.settings.validate()
       if zero && by != 1 { throw ValidationError("--zero waits for 0 and takes nothing: --by does not apply") }
     }
 
@@ -209,6 +210,7 @@ extension Swipc.Sem {
     var command: [String] = []
 
     func validate() throws {
+      try wait.settings.validate()
       if command.isEmpty { throw ValidationError("give the command to run after '--', e.g. swipc sem run 32768 -- ./job.sh") }
     }
 

@@ -31,8 +31,8 @@ extension Swipc.Shm {
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
     func run() throws {
-      let target = try keys.target(keys.isGiven ? nil : arguments.first, kind: .shm)
-      let text = keys.isGiven ? arguments : Array(arguments.dropFirst())
+      let target = try keys.spec.target(keys.spec.isGiven ? nil : arguments.first, kind: .shm)
+      let text = keys.spec.isGiven ? arguments : Array(arguments.dropFirst())
       if !text.isEmpty && file != nil { throw ValidationError("give TEXT or --file, not both") }
       // A POSIX object is written through its descriptor, never mapped: it may shrink meanwhile.
       let mapping = try SharedMemoryMapping(target: target, readOnly: false, map: false, view: CommandView.current)

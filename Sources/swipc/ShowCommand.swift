@@ -2,7 +2,7 @@ import ArgumentParser
 import SwipcCore
 
 extension Swipc {
-  struct Show: ParsableCommand {
+  struct Show: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "show",
       abstract: "Show everything about one object, including the processes that hold it.",
@@ -13,24 +13,22 @@ extension Swipc {
         mapped. What cannot be read (permission) is named in a note.
         """)
 
-    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(KindArgument.parse))
     var type: IPCKind
 
     @OptionGroup var target: TargetOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
-    func validate() throws {
-      if output.format == .csv || output.format == .prometheus {
-        throw ValidationError("show prints table or json; use 'swipc ls --format \(output.format.rawValue)' for lists")
-      }
-      if output.columns != nil { throw ValidationError("-o/--columns applies to ls, not show") }
-    }
-
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
-    func run() throws {
-      let target = try self.target.resolve(kind: type)
-      let kind = target.resolvedKind(type)
+    var request: ShowRequest {
+      var request = ShowRequest()
+      (request.kind, request.target, request.keys, request.output) = (type, target.target, target.keys.spec, output.settings)
+      return request
+    }
+
+    static func perform(_ plan: (target: ObjectTarget, kind: IPCKind), _ request: ShowRequest) throws {
+      let (target, kind, output) = (plan.target, plan.kind, request.output)
       let view = CommandView.current
       let processes = ProcessTable(procDirectory: view.proc)
       let snapshot = Inventory(view: view).snapshot(kinds: [kind], scanHolders: kind.isPOSIX, processes: processes)

@@ -56,27 +56,21 @@ public struct CleanReport: Sendable {
   }
 }
 
-/// What `swipc clean` is asked to do.
-public struct CleanRequest: Sendable {
+/// What `swipc clean` selects, as `CleanRequest.validate()` checked it.
+public struct CleanSelection: Sendable {
   public var kinds: [IPCKind]
   public var filter: ObjectFilter
-  /// Select every object of the kinds (explicitly, since no filter at all is refused).
-  public var all = false
   /// Include objects of other users (neither owned nor created by the caller).
   public var allUsers = false
   public var dryRun = false
+  /// In every IPC namespace of the host (`NamespacedCleaner`), each by the rules of this one.
+  public var allNamespaces = false
   /// The calling user: root's clean touches root's objects only, unless asked.
   public var caller: UInt32 = getuid()
 
-  public init(kinds: [IPCKind], filter: ObjectFilter) {
+  init(kinds: [IPCKind], filter: ObjectFilter) {
     self.kinds = kinds
     self.filter = filter
-  }
-
-  public func validate() throws(SwipcError) {
-    if filter.isEmpty && !all {
-      throw .usage("clean needs a filter (e.g. --orphaned, --older-than 7d) or --all to select every object")
-    }
   }
 
   /// Another user's object is selected only with --all-users or when --owner names its owner.
@@ -92,7 +86,7 @@ public struct CleanRequest: Sendable {
 /// POSIX objects are judged by fstatat and removed by unlinkat through one descriptor of their
 /// directory, after checking that the name still leads to the same file.
 public struct Cleaner {
-  public var request: CleanRequest
+  public var request: CleanSelection
   public var view: IPCView
   let processes: ProcessTable
   /// The objects a person confirmed at the prompt, by the place they were shown in: only these
@@ -100,7 +94,7 @@ public struct Cleaner {
   /// --dry-run).
   var approved: [ObjectSlot: IPCObject]?
 
-  public init(_ request: CleanRequest, view: IPCView) {
+  public init(_ request: CleanSelection, view: IPCView) {
     self.request = request
     self.view = view
     self.processes = ProcessTable(procDirectory: view.proc)
@@ -114,7 +108,6 @@ public struct Cleaner {
   public func run(remove: Bool, confirmed: CleanReport? = nil, forConfirmation: Bool = false) throws(SwipcError)
     -> CleanReport
   {
-    try request.validate()
     var pass = self
     if let confirmed {
       pass.approved = Dictionary(confirmed.candidates.map { (ObjectSlot($0), $0) }, uniquingKeysWith: { a, _ in a })
@@ -207,7 +200,8 @@ public struct Cleaner {
 
   func removeSystemV(_ object: IPCObject) -> CleanResult {
     guard let id = object.id else { return .skipped("has no id") }
-    switch SystemV.remove(kind: object.kind, id: id) {
+    guard let backend = object.kind.systemVBackend else { return .skipped("not a System V object") }
+    switch backend.remove(id: id) {
     case .success: return .removed
     case .failure(.invalidArgument), .failure(.identifierRemoved): return .skipped("no longer exists")
     case .failure(let e):
@@ -228,10 +222,10 @@ public struct Cleaner {
     }
     var warned = IPCKindSet()
     for listed in snapshot.objects {
-      guard let name = listed.name else { continue }
+      guard let name = listed.name, let backend = listed.kind.posixBackend else { continue }
       let kind = listed.kind
       let directory: POSIXDirectory
-      switch view.directory(kind).open() {
+      switch backend.directory(in: view).open() {
       case .success(let d): directory = d
       case .failure(let f):
         if !warned.contains(kind) {
@@ -240,9 +234,9 @@ public struct Cleaner {
         }
         continue
       }
-      let entry = POSIXDirectory.entry(kind: kind, name)
+      let entry = backend.entry(name)
       guard case .success(let st) = directory.status(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
-      var object = POSIXReader.fileObject(kind: kind, name: entry[(kind == .psem ? 4 : 0)...], st)
+      var object = POSIXReader.fileObject(kind: kind, name: entry[backend.entryPrefix.count...], st)
       object.size = kind == .pshm ? UInt64(st.st_size) : listed.size
       object.value = listed.value
       object.messages = listed.messages
@@ -312,17 +306,5 @@ struct ObjectIdentity: Hashable {
     if device != now.device || inode != now.inode { return "its name now leads to another file" }
     if changeTime != now.changeTime { return "its change time differs (changed or written since)" }
     return "it is another object"
-  }
-}
-
-extension IPCKind {
-  /// The call that removes an object of this kind, for messages.
-  var removeCall: String {
-    switch self {
-    case .msg: return "msgctl(IPC_RMID)"
-    case .shm: return "shmctl(IPC_RMID)"
-    case .sem: return "semctl(IPC_RMID)"
-    case .pmsg, .pshm, .psem: return "unlinkat"
-    }
   }
 }

@@ -1,8 +1,8 @@
 import Glibc
 import SystemPackage
 
-/// What `swipc msg|shm|sem create` asks for.
-public struct CreateRequest: Sendable {
+/// A create request as `CreateRequest.validate()` checked it.
+public struct CreatePlan: Sendable {
   public var kind: IPCKind
   /// nil: IPC_PRIVATE (System V only).
   public var target: ObjectTarget?
@@ -16,49 +16,13 @@ public struct CreateRequest: Sendable {
   public var maxMessages: Int?
   public var messageSize: Int?
 
-  public init(kind: IPCKind, target: ObjectTarget?) {
+  init(kind: IPCKind, target: ObjectTarget?) {
     self.kind = kind
     self.target = target
   }
 
   /// The kind actually created: a `/name` given to msg/shm/sem means the POSIX kind.
   public var resolvedKind: IPCKind { target?.resolvedKind(kind) ?? kind }
-
-  /// Checks the combination of options before anything is created.
-  public func validate() throws(SwipcError) {
-    let kind = resolvedKind
-    if case .id = target { throw .usage("create takes --key, --ftok or a /name, not an id") }
-    if kind.isSystemV, messageSize != nil || maxMessages != nil {
-      throw .usage("--max-messages and --message-size apply to POSIX queues (/name); System V queues take --max-bytes")
-    }
-    if kind == .pmsg, maxBytes != nil {
-      throw .usage("--max-bytes applies to System V queues; POSIX queues take --max-messages and --message-size")
-    }
-    if kind == .shm || kind == .pshm {
-      guard let size else { throw .usage("shm create needs --size, e.g. --size 4K") }
-      if kind == .shm && size.bytes == 0 { throw .usage("a System V segment needs a size of at least 1 byte (SHMMIN)") }
-    } else if size != nil {
-      throw .usage("--size applies to shared memory")
-    }
-    if kind != .sem && kind != .psem, count != nil || values != nil {
-      throw .usage("--count, --value and --values apply to semaphores")
-    }
-    if let count {
-      guard count >= 1 else { throw .usage("invalid --count \(count): a set holds at least 1 semaphore") }
-      if kind == .psem && count != 1 { throw .usage("a POSIX semaphore is a single semaphore: --count must be 1") }
-    }
-    if let values {
-      if let count, count != values.count, values.count != 1 {
-        throw .usage("--count \(count) does not match the \(values.count) values given")
-      }
-      if kind == .psem && values.count != 1 { throw .usage("a POSIX semaphore has one value") }
-      for v in values where v < 0 || v > (kind == .psem ? Int(Int32.max) : 32767) {
-        throw .usage("invalid semaphore value \(v): values are 0 to \(kind == .psem ? "2147483647 (SEM_VALUE_MAX)" : "32767 (SEMVMX)")")
-      }
-    }
-    if let m = maxMessages, m < 1 { throw .usage("invalid --max-messages \(m): at least 1") }
-    if let m = messageSize, m < 1 { throw .usage("invalid --message-size \(m): at least 1") }
-  }
 }
 
 /// What was created: an id for System V, the name for POSIX.
@@ -75,48 +39,48 @@ public enum CreatedObject: Sendable, Equatable, CustomStringConvertible {
 
 /// Creates objects, and explains failures with the limit that was hit.
 public enum Creator {
-  public static func create(_ request: CreateRequest, view: IPCView) throws(SwipcError) -> CreatedObject {
-    try request.validate()
+  public static func create(_ request: CreatePlan, view: IPCView) throws(SwipcError) -> CreatedObject {
     let kind = request.resolvedKind
     let mode = request.mode.rawValue
-    switch request.target {
-    case .name(let name):
-      let exclusive = request.exclusive ?? true
-      try createPOSIX(kind: kind, name: name, mode: mode, exclusive: exclusive, request: request, view: view)
+    switch (request.target, kind.backend) {
+    case (.name(let name), .posix(let backend)):
+      try backend.create(name, mode: mode, exclusive: request.exclusive ?? true, request: request, view: view)
       return .name(name)
-    case .key(let key):
-      return .id(try createSystemV(kind: kind, key: key, mode: mode, exclusive: request.exclusive ?? false, request: request, view: view))
-    case .id, nil:
-      return .id(try createSystemV(kind: kind, key: .private, mode: mode, exclusive: true, request: request, view: view))
+    case (.key(let key), .systemV(let backend)):
+      return .id(try createSystemV(backend, key: key, mode: mode, exclusive: request.exclusive ?? false, request: request, view: view))
+    case (.id, .systemV(let backend)), (nil, .systemV(let backend)):
+      return .id(try createSystemV(backend, key: .private, mode: mode, exclusive: true, request: request, view: view))
+    case (_, .posix), (.name, .systemV):
+      throw .usage("\(kind.rawValue) objects are created by /name")
     }
   }
 
-  static func createSystemV(
-    kind: IPCKind, key: IPCKey, mode: UInt32, exclusive: Bool, request: CreateRequest, view: IPCView
+  static func createSystemV<Backend: SystemVBackend>(
+    _ backend: Backend.Type, key: IPCKey, mode: UInt32, exclusive: Bool, request: CreatePlan, view: IPCView
   ) throws(SwipcError) -> Int32 {
+    let kind = request.resolvedKind
     let count = request.count ?? request.values?.count ?? 1
     let size = Int(clamping: request.size?.bytes ?? 0)
-    let call = kind == .msg ? "msgget" : kind == .shm ? "shmget" : "semget"
     let object = key.isPrivate ? "IPC_PRIVATE" : "key \(key)"
     let result = view.executor.perform {
-      SystemV.get(kind: kind, key: key, mode: mode, create: true, exclusive: exclusive, size: size, count: Int32(clamping: count))
+      backend.get(key: key, mode: mode, create: true, exclusive: exclusive, size: size, count: Int32(clamping: count))
     }
     let id: Int32, created: Bool
     switch result {
     case .success(let r): (id, created) = r
     case .failure(let e):
       // EINVAL here means a limit, not a missing object.
-      throw SwipcError(category: e == .invalidArgument ? .failed : nil, call: call, object: object, errno: e,
+      throw SwipcError(category: e == .invalidArgument ? .failed : nil, call: backend.getCall, object: object, errno: e,
         reason: explainGet(kind, e, size: size, count: count, view: view))
     }
     guard created else { return id }
     // Steps after creation: if one fails, remove what was made, so nothing is left half-done.
     func undo(_ error: SwipcError) -> SwipcError {
-      _ = view.executor.perform { SystemV.remove(kind: kind, id: id) }
+      _ = view.executor.perform { backend.remove(id: id) }
       return error
     }
     if let maxBytes = request.maxBytes,
-      case .failure(let e) = view.executor.perform({ SystemV.setPermissions(kind: .msg, id: id, queueBytes: maxBytes.bytes) })
+      case .failure(let e) = view.executor.perform({ SystemVMessageQueues.setQueueBytes(id: id, maxBytes.bytes) })
     {
       throw undo(SwipcError(call: "msgctl(IPC_SET)", object: "queue \(id)", errno: e,
         reason: e == .notPermitted
@@ -162,38 +126,7 @@ public enum Creator {
     }
   }
 
-  static func createPOSIX(
-    kind: IPCKind, name: POSIXName, mode: UInt32, exclusive: Bool, request: CreateRequest, view: IPCView
-  ) throws(SwipcError) {
-    switch kind {
-    case .pmsg:
-      if case .failure(let e) = POSIXObjects.createQueue(name, mode: mode, exclusive: exclusive,
-        maxMessages: request.maxMessages, messageSize: request.messageSize, view: view)
-      {
-        throw SwipcError(category: e == .invalidArgument ? .failed : nil, call: "mq_open", object: name.rawValue,
-          errno: e, reason: explainQueue(e, request, view: view))
-      }
-    case .pshm:
-      if case .failure(let error) = POSIXObjects.createSharedMemory(name, mode: mode, exclusive: exclusive,
-        size: request.size?.bytes ?? 0, view: view)
-      {
-        var error = error
-        if error.errno == .fileExists { error.reason = "already exists (drop --exclusive to use it; anyone can create names in /dev/shm, so check its owner)" }
-        throw error
-      }
-    default:
-      let value = UInt32(request.values?.first ?? 0)
-      if case .failure(let error) = POSIXObjects.createSemaphore(name, mode: mode, exclusive: exclusive, value: value,
-        view: view)
-      {
-        var error = error
-        if error.errno == .fileExists { error.reason = "already exists (drop --exclusive to use it)" }
-        throw error
-      }
-    }
-  }
-
-  static func explainQueue(_ e: Errno, _ r: CreateRequest, view: IPCView) -> String? {
+  static func explainQueue(_ e: Errno, _ r: CreatePlan, view: IPCView) -> String? {
     switch e {
     case .fileExists: return "already exists (drop --exclusive to use it)"
     case .invalidArgument:

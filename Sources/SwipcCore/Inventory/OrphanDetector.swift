@@ -208,7 +208,7 @@ public final class OrphanDetector {
       return [o.cpid ?? 0] + (o.attachTime != nil || o.detachTime != nil ? [o.lpid ?? 0] : [])
     case .msg:
       return (o.sendTime != nil ? [o.lspid ?? 0] : []) + (o.receiveTime != nil ? [o.lrpid ?? 0] : [])
-    default:
+    case .sem, .pmsg, .pshm, .psem:
       return o.recordedPIDs
     }
   }

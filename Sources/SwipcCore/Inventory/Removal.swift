@@ -7,13 +7,14 @@ public enum ObjectOperations {
   /// The System V id a target names: itself, or the id behind a key (msgget/shmget/semget with
   /// no flags, which needs no permission).
   public static func systemVID(kind: IPCKind, target: ObjectTarget, view: IPCView) throws(SwipcError) -> Int32 {
+    guard let backend = kind.systemVBackend else { throw .usage("\(kind.rawValue) objects are named by /name, not by id or key") }
     switch target {
     case .id(let id): return id
     case .key(let key):
       if key.isPrivate {
         throw .usage("key 0x00000000 is IPC_PRIVATE and names no single object: give the id instead")
       }
-      switch view.executor.perform({ SystemV.get(kind: kind, key: key, mode: 0, create: false, exclusive: false) }) {
+      switch view.executor.perform({ backend.get(key: key, mode: 0, create: false, exclusive: false) }) {
       case .success(let r): return r.id
       case .failure(let e):
         throw SwipcError(category: e == .noSuchFileOrDirectory ? .notFound : nil,
@@ -67,16 +68,17 @@ public enum ObjectOperations {
           throw posixError(e, call: "mq_unlink", kind: kind, name: name, action: "remove")
         }
       } else {
-        let result = view.directory(kind).open()
-          .flatMap { $0.unlink(POSIXDirectory.entry(kind: kind, name), expected: expected) }
+        guard let backend = kind.posixBackend else { throw .usage("\(kind.rawValue) objects are named by id or key, not by /name") }
+        let result = backend.directory(in: view).open()
+          .flatMap { $0.unlink(backend.entry(name), expected: expected) }
         if case .failure(let f) = result { throw f.error(kind: kind, name: name, action: "remove") }
       }
       return "\(kind.rawValue) \(name.rawValue)"
     }
     let id = try systemVID(kind: kind, target: target, view: view)
-    if case .failure(let e) = view.executor.perform({ SystemV.remove(kind: kind, id: id) }) {
-      let call = kind == .msg ? "msgctl(IPC_RMID)" : kind == .shm ? "shmctl(IPC_RMID)" : "semctl(IPC_RMID)"
-      throw systemVError(e, call: call, kind: kind, id: id, action: "remove")
+    guard let backend = kind.systemVBackend else { throw .usage("\(kind.rawValue) objects are named by /name") }
+    if case .failure(let e) = view.executor.perform({ backend.remove(id: id) }) {
+      throw systemVError(e, call: backend.removeCall, kind: kind, id: id, action: "remove")
     }
     return "\(kind.rawValue) \(id)"
   }
@@ -95,15 +97,16 @@ public enum ObjectOperations {
         }
         return
       }
-      let result = view.directory(kind).open()
-        .flatMap { $0.setPermissions(POSIXDirectory.entry(kind: kind, name), mode: mode?.rawValue, uid: uid, gid: gid) }
+      guard let backend = kind.posixBackend else { throw .usage("\(kind.rawValue) objects are named by id or key, not by /name") }
+      let result = backend.directory(in: view).open()
+        .flatMap { $0.setPermissions(backend.entry(name), mode: mode?.rawValue, uid: uid, gid: gid) }
       if case .failure(let f) = result { throw f.error(kind: kind, name: name, action: action) }
       return
     }
     let id = try systemVID(kind: kind, target: target, view: view)
-    if case .failure(let e) = view.executor.perform({ SystemV.setPermissions(kind: kind, id: id, mode: mode?.rawValue, uid: uid, gid: gid) }) {
-      let call = kind == .msg ? "msgctl(IPC_SET)" : kind == .shm ? "shmctl(IPC_SET)" : "semctl(IPC_SET)"
-      throw systemVError(e, call: call, kind: kind, id: id, action: action)
+    guard let backend = kind.systemVBackend else { throw .usage("\(kind.rawValue) objects are named by /name") }
+    if case .failure(let e) = view.executor.perform({ backend.setPermissions(id: id, mode: mode?.rawValue, uid: uid, gid: gid) }) {
+      throw systemVError(e, call: backend.setCall, kind: kind, id: id, action: action)
     }
   }
 }

@@ -49,7 +49,7 @@ public final class MessageQueueEndpoint {
       precondition(kind == .msg)
       let id: Int32
       if create, case .key(let key) = target, !key.isPrivate {
-        switch view.executor.perform({ SystemV.get(kind: .msg, key: key, mode: 0o600, create: true, exclusive: false) }) {
+        switch view.executor.perform({ SystemVMessageQueues.get(key: key, mode: 0o600, create: true, exclusive: false) }) {
         case .success(let r): id = r.id
         case .failure(let e): throw SwipcError(call: "msgget", object: "key \(key)", errno: e)
         }
@@ -107,7 +107,7 @@ public final class MessageQueueEndpoint {
   func stillNamed() -> Bool {
     guard case .posix(_, let name) = backend, let naming else { return true }
     // The name's exact bytes, as the directory lists them (a name need not be UTF-8).
-    switch naming.directory.status(POSIXDirectory.entry(kind: .pmsg, name)) {
+    switch naming.directory.status(POSIXMessageQueues.entry(name)) {
     case .success(let st): return UInt64(st.st_ino) == naming.inode
     case .failure(.system(_, let e)): return e != .noSuchFileOrDirectory
     case .failure: return true
@@ -174,7 +174,7 @@ public final class MessageQueueEndpoint {
     switch backend {
     case .systemV(let id):
       var flags: Int32 = 0
-      if except { flags |= 0o20000 }  // MSG_EXCEPT
+      if except { flags |= SWIPC_MSG_EXCEPT }
       if truncate { flags |= MSG_NOERROR }
       let outcome = view.executor.perform {
         call.run(wait: wait) { blocking in
@@ -218,7 +218,7 @@ public final class MessageQueueEndpoint {
     defer { scratch.deallocate() }
     var queued: [(type: Int, size: Int)] = []
     for index in 0..<Int(ds.msg_qnum) {
-      let n = msgrcv(id, scratch, capacity, index, 0o40000 | IPC_NOWAIT)  // MSG_COPY
+      let n = msgrcv(id, scratch, capacity, index, SWIPC_MSG_COPY | IPC_NOWAIT)
       guard n >= 0 else { return nil }
       queued.append((scratch.load(as: Int.self), n))
     }

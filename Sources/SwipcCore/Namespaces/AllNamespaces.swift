@@ -116,10 +116,10 @@ public struct AllNamespaces {
 /// per `/dev/shm`) from inside it; a confirmation covers them all, and the pass after it removes
 /// in each place only what was shown from that place.
 public struct NamespacedCleaner {
-  public var request: CleanRequest
+  public var request: CleanSelection
   public var namespaces: AllNamespaces
 
-  public init(_ request: CleanRequest, base: IPCView) {
+  public init(_ request: CleanSelection, base: IPCView) {
     self.request = request
     namespaces = AllNamespaces(base: base)
   }
@@ -127,7 +127,6 @@ public struct NamespacedCleaner {
   public func run(remove: Bool, confirmed: CleanReport? = nil, forConfirmation: Bool = false) throws(SwipcError)
     -> (report: CleanReport, skipped: AllNamespaces.Skipped)
   {
-    try request.validate()
     let labels = NamespaceLabels()
     var merged = CleanReport()
     merged.namespaces = labels

@@ -55,16 +55,16 @@ public enum POSIXObjects {
     case .success(let d): directory = d
     case .failure(let e): return .failure(e)
     }
-    let entry = POSIXDirectory.entry(kind: .pshm, name)
-    let file: POSIXDirectory.OpenFile, created: Bool
+    let entry = POSIXSharedMemory.entry(name)
+    let made: POSIXDirectory.Created
     switch directory.create(entry, mode: mode, exclusive: exclusive) {
-    case .success(let made): (file, created) = made
+    case .success(let m): made = m
     case .failure(.system("open", let e)) where e != .tooManySymbolicLinkLevels:
       return .failure(SwipcError(call: "shm_open", object: name.rawValue, errno: e))
     case .failure(let f): return .failure(f.error(kind: .pshm, name: name, action: "use"))
     }
-    defer { closeIgnoringErrors(file.descriptor) }
-    guard created else { return .success(false) }
+    let file = made.file
+    guard made.created else { return .success(false) }
     let sized = size > UInt64(Int64.max) ? .failure(.fileTooLarge) : valueOrErrno({ ftruncate(file.descriptor, off_t(size)) })
     guard case .failure(let e) = sized else { return .success(true) }
     let undone = if case .success = directory.unlink(entry, expected: file.identity) {
@@ -96,14 +96,13 @@ public enum POSIXObjects {
       return .failure(SwipcError(call: "sem_init", object: name.rawValue, errno: currentErrno))
     }
     let contents = withUnsafeBytes(of: &sem) { Array($0) }
-    let entry = POSIXDirectory.entry(kind: .psem, name)
+    let entry = POSIXSemaphores.entry(name)
     for _ in 0..<8 {
       switch directory.publish(entry, contents: contents, mode: mode) {
       case .success: return .success(())
       case .failure(.system(_, .fileExists)) where !exclusive:
         switch directory.open(entry, flags: O_RDWR, size: contents.count) {
         case .success(let file):
-          closeIgnoringErrors(file.descriptor)
           // A hard link another user made to someone else's file is not a semaphore to adopt.
           guard file.status.st_nlink == 1 else {
             return .failure(POSIXDirectory.Failure.linked(UInt64(file.status.st_nlink)).error(kind: .psem, name: name, action: "use"))
@@ -123,9 +122,9 @@ public enum POSIXObjects {
   /// The shm directory that creation goes through; when it cannot be opened, an error that
   /// names it, as `SWIPC_SHM_DIR` may have moved it.
   static func shmDirectory(_ kind: IPCKind, for name: POSIXName, view: IPCView) -> Result<POSIXDirectory, SwipcError> {
-    view.directory(kind).open().mapError { error in
+    view.shm.open().mapError { error in
       guard case .system(let call, let e) = error else { return error.error(kind: kind, name: name, action: "create") }
-      return SwipcError(category: e == .noSuchFileOrDirectory ? .failed : nil, call: call, object: view.directory(kind).label, errno: e,
+      return SwipcError(category: e == .noSuchFileOrDirectory ? .failed : nil, call: call, object: view.shm.label, errno: e,
         reason: "cannot open the directory of POSIX shared memory and semaphores (SWIPC_SHM_DIR, default /dev/shm): \(name.rawValue) was not created")
     }
   }

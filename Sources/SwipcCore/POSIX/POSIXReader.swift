@@ -19,12 +19,12 @@ public enum POSIXReader {
     case .success(let f): files = f
     }
     var objects = [IPCObject]()
-    let prefix = Array("sem.".utf8)
+    let prefix = POSIXSemaphores.entryPrefix
     for (entry, st) in files {
-      let isSemaphore = entry.starts(with: prefix) && entry.count > 4
+      let isSemaphore = entry.starts(with: prefix) && entry.count > prefix.count
       let kind: IPCKind = isSemaphore ? .psem : .pshm
       guard kinds.contains(kind) else { continue }
-      var object = fileObject(kind: kind, name: isSemaphore ? entry.dropFirst(4) : entry[...], st)
+      var object = fileObject(kind: kind, name: isSemaphore ? entry.dropFirst(prefix.count) : entry[...], st)
       if isSemaphore {
         object.value = semaphoreValue(entry, in: dir)
       } else {
@@ -54,7 +54,6 @@ public enum POSIXReader {
       if case .success(let file) = dir.open(entry, flags: O_RDONLY) {
         var text = [UInt8](repeating: 0, count: 256)
         let n = text.withUnsafeMutableBytes { pread(file.descriptor, $0.baseAddress, $0.count, 0) }
-        closeIgnoringErrors(file.descriptor)
         if n > 0, let status = MQueueStatus(parsing: String(decoding: text[0..<n], as: UTF8.self)) {
           object.size = status.queuedBytes
           object.notifyPid = status.notifyPid
@@ -99,7 +98,6 @@ public enum POSIXReader {
   static func semaphoreValue(_ entry: [UInt8], in directory: POSIXDirectory) -> Int64? {
     guard case .success(let file) = directory.open(entry, flags: O_RDONLY, size: MemoryLayout<sem_t>.size)
     else { return nil }
-    defer { closeIgnoringErrors(file.descriptor) }
     var word: UInt64 = 0
     let n = withUnsafeMutableBytes(of: &word) { pread(file.descriptor, $0.baseAddress, 8, 0) }
     guard n == 8 else { return nil }

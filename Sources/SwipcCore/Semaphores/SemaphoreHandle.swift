@@ -32,14 +32,13 @@ public final class SemaphoreHandle {
     self.view = view
     if case .name(let name) = target {
       let size = MemoryLayout<sem_t>.size
-      let opened = view.directory(.psem).open()
-        .flatMap { $0.open(POSIXDirectory.entry(kind: .psem, name), flags: O_RDWR, size: size) }
+      let opened = POSIXSemaphores.directory(in: view).open()
+        .flatMap { $0.open(POSIXSemaphores.entry(name), flags: O_RDWR, size: size) }
       let file: POSIXDirectory.OpenFile
-      switch opened {
+      switch consume opened {
       case .failure(let f): throw f.error(kind: .psem, name: name, action: "use")
       case .success(let f): file = f
       }
-      defer { closeIgnoringErrors(file.descriptor) }
       let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, file.descriptor, 0)
       guard let address, address != MAP_FAILED else {
         throw SwipcError(call: "mmap", object: "semaphore \(name.rawValue)", errno: currentErrno)

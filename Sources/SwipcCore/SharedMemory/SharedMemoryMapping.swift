@@ -16,7 +16,8 @@ public final class SharedMemoryMapping {
   /// How messages name the object: `segment 32768` or `segment /cache`.
   public let label: String
   let isPOSIX: Bool
-  /// The POSIX object's descriptor, kept open for `stream(_:to:)`.
+  /// The POSIX object's descriptor, kept open for `stream(_:to:)`, owned (and closed) by this
+  /// mapping; -1 for none.
   var descriptor: Int32 = -1
 
   /// Attaches the object a target names: read-only (SHM_RDONLY, PROT_READ) or read-write.
@@ -34,24 +35,25 @@ public final class SharedMemoryMapping {
     if case .name(let name) = target {
       isPOSIX = true
       label = "segment \(name.rawValue)"
-      let opened = view.directory(.pshm).open()
-        .flatMap { $0.open(POSIXDirectory.entry(kind: .pshm, name), flags: readOnly ? O_RDONLY : O_RDWR) }
+      let opened = POSIXSharedMemory.directory(in: view).open()
+        .flatMap { $0.open(POSIXSharedMemory.entry(name), flags: readOnly ? O_RDONLY : O_RDWR) }
       let file: POSIXDirectory.OpenFile
-      switch opened {
+      switch consume opened {
       case .failure(let f): throw f.error(kind: .pshm, name: name, action: action)
       case .success(let f): file = f
       }
-      descriptor = file.descriptor
-      guard file.size <= Int64(Int.max / 2) else {
-        throw SwipcError(category: .failed, call: "fstat", object: label, reason: "its size \(file.size) is too large to map")
+      let fileSize = file.size
+      descriptor = file.takeDescriptor()
+      guard fileSize <= Int64(Int.max / 2) else {
+        throw SwipcError(category: .failed, call: "fstat", object: label, reason: "its size \(fileSize) is too large to map")
       }
-      size = Int(file.size)
+      size = Int(fileSize)
       guard size > 0, map else {
         base = nil
         return
       }
       let protection = readOnly ? PROT_READ : PROT_READ | PROT_WRITE
-      let address = mmap(nil, size, protection, MAP_SHARED, file.descriptor, 0)
+      let address = mmap(nil, size, protection, MAP_SHARED, descriptor, 0)
       guard let address, address != MAP_FAILED else {
         throw SwipcError(call: "mmap", object: label, errno: currentErrno)
       }

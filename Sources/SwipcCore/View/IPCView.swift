@@ -238,10 +238,3 @@ public struct IPCView: Sendable {
   public static let mqueueHint =
     "no mqueue filesystem is mounted; mount one with 'mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue' or set SWIPC_MQUEUE_DIR"
 }
-
-extension IPCView {
-  /// The directory that holds objects of the POSIX kind `kind` (ENOENT-like absence for others).
-  public func directory(_ kind: IPCKind) -> ObjectDirectory {
-    kind == .pmsg ? mqueue : shm
-  }
-}
