@@ -22,6 +22,10 @@ struct NamespaceTests {
       # unshare --fork ignores SIGTERM while it waits for its child.
       for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
       for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+      # The namespaces' own processes may have joined the test cgroups with them.
+      for f in $(find "$base" -name cgroup.procs 2>/dev/null); do
+        for q in $(cat "$f"); do kill -KILL "$q" 2>/dev/null || true; done
+      done
       # A cgroup whose last process was just reaped can stay busy for a moment.
       for i in $(seq 100); do
         rmdir "$dock" "$base/docker" "$kube" "$base/kubepods/besteffort/pod$pod" "$base/kubepods/besteffort" "$base/kubepods" "$base" 2>/dev/null || true

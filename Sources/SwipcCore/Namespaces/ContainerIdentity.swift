@@ -104,8 +104,9 @@ public struct ContainerIdentity: Sendable, Equatable, Hashable {
     }
     if var container {
       if let pod {
+        // Whatever runtime runs it, a pod's container is named by its pod.
         container.pod = pod
-        if container.runtime == .docker || container.runtime == .kubernetes { container.runtime = .kubernetes }
+        container.runtime = .kubernetes
       }
       return container
     }
