@@ -73,7 +73,7 @@ extension Swipc.Clean: QuickCommand {
       options: QuickGroups.filters.map { $0.within(\.filters) } + [
         .flag("--all", \.all), .flag("--all-users", \.allUsers), .flag("--dry-run", \.dryRun), .flag("--yes", short: "y", \.yes),
         .value("--format", \.format, OutputFormat.init(rawValue:)), .flag("--bytes", short: "b", \.bytes),
-        .flag("--no-headings", \.noHeadings),
+        .flag("--no-headings", \.noHeadings), QuickNamespace.option(\.namespace), .flag("--all-namespaces", short: "A", \.allNamespaces),
       ],
       positionals: QuickPositionals.kinds(\.kinds))
   }

@@ -27,7 +27,7 @@ enum QuickCreate {
   static var options: [QuickOption<CreateRequest>] {
     QuickGroups.keys.map { $0.within(\.keys) } + [
       .value("--mode", \.mode, QuickValue.core(FileMode.init(parsing:))),
-      .flag("--exclusive", \.exclusive, true), .flag("--no-exclusive", \.exclusive, false),
+      .flag("--exclusive", \.exclusive, true), .flag("--no-exclusive", \.exclusive, false), QuickNamespace.option(\.namespace),
     ]
   }
 
@@ -102,6 +102,7 @@ extension Swipc {
       var request: CreateRequest {
         var request = target.request(.msg)
         (request.maxBytes, request.maxMessages, request.messageSize) = (maxBytes, maxMessages, messageSize)
+        request.namespace = namespaceOption.namespace
         return request
       }
     }
@@ -127,6 +128,7 @@ extension Swipc {
       var request: CreateRequest {
         var request = target.request(.shm)
         request.size = size
+        request.namespace = namespaceOption.namespace
         return request
       }
     }
@@ -158,6 +160,7 @@ extension Swipc {
       var request: CreateRequest {
         var request = target.request(.sem)
         (request.count, request.value, request.values) = (count, value, values)
+        request.namespace = namespaceOption.namespace
         return request
       }
     }

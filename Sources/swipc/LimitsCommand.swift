@@ -21,6 +21,7 @@ extension Swipc {
     var request: LimitsRequest {
       var request = LimitsRequest()
       (request.kinds, request.output) = (types, output.settings)
+      request.namespace = namespaceOption.namespace
       return request
     }
   }
@@ -30,7 +31,7 @@ extension Swipc.Limits: QuickCommand {
   static var path: [String] { ["limits"] }
   static var blankRequest: LimitsRequest { LimitsRequest() }
   static var table: QuickTable<LimitsRequest> {
-    QuickTable(options: QuickGroups.output.map { $0.within(\.output) }, positionals: QuickPositionals.kinds(\.kinds))
+    QuickTable(options: QuickGroups.output.map { $0.within(\.output) } + [QuickNamespace.option(\.namespace)], positionals: QuickPositionals.kinds(\.kinds))
   }
 
   static func perform(_ request: LimitsRequest, _: LimitsRequest) throws {

@@ -42,7 +42,9 @@ extension Swipc.Ls: QuickCommand {
   static var blankRequest: ListRequest { ListRequest() }
   static var table: QuickTable<ListRequest> {
     QuickTable(
-      options: QuickGroups.filters.map { $0.within(\.filters) } + QuickGroups.output.map { $0.within(\.output) },
+      options: QuickGroups.filters.map { $0.within(\.filters) } + QuickGroups.output.map { $0.within(\.output) } + [
+        QuickNamespace.option(\.namespace), .flag("--all-namespaces", short: "A", \.allNamespaces), .flag("--namespaces", \.namespaces),
+      ],
       positionals: { request, words in
         request.types = words
         return true

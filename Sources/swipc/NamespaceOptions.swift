@@ -40,6 +40,24 @@ extension Swipc.Sem.Wait: NamespaceSelecting {}
 extension Swipc.Sem.Post: NamespaceSelecting {}
 extension Swipc.Sem.Run: NamespaceSelecting {}
 
+/// A request that may name a namespace with -N: the fast reader selects the view from it.
+protocol NamespacedRequest {
+  var namespace: String? { get }
+}
+
+extension ListRequest: NamespacedRequest {}
+extension CleanRequest: NamespacedRequest {}
+extension LimitsRequest: NamespacedRequest {}
+extension RemoveRequest: NamespacedRequest {}
+extension CreateRequest: NamespacedRequest {}
+
+/// -N as the fast reader takes it.
+enum QuickNamespace {
+  static func option<R>(_ path: WritableKeyPath<R, String?>) -> QuickOption<R> {
+    .value("--namespace", short: "N", path) { text -> String?? in .some(text) }
+  }
+}
+
 /// The view every command works in: the caller's own namespace, or the one -N named, built once
 /// when the command line has been read.
 enum CommandView {
@@ -49,7 +67,12 @@ enum CommandView {
 
   /// Enters the namespace `command` names with -N, if any, before it runs.
   static func select(for command: ParsableCommand) throws {
-    guard let target = (command as? NamespaceSelecting)?.namespaceOption.namespace else { return }
+    try select((command as? NamespaceSelecting)?.namespaceOption.namespace)
+  }
+
+  /// Enters the namespace `target` names, if any.
+  static func select(_ target: String?) throws {
+    guard let target, selected == nil else { return }
     selected = try NamespaceTarget.view(target, base: .fromEnvironment())
   }
 }

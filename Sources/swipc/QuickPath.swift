@@ -34,6 +34,7 @@ enum QuickPath {
 
   static func attempt<C: QuickCommand>(_ command: C.Type, _ arguments: ArraySlice<String>) throws -> Bool {
     guard let request = C.table.read(arguments, into: C.blankRequest) else { return false }
+    try CommandView.select((request as? NamespacedRequest)?.namespace)
     try C.run(request)
     return true
   }

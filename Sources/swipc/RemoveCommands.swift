@@ -31,6 +31,7 @@ extension Swipc {
     var request: RemoveRequest {
       var request = RemoveRequest()
       (request.kind, request.targets, request.keys, request.ftoks, request.quiet) = (type, targets, key, ftok, quiet)
+      request.namespace = namespaceOption.namespace
       return request
     }
   }
@@ -92,7 +93,7 @@ extension Swipc.Rm: QuickCommand {
     QuickTable(
       options: [
         .values("--key", short: "k", unconditional: true, \.keys, QuickValue.core(IPCKey.init(parsing:))),
-        .values("--ftok", \.ftoks, QuickValue.text), .flag("--quiet", short: "q", \.quiet),
+        .values("--ftok", \.ftoks, QuickValue.text), .flag("--quiet", short: "q", \.quiet), QuickNamespace.option(\.namespace),
       ],
       positionals: { request, words in
         guard let type = words.first, let kind = try? KindArgument.parse(type) else { return false }

@@ -22,6 +22,8 @@ struct QuickPathTests {
     "--ftok": ["/etc/passwd", "/etc/passwd:7"], "--mode": ["0644", "600"],
     "--size": ["4K", "1MB", "100"], "--max-bytes": ["64K"], "--max-messages": ["4"], "--message-size": ["128"],
     "--count": ["3"], "--value": ["2"], "--values": ["1,0,3"],
+    // The caller's own namespace, named as a file: both readers act where they would without it.
+    "--namespace": ["/proc/self/ns/ipc"],
   ]
 
   /// The quick commands, with the positionals each case is tried with.

@@ -7,6 +7,8 @@ public struct CreateRequest: CommandRequest {
   public var keys = KeySpec()
   public var mode = FileMode(0o600)
   public var exclusive: Bool?
+  /// -N TARGET: the IPC namespace to create it in.
+  public var namespace: String?
   public var size: ByteCount?
   public var count: Int?
   public var value: Int?

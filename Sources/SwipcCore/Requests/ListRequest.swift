@@ -49,6 +49,8 @@ public enum ListPlan {
 public struct LimitsRequest: CommandRequest {
   public var kinds: [IPCKind] = []
   public var output = OutputSettings()
+  /// -N TARGET: the IPC namespace whose limits are read.
+  public var namespace: String?
 
   public init() {}
 
@@ -70,6 +72,8 @@ public struct RemoveRequest: CommandRequest {
   public var keys: [IPCKey] = []
   public var ftoks: [String] = []
   public var quiet = false
+  /// -N TARGET: the IPC namespace to remove them in.
+  public var namespace: String?
 
   public init() {}
 
