@@ -101,4 +101,34 @@ struct NamespaceAttackTests {
     try #require(p.count == 2, "\(r.stdout)")
     #expect(p[0] == p[1], "the semaphore set in use by a live process's thread was removed as orphaned: listed \(p[0]) of \(p[1])")
   }
+  /// Container names as `ls --namespaces` shows them hold a slash (`docker/0123456789ab`), and
+  /// any TARGET with a slash is taken for a path: relative to the working directory, so a user
+  /// who owns it (root running from /tmp) makes `-N docker/ID` enter a namespace of their own
+  /// through a symlink to their /proc/PID/ns/ipc, and the container's name never works.
+  @Test("-N with a container's name as ls --namespaces shows it enters that container, not a path a user planted",
+    .enabled(if: canUnshareUser && FileManager.default.isWritableFile(atPath: "/sys/fs/cgroup/pids"), "needs user namespaces and a writable cgroup v1 pids hierarchy"))
+  func containerNameIsNotAPath() throws {
+    let r = Harness.inNamespace(Self.setup + """
+      base=/sys/fs/cgroup/pids/swipc-attack-$(cat /proc/sys/kernel/random/uuid); did=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \\n')
+      C=; A=
+      cleanup() {
+        for p in $C $A; do kill -KILL $p 2>/dev/null || true; wait $p 2>/dev/null || true; done
+        for i in $(seq 100); do rmdir "$base/docker/$did" "$base/docker" "$base" 2>/dev/null || true; [ -d "$base" ] || break; sleep 0.1; done
+      }
+      trap cleanup EXIT
+      mkdir -p "$base/docker/$did"
+      f=$(ready); unshare --ipc --fork sh -c 'echo ready > "$1"; exec sleep 1000' x $f & C=$!; read -r -t 60 _ < $f
+      echo $C > "$base/docker/$did/cgroup.procs"
+      $S msg create -N $C --key 0x71 >/dev/null
+      g=$(ready); nobody unshare -Uri sh -c 'echo ready > "$1"; exec sleep 1000' x $g & A=$!; read -r -t 60 _ < $g
+      cd /tmp; nobody mkdir docker; nobody ln -s /proc/$A/ns/ipc docker/${did:0:12}
+      $S ls --namespaces --format json | grep -o "docker/[0-9a-f]*" || true; echo =====
+      $S ls -N docker/${did:0:12} msg -o KEY --no-headings 2>&1 || true
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p.count == 2, "\(r.stdout)")
+    #expect(p[0].hasPrefix("docker/"), "\(p[0])")
+    #expect(p[1].contains("0x00000071"), "-N docker/ID did not enter the container's namespace: \(p[1])")
+  }
 }
