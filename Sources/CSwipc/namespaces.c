@@ -48,3 +48,5 @@ int swipc_open_beneath_root(int root, const char *path, int flags) {
 }
 
 int swipc_namespace_type(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
+
+int swipc_namespace_owner(int fd) { return ioctl(fd, NS_GET_USERNS); }

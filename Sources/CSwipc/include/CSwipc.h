@@ -201,6 +201,8 @@ int swipc_open_mqueue_instance(void);
 int swipc_open_beneath_root(int root, const char *path, int flags);
 /// The CLONE_NEW* type of the namespace file `fd` (ioctl NS_GET_NSTYPE), or -1.
 int swipc_namespace_type(int fd);
+/// A descriptor of the user namespace that owns the namespace `fd` (ioctl NS_GET_USERNS).
+int swipc_namespace_owner(int fd);
 /// CLONE_NEWIPC, which Swift does not import from <sched.h>.
 #define SWIPC_CLONE_NEWIPC 0x08000000
 

@@ -22,8 +22,23 @@ public final class SharedMemoryRoot {
   /// `dev/shm` under a process's root, resolved as if that root were `/` (RESOLVE_IN_ROOT):
   /// a symlink a container planted there, absolute or `..`, stays inside the container's tree.
   ///
-  /// The corresponding C function is `openat2`.
+  /// Only in a mount namespace owned by the initial user namespace: in one an unprivileged user
+  /// made (unshare -Urm), `dev/shm` can be a bind mount of any directory that user can reach,
+  /// such as /etc, whose root-owned files would pass for root's shared memory. EPERM for those.
+  ///
+  /// The corresponding C functions are `ioctl` (NS_GET_USERNS) and `openat2`.
   static func open(in process: ProcessDirectory) -> Result<SharedMemoryRoot, Errno> {
+    let mount = openat(process.descriptor, "ns/mnt", O_RDONLY | O_CLOEXEC)
+    guard mount >= 0 else { return .failure(currentErrno) }
+    defer { closeIgnoringErrors(mount) }
+    var mountStat = stat()
+    guard fstat(mount, &mountStat) == 0 else { return .failure(currentErrno) }
+    let owner = swipc_namespace_owner(mount)
+    guard owner >= 0 else { return .failure(currentErrno) }
+    var ownerStat = stat()
+    let ownerRead = fstat(owner, &ownerStat) == 0
+    closeIgnoringErrors(owner)
+    guard ownerRead, UInt64(ownerStat.st_ino) == initialUserNamespace else { return .failure(.notPermitted) }
     let root: Int32
     switch process.openRoot() {
     case .failure(let e): return .failure(e)
@@ -32,8 +47,16 @@ public final class SharedMemoryRoot {
     defer { closeIgnoringErrors(root) }
     let fd = swipc_open_beneath_root(root, "dev/shm", O_RDONLY | O_DIRECTORY)
     guard fd >= 0 else { return .failure(currentErrno) }
+    // The root opened was that of the mount namespace checked, not one the process moved to since.
+    guard case .success(UInt64(mountStat.st_ino)) = process.namespaceInode("mnt") else {
+      closeIgnoringErrors(fd)
+      return .failure(.noSuchProcess)
+    }
     return describe(fd, label: "/proc/\(process.pid)/root/dev/shm")
   }
+
+  /// PROC_USER_INIT_INO (include/linux/proc_ns.h): the user namespace the kernel makes at boot.
+  static let initialUserNamespace: UInt64 = 0xEFFF_FFFD
 
   /// A descriptor of its own for a view, which closes it.
   func duplicate() -> Result<Int32, Errno> {
