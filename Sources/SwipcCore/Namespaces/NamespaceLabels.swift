@@ -39,6 +39,8 @@ public final class NamespaceLabels: @unchecked Sendable {
     var id: Int32?
     var name: POSIXName?
     var device: UInt64?
+    /// Two directories on one filesystem (a bind mount of a subdirectory) may hold files of one name.
+    var inode: UInt64?
   }
 
   public func add(_ namespace: IPCNamespace) {
@@ -53,7 +55,7 @@ public final class NamespaceLabels: @unchecked Sendable {
   }
 
   func slot(_ o: IPCObject) -> Slot {
-    Slot(namespace: o.namespace ?? 0, kind: o.kind, id: o.id, name: o.name, device: o.device)
+    Slot(namespace: o.namespace ?? 0, kind: o.kind, id: o.id, name: o.name, device: o.device, inode: o.kind.isPOSIX ? o.inode : nil)
   }
 
   func record(_ state: OrphanState, of object: IPCObject) { orphanStates[slot(object)] = state }
