@@ -228,12 +228,18 @@ public final class OrphanDetector {
   lazy var namespace: UInt64? = view.namespace ?? NamespaceScan.ownNamespaceInode()
 
   /// Whether a live process is in the objects' namespace: one in another cannot use them (its
-  /// pid may have been reused there). One whose namespace cannot be read might be in it.
+  /// pid may have been reused there). setns moves one thread, so any thread in it counts; one
+  /// whose threads' namespaces cannot all be read might be in it.
   func isInNamespace(_ pid: Int32) -> Bool {
-    guard processes.procDirectory == "/proc", let namespace,
-      case .success(let st) = FileReader.status("/proc/\(pid)/ns/ipc", followLinks: true)
-    else { return true }
-    return UInt64(st.st_ino) == namespace
+    guard processes.procDirectory == "/proc", let namespace else { return true }
+    let tasks = FileReader.numericEntries("/proc/\(pid)/task")
+    guard !tasks.isEmpty else { return true }
+    for tid in tasks {
+      guard case .success(let st) = FileReader.status("/proc/\(pid)/task/\(tid)/ns/ipc", followLinks: true),
+        UInt64(st.st_ino) != namespace
+      else { return true }
+    }
+    return false
   }
 
   func posixHolders() -> HolderIndex {
