@@ -40,7 +40,11 @@ public enum NamespaceTarget {
       }
       return (namespace, namespace.process.map(sharedMemory(of:)) ?? .none)
     }
-    if text.contains("/") { return try file(text, procDirectory: procDirectory, own: own) }
+    // Container names hold slashes (`docker/0123456789ab`): only a path that says it is one is
+    // opened, so a name is never looked up in a working directory another user may own.
+    if text.hasPrefix("/") || text.hasPrefix("./") || text.hasPrefix("../") {
+      return try file(text, procDirectory: procDirectory, own: own)
+    }
     return try container(text, procDirectory: procDirectory)
   }
 
