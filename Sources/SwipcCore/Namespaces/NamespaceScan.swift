@@ -22,9 +22,9 @@ public final class SharedMemoryRoot {
   /// `dev/shm` under a process's root, resolved as if that root were `/` (RESOLVE_IN_ROOT):
   /// a symlink a container planted there, absolute or `..`, stays inside the container's tree.
   ///
-  /// Only in a mount namespace owned by the initial user namespace: in one an unprivileged user
-  /// made (unshare -Urm), `dev/shm` can be a bind mount of any directory that user can reach,
-  /// such as /etc, whose root-owned files would pass for root's shared memory. EPERM for those.
+  /// Only in a mount namespace owned by the caller's own user namespace: in one a less privileged
+  /// user made (unshare -Urm), `dev/shm` can be a bind mount of any directory that user can
+  /// reach, such as /etc, whose root-owned files would pass for root's shared memory. EPERM else.
   ///
   /// The corresponding C functions are `ioctl` (NS_GET_USERNS) and `openat2`.
   static func open(in process: ProcessDirectory) -> Result<SharedMemoryRoot, Errno> {
@@ -38,7 +38,9 @@ public final class SharedMemoryRoot {
     var ownerStat = stat()
     let ownerRead = fstat(owner, &ownerStat) == 0
     closeIgnoringErrors(owner)
-    guard ownerRead, UInt64(ownerStat.st_ino) == initialUserNamespace else { return .failure(.notPermitted) }
+    var own = stat()
+    guard ownerRead, stat("/proc/self/ns/user", &own) == 0, ownerStat.st_ino == own.st_ino, ownerStat.st_dev == own.st_dev
+    else { return .failure(.notPermitted) }
     let root: Int32
     switch process.openRoot() {
     case .failure(let e): return .failure(e)
@@ -54,9 +56,6 @@ public final class SharedMemoryRoot {
     }
     return describe(fd, label: "/proc/\(process.pid)/root/dev/shm")
   }
-
-  /// PROC_USER_INIT_INO (include/linux/proc_ns.h): the user namespace the kernel makes at boot.
-  static let initialUserNamespace: UInt64 = 0xEFFF_FFFD
 
   /// A descriptor of its own for a view, which closes it.
   func duplicate() -> Result<Int32, Errno> {
