@@ -22,7 +22,7 @@ fi
 
 unshare --ipc --mount --pid --fork --mount-proc --propagation private bash -c '
   set -euo pipefail
-  mount -t tmpfs -o size=64m none /dev/shm; mount -t tmpfs -o size=64m none "$W"
+  mount -t tmpfs -o size=64m none /dev/shm
   printf "%-52s %12s %12s %8s\n" "comparison (A vs B)" "A" "B" "A/B"
   $T $RUNS "host only: swipc ls -A  vs  swipc ls" -- $SWIPC ls -A -- $SWIPC ls
   $T $RUNS "host only: swipc ls -A --format json  vs  ls --format json" -- $SWIPC ls -A --format json -- $SWIPC ls --format json
@@ -31,7 +31,7 @@ unshare --ipc --mount --pid --fork --mount-proc --propagation private bash -c '
     mkfifo $W/ready
     # 33 of each System V kind and a POSIX queue: 100 objects, in a namespace kept by a sleeper.
     unshare --ipc --mount --propagation private --fork bash -c "mount -t tmpfs -o size=1m none /dev/shm
-      $H fill 33; $SWIPC msg create /q >/dev/null; echo > \$1; exec sleep 100000" x $W/ready &
+      $H fill 33; $SWIPC msg create /q --max-messages 1 --message-size 64 >/dev/null; echo > \$1; exec sleep 100000" x $W/ready &
     pids="$pids $!"
     read -r _ < $W/ready; rm $W/ready
   done
@@ -43,5 +43,8 @@ unshare --ipc --mount --pid --fork --mount-proc --propagation private bash -c '
   $T $RUNS "$NAMESPACES ns x 100: swipc ls -A --format json  vs  nsenter+lsipc -q -m -s" \
     -- $SWIPC ls -A --format json \
     -- sh -c "for p in $pids; do nsenter -t \$p -i lsipc -q --json; nsenter -t \$p -i lsipc -m --json; nsenter -t \$p -i lsipc -s --json; done"
+  $T $RUNS "$NAMESPACES ns x 100: swipc ls -A msg shm sem --format json  vs  loop" \
+    -- $SWIPC ls -A msg shm sem --format json \
+    -- sh -c "for p in $pids; do nsenter -t \$p -i lsipc --json; done"
   for p in $pids; do kill -KILL $p; done
 '
