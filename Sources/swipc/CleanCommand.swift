@@ -34,8 +34,7 @@ extension Swipc {
     @Flag(name: [.customShort("y"), .long], help: "Remove without asking (required when not on a terminal).")
     var yes = false
 
-    @Option(help: "Report format: table or json (default: table).")
-    var format: OutputFormat = .table
+    @OptionGroup var format: FormatOption<CleanReportRenderer>
 
     @Flag(name: [.customShort("b"), .long], help: "Print sizes in bytes rather than in human-readable units.")
     var bytes = false
@@ -46,7 +45,7 @@ extension Swipc {
     func run() throws {
       try CleanPlan(
         types: types, filters: filters.settings, all: all, allUsers: allUsers, dryRun: dryRun, yes: yes,
-        format: format, bytes: bytes, noHeadings: noHeadings
+        format: format.format, bytes: bytes, noHeadings: noHeadings
       ).run()
     }
   }
@@ -65,7 +64,6 @@ struct CleanPlan {
     types: [IPCKind], filters: FilterSettings, all: Bool, allUsers: Bool, dryRun: Bool, yes: Bool,
     format: OutputFormat, bytes: Bool, noHeadings: Bool
   ) throws {
-    if format == .csv || format == .prometheus { throw ValidationError("clean reports as table or json") }
     if dryRun && yes { throw ValidationError("give --dry-run or --yes, not both") }
     var kinds = [IPCKind]()
     for kind in (types.isEmpty ? IPCKind.allCases : types) where !kinds.contains(kind) { kinds.append(kind) }
@@ -87,7 +85,6 @@ struct CleanPlan {
     let cleaner = Cleaner(request)
     let formatter = CellFormatter(
       options: RenderOptions(exactBytes: bytes, headings: !noHeadings, now: Clock.now()), users: UserDirectory())
-    let renderer = CleanReportRenderer(formatter: formatter)
     var confirmed: CleanReport?
     if !request.dryRun && !yes {
       // On a terminal: show what would go, and ask. What is removed after the answer is decided
@@ -96,12 +93,10 @@ struct CleanPlan {
       for warning in preview.warnings { Terminal.warn(warning) }
       let count = preview.candidates.count
       if count == 0 {
-        try write(preview, renderer: renderer, removing: false)
+        try write(preview, formatter: formatter, removing: false)
         return
       }
-      var table = OutputBuffer()
-      renderer.table(preview, into: &table)
-      Terminal.write(fd: 2, table.bytes)
+      Terminal.write(fd: 2, try CleanReportRenderer(preview).render(as: .table, formatter: formatter).bytes)
       guard Terminal.confirm(count == 1 ? "Remove this object? [y/N] " : "Remove these \(count) objects? [y/N] ") else {
         Terminal.warn("nothing removed")
         throw ExitCode(1)
@@ -113,13 +108,12 @@ struct CleanPlan {
     }
     let report = try cleaner.run(remove: !request.dryRun, confirmed: confirmed)
     if confirmed == nil { for warning in report.warnings { Terminal.warn(warning) } }
-    try write(report, renderer: renderer, removing: !request.dryRun)
+    try write(report, formatter: formatter, removing: !request.dryRun)
     if report.hasFailures { throw ExitCode(1) }
   }
 
-  func write(_ report: CleanReport, renderer: CleanReportRenderer, removing: Bool) throws {
-    var out = OutputBuffer(capacity: 128 + report.rows.count * 64)
-    if format == .json { renderer.json(report, into: &out) } else { renderer.table(report, into: &out) }
+  func write(_ report: CleanReport, formatter: CellFormatter, removing: Bool) throws {
+    let out = try CleanReportRenderer(report).render(as: format, formatter: formatter, capacity: 128 + report.rows.count * 64)
     try Terminal.write(
       out,
       consequence: removing

@@ -14,14 +14,10 @@ extension Swipc {
     @Argument(help: ArgumentHelp("Kinds to show: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
     var types: [IPCKind] = []
 
-    @OptionGroup(title: "Output") var output: OutputOptions
-
-    func validate() throws {
-      try LimitsPlan.check(output.settings)
-    }
+    @OptionGroup(title: "Output") var output: OutputOptions<LimitsRenderer>
 
     func run() throws {
-      try LimitsPlan(kinds: types, output: output.settings).run()
+      try LimitsPlan(kinds: types, output: output.settings()).run()
     }
   }
 }
@@ -31,14 +27,9 @@ struct LimitsPlan {
   var kinds: [IPCKind]
   var output: OutputSettings
 
-  init(kinds: [IPCKind], output: OutputSettings) throws {
-    try Self.check(output)
+  init(kinds: [IPCKind], output: OutputSettings) {
     self.kinds = kinds
     self.output = output
-  }
-
-  static func check(_ output: OutputSettings) throws {
-    if output.columns != nil { throw ValidationError("-o/--columns applies to ls, not limits") }
   }
 
   func run() throws {
@@ -47,18 +38,7 @@ struct LimitsPlan {
       let wanted = Set(kinds.flatMap { $0 == .psem ? [.psem, .pshm] : [$0] })
       rows = rows.filter { wanted.contains($0.kind) }
     }
-    let renderer = LimitsRenderer(
-      formatter: CellFormatter(options: output.renderOptions(now: Clock.now()), users: UserDirectory()))
-    var out = OutputBuffer()
-    switch output.format {
-    case .table: renderer.table(rows, into: &out)
-    case .csv: renderer.csv(rows, into: &out)
-    case .json: renderer.json(rows, into: &out)
-    case .prometheus:
-      var writer = PrometheusWriter()
-      renderer.prometheus(rows, into: &writer)
-      out = writer.out
-    }
-    try Terminal.write(out)
+    let formatter = CellFormatter(options: output.renderOptions(now: Clock.now()), users: UserDirectory())
+    try Terminal.write(try LimitsRenderer(rows).render(as: output.format, formatter: formatter))
   }
 }

@@ -19,10 +19,11 @@ extension Swipc {
     var types: [String] = []
 
     @OptionGroup(title: "Filters") var filters: FilterOptions
-    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var output: OutputOptions<ObjectListRenderer>
+    @OptionGroup(title: "Output") var columns: ColumnOption
 
     func run() throws {
-      try ListPlan(types: types, filters: filters.settings, output: output.settings).run()
+      try ListPlan(types: types, filters: filters.settings, output: output.settings(columns: columns.columns)).run()
     }
   }
 }
@@ -39,7 +40,9 @@ enum ListPlan {
       guard types.count == 1 else { throw ValidationError("list '\(stream)' on its own: its columns differ from the other types'") }
       guard filters.isEmpty else { throw ValidationError("the filters apply to IPC objects, not to 'ls \(stream)'") }
       guard output.columns == nil else { throw ValidationError("-o/--columns applies to IPC objects; 'ls \(stream)' has fixed columns") }
-      guard output.format != .prometheus else { throw ValidationError("'ls \(stream)' writes table, json or csv") }
+      guard RecordRenderer.formats.contains(output.format) else {
+        throw ValidationError("'ls \(stream)' writes \(OutputFormat.list(RecordRenderer.formats))")
+      }
       self = .streams(sockets: stream == "sock", output: output)
       return
     }
@@ -69,42 +72,25 @@ enum ListPlan {
     if let failure = listing.failure { throw failure }
     for warning in listing.warnings { Terminal.warn(warning) }
 
-    let users = UserDirectory()
-    let formatter = CellFormatter(options: output.renderOptions(now: listing.now), users: users)
     let renderer = ObjectListRenderer(
-      formatter: formatter, context: ColumnContext(now: listing.now, processes: ProcessTable(), orphans: listing.detector),
-      columns: columns)
-    var out = OutputBuffer(capacity: 64 + listing.objects.count * 160)
-    switch output.format {
-    case .table: renderer.table(listing.objects, kinds: kinds, into: &out)
-    case .csv: renderer.csv(listing.objects, kinds: kinds, into: &out)
-    case .json: renderer.json(listing.objects, into: &out)
-    case .prometheus:
-      var writer = PrometheusWriter()
-      InventoryMetrics.write(listing.objects, kinds: kinds, orphaned: listing.orphanCounts, unknownOrphans: listing.unknownOrphanCounts, users: users, into: &writer)
-      out = writer.out
-    }
-    try Terminal.write(out)
+      objects: listing.objects, kinds: kinds,
+      context: ColumnContext(now: listing.now, processes: ProcessTable(), orphans: listing.detector), columns: columns,
+      orphaned: listing.orphanCounts, unknownOrphans: listing.unknownOrphanCounts)
+    let formatter = CellFormatter(options: output.renderOptions(now: listing.now), users: UserDirectory())
+    try Terminal.write(try renderer.render(as: output.format, formatter: formatter, capacity: 64 + listing.objects.count * 160))
   }
 
   /// `ls pipe` and `ls sock`: one pass over /proc/*/fd, then the records in the chosen format.
   static func listStreams(sockets: Bool, output: OutputSettings) throws {
     let scan = DescriptorScan.scan(procDirectory: InventoryPaths.fromEnvironment(resolvingMqueue: false).proc)
-    let (renderer, rows, types) = sockets
-      ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan), headings: !output.noHeadings)
-      : RecordRenderer.pipes(scan.pipes, headings: !output.noHeadings)
+    let renderer = sockets ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan)) : RecordRenderer.pipes(scan.pipes)
     if scan.processesHidden {
       Terminal.warn("/proc hides other users' processes (hidepid): the \(sockets ? "holders" : "readers and writers") shown are only those this user may see")
     }
     if scan.uninspectable > 0 {
       Terminal.warn("\(scan.uninspectable) process\(scan.uninspectable == 1 ? "" : "es") could not be inspected (another user's; run as root to see \(sockets ? "which sockets they hold" : "their pipes"))")
     }
-    var out = OutputBuffer(capacity: 64 + rows.count * 96)
-    switch output.format {
-    case .table: renderer.table(rows, into: &out)
-    case .csv: renderer.csv(rows, into: &out)
-    default: renderer.json(rows, types: types, into: &out)
-    }
-    try Terminal.write(out)
+    let formatter = CellFormatter(options: output.renderOptions(now: 0), users: UserDirectory())
+    try Terminal.write(try renderer.render(as: output.format, formatter: formatter, capacity: 64 + renderer.rows.count * 96))
   }
 }

@@ -171,6 +171,7 @@ extension Swipc.Msg {
       if piped { signal(SIGPIPE, SIG_IGN) }
       let paced = piped && (follow || (count ?? 1) > 1) && OutputWriter.holdOnePage(1)
       var first = true
+      var lines = MessageLines(posix: posix)
       let result = try MessageTransfer.receive(
         from: endpoint, type: type ?? 0, except: except, truncate: truncate, count: follow ? nil : (count ?? 1),
         wait: !wait.nowait, call: wait.call,
@@ -183,7 +184,7 @@ extension Swipc.Msg {
       ) { message throws(SwipcError) in
         out.bytes.removeAll(keepingCapacity: true)
         if format == .json {
-          out.writeMessageJSON(message.bytes, type: message.type, posix: posix)
+          lines.write(message.bytes, type: message.type, into: &out)
         } else {
           out.bytes.append(contentsOf: message.bytes)
           if let delimiter { out.write(byte: delimiter) }

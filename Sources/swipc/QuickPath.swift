@@ -27,10 +27,10 @@ enum QuickPath {
       try plan.run()
     case "limits":
       guard let line = QuickCommandLine(arguments.dropFirst(), options: outputOptions),
-        let output = outputSettings(line),
-        let plan = try? LimitsPlan(kinds: line.positionals.map { try parseKind($0) }, output: output)
+        let output = outputSettings(line, formats: LimitsRenderer.formats),
+        let kinds = try? line.positionals.map({ try parseKind($0) })
       else { return false }
-      try plan.run()
+      try LimitsPlan(kinds: kinds, output: output).run()
     case "rm":
       guard let plan = removePlan(arguments.dropFirst()) else { return false }
       try plan.run()
@@ -49,8 +49,7 @@ enum QuickPath {
   }
 
   static let outputOptions: [QuickCommandLine.Option] = [
-    .init("--format"), .init("--columns", short: "o"), .flag("--no-headings"),
-    .flag("--bytes", short: "b"), .flag("--numeric", short: "n"),
+    .init("--format"), .flag("--no-headings"), .flag("--bytes", short: "b"), .flag("--numeric", short: "n"),
   ]
   static let filterOptions: [QuickCommandLine.Option] = [
     .init("--owner"), .init("--creator"), .unconditional("--key", short: "k"), .init("--name"), .init("--older-than"), .init("--idle-for"),
@@ -89,7 +88,7 @@ enum QuickPath {
   static func cleanPlan(_ arguments: ArraySlice<String>) -> CleanPlan? {
     var format = OutputFormat.table
     guard let line = QuickCommandLine(arguments, options: cleanOptions), let filters = filterSettings(line),
-      line.value("--format", into: &format, OutputFormat.init(rawValue:)),
+      line.value("--format", into: &format, { try? OutputFormat(parsing: $0, accepted: CleanReportRenderer.formats) }),
       let types = try? line.positionals.map({ try parseKind($0) })
     else { return nil }
     return try? CleanPlan(
@@ -98,10 +97,11 @@ enum QuickPath {
       noHeadings: line.flag("--no-headings"))
   }
 
-  static func outputSettings(_ line: QuickCommandLine) -> OutputSettings? {
+  /// The output options, or nil when --format is not one of `formats` (argument-parser says why).
+  static func outputSettings(_ line: QuickCommandLine, formats: [OutputFormat]) -> OutputSettings? {
     var output = OutputSettings()
     guard
-      line.value("--format", into: &output.format, OutputFormat.init(rawValue:)),
+      line.value("--format", into: &output.format, { try? OutputFormat(parsing: $0, accepted: formats) }),
       line.value("--columns", into: &output.columns, { $0 })
     else { return nil }
     output.noHeadings = line.flag("--no-headings")
@@ -111,8 +111,8 @@ enum QuickPath {
   }
 
   static func listPlan(_ arguments: ArraySlice<String>) -> ListPlan? {
-    guard let line = QuickCommandLine(arguments, options: outputOptions + filterOptions),
-      let output = outputSettings(line), let filters = filterSettings(line)
+    guard let line = QuickCommandLine(arguments, options: outputOptions + [.init("--columns", short: "o")] + filterOptions),
+      let output = outputSettings(line, formats: ObjectListRenderer.formats), let filters = filterSettings(line)
     else { return nil }
     return try? ListPlan(types: line.positionals, filters: filters, output: output)
   }

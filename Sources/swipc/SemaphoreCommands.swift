@@ -95,16 +95,11 @@ extension Swipc.Sem {
       }
       var out = OutputBuffer()
       if format == .json {
-        if case .name(let name) = target {
-          out.write("{\"type\":\"psem\",\"name\":")
-          out.writeJSONString(name.rawValue)
-        } else {
-          out.write("{\"type\":\"sem\",\"id\":")
-          out.write(int: Int64(try ObjectOperations.systemVID(kind: .sem, target: target)))
-        }
-        out.write(",\"semaphores\":")
-        out.writeSemaphoresJSON(states, posix: semaphore.isPOSIX)
-        out.write("}\n")
+        var name: POSIXName?
+        if case .name(let n) = target { name = n }
+        let renderer = SemaphoreValuesRenderer(
+          name: name, id: name == nil ? try ObjectOperations.systemVID(kind: .sem, target: target) : nil, states: states)
+        out = try renderer.render(as: .json, formatter: CellFormatter(options: RenderOptions(), users: UserDirectory()))
       } else {
         for s in states {
           out.write(int: Int64(s.value))

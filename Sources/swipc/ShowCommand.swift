@@ -17,14 +17,7 @@ extension Swipc {
     var type: IPCKind
 
     @OptionGroup var target: TargetOptions
-    @OptionGroup(title: "Output") var output: OutputOptions
-
-    func validate() throws {
-      if output.format == .csv || output.format == .prometheus {
-        throw ValidationError("show prints table or json; use 'swipc ls --format \(output.format.rawValue)' for lists")
-      }
-      if output.columns != nil { throw ValidationError("-o/--columns applies to ls, not show") }
-    }
+    @OptionGroup(title: "Output") var output: OutputOptions<DetailsRenderer>
 
     func run() throws {
       let target = try self.target.resolve(kind: type)
@@ -34,12 +27,10 @@ extension Swipc {
       let object = try ObjectDetails.locate(target, kind: kind, in: snapshot)
       let details = ObjectDetails.gather(object, processes: processes, holderIndex: snapshot.holderIndex)
       let formatter = CellFormatter(options: output.renderOptions(now: snapshot.now), users: UserDirectory())
-      let renderer = DetailsRenderer(formatter: formatter, context: ColumnContext(
+      let renderer = DetailsRenderer(details, context: ColumnContext(
           now: snapshot.now, processes: processes,
           orphans: OrphanDetector(processes: processes, holderIndex: snapshot.holderIndex, now: snapshot.now)))
-      var out = OutputBuffer()
-      if output.format == .json { renderer.json(details, into: &out) } else { renderer.table(details, into: &out) }
-      try Terminal.write(out)
+      try Terminal.write(try renderer.render(as: output.format, formatter: formatter))
     }
   }
 }

@@ -126,24 +126,21 @@ struct StreamInventoryTests {
     #expect(first.dropLast(2).withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) } == .failed(.badMessage))
   }
 
-  @Test("ls pipe rows: '-' for none in tables, null and arrays in JSON")
-  func renderPipes() {
+  @Test("ls pipe rows: '-' for none in tables, null and arrays in JSON, laid out as ls lays out JSON")
+  func renderPipes() throws {
     let p = PipeRecord(isFIFO: true, inode: 7, path: "/tmp/f, x",
       readers: [ProcessRef(pid: 10, name: "cat")], writers: [])
-    let (renderer, rows, types) = RecordRenderer.pipes([p], headings: true)
-    var table = OutputBuffer()
-    renderer.table(rows, into: &table)
-    #expect(String(decoding: table.bytes, as: UTF8.self) == "TYPE INODE READERS WRITERS PATH\nfifo     7 10:cat  -       /tmp/f, x\n")
-    var csv = OutputBuffer()
-    renderer.csv(rows, into: &csv)
-    #expect(String(decoding: csv.bytes, as: UTF8.self) == "TYPE,INODE,READERS,WRITERS,PATH\nfifo,7,10:cat,-,\"/tmp/f, x\"\n")
-    var json = OutputBuffer()
-    renderer.json(rows, types: types, into: &json)
-    #expect(String(decoding: json.bytes, as: UTF8.self) ==
-      "[\n{\"type\":\"pipe\",\"pipe_type\":\"fifo\",\"inode\":7,\"readers\":[{\"pid\":10,\"command\":\"cat\"}],\"writers\":[],\"path\":\"/tmp/f, x\"}\n]\n")
-    var empty = OutputBuffer()
-    renderer.json([], types: [], into: &empty)
-    #expect(String(decoding: empty.bytes, as: UTF8.self) == "[]\n")
+    let renderer = RecordRenderer.pipes([p])
+    let formatter = CellFormatter(options: RenderOptions(), users: UserDirectory())
+    func text(_ r: RecordRenderer, _ format: OutputFormat) throws -> String {
+      String(decoding: try r.render(as: format, formatter: formatter).bytes, as: UTF8.self)
+    }
+    #expect(try text(renderer, .table) == "TYPE INODE READERS WRITERS PATH\nfifo     7 10:cat  -       /tmp/f, x\n")
+    #expect(try text(renderer, .csv) == "TYPE,INODE,READERS,WRITERS,PATH\nfifo,7,10:cat,-,\"/tmp/f, x\"\n")
+    #expect(try text(renderer, .json) ==
+      "[\n  {\"type\":\"pipe\",\"pipe_type\":\"fifo\",\"inode\":7,\"readers\":[{\"pid\":10,\"command\":\"cat\"}],\"writers\":[],\"path\":\"/tmp/f, x\"}\n]\n")
+    #expect(try text(RecordRenderer.pipes([]), .json) == "[]\n")
+    #expect(throws: SwipcError.self) { try text(renderer, .prometheus) }
   }
 }
 
