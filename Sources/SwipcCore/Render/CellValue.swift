@@ -236,7 +236,9 @@ public struct CellFormatter {
       }
       out.write(byte: 93)
     case .bool(let b): out.write(b ? "true" : "false")
-    case .percent(let p): out.write(String((p * 10000).rounded() / 10000))
+    case .percent(let p):
+      // JSON has no NaN or infinity.
+      if p.isFinite { out.write(String((p * 10000).rounded() / 10000)) } else { out.write("null") }
     case .processes(let list):
       writeJSON(.array(list.map { .fields([CellValue.Field("pid", .int(Int64($0.pid))), CellValue.Field("command", .text($0.name))]) }), to: &out)
     case .base64(let data):
