@@ -1,6 +1,6 @@
 /// A typed cell: how each type reads in a table, in CSV and in JSON is decided here, once, for
 /// every renderer (docs/design-output.md).
-public indirect enum CellValue: Sendable, Equatable {
+public enum CellValue: Sendable, Equatable {
   case null
   case int(Int64)
   /// A count that may exceed Int64 (SHMALL's default).
