@@ -54,7 +54,7 @@ public struct ObjectListRenderer: Rendering {
       var current: IPCKind?
       var cols: [ObjectColumn] = []
       for object in objects {
-        if current != object.kind || cols.isEmpty {
+        if current != object.kind {
           current = object.kind
           cols = chosen ?? typed(ObjectColumn.applicable(to: object.kind))
           writer.begin(cols.map(\.output), title: nil)
