@@ -259,7 +259,7 @@ public struct CellFormatter {
         out.writeJSONString(field.key)
         out.write(byte: 58)
         writeJSON(field.value, to: &out)
-        writeExactBytes(of: field.value, key: field.key, to: &out)
+        if case .name(let name) = field.value { writeExactBytes(of: name, key: field.key, to: &out) }
       }
       out.write(byte: 125)
     }
@@ -267,8 +267,8 @@ public struct CellFormatter {
 
   /// After a POSIX name that is not UTF-8, whose JSON text cannot hold it exactly:
   /// `,"KEY_base64":"…"`, the base64 of the name's bytes, with its slash.
-  func writeExactBytes(of value: CellValue, key: String, to out: inout OutputBuffer) {
-    guard case .name(let name) = value, !name.isValidUTF8 else { return }
+  func writeExactBytes(of name: POSIXName, key: String, to out: inout OutputBuffer) {
+    guard !name.isValidUTF8 else { return }
     out.write(",\"")
     out.write(key)
     out.write("_base64\":\"")

@@ -18,6 +18,9 @@ public struct JSONOutput: RecordWriter {
   /// The output so far; a caller that writes each record at once (`msg recv`) may take and empty it.
   public var out: OutputBuffer
   var columns: [OutputColumn] = []
+  /// Every column's `"key":`, end to end, and where each ends: a cell copies no column.
+  var keys: [UInt8] = []
+  var keyEnds: [Int] = []
   var column = 0
   var records = 0
 
@@ -29,6 +32,12 @@ public struct JSONOutput: RecordWriter {
 
   public mutating func begin(_ columns: [OutputColumn], title: String?) {
     self.columns = columns
+    keys.removeAll(keepingCapacity: true)
+    keyEnds.removeAll(keepingCapacity: true)
+    for c in columns {
+      keys += c.jsonKey
+      keyEnds.append(keys.count)
+    }
     column = 0
   }
 
@@ -39,10 +48,11 @@ public struct JSONOutput: RecordWriter {
     } else {
       out.write(byte: 44)
     }
-    let c = columns[column]
-    out.bytes.append(contentsOf: c.jsonKey)
+    let start = column == 0 ? 0 : keyEnds[column - 1]
+    let end = keyEnds[column]
+    keys.withUnsafeBufferPointer { out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
     formatter.writeJSON(value, to: &out)
-    formatter.writeExactBytes(of: value, key: c.key, to: &out)
+    if case .name(let name) = value { formatter.writeExactBytes(of: name, key: columns[column].key, to: &out) }
     column += 1
     if column == columns.count {
       out.write(byte: 125)
