@@ -29,5 +29,7 @@ let package = Package(
     .executableTarget(name: "swipc-fuzz", dependencies: ["SwipcCore"]),
     .testTarget(name: "SwipcCoreTests", dependencies: ["SwipcCore"]),
     .testTarget(name: "EndToEndTests", dependencies: ["SwipcCore"]),
+    // Checks of the executable's own tables (the fast reader's against argument-parser's); no root.
+    .testTarget(name: "SwipcCLITests", dependencies: ["swipc"]),
   ]
 )

@@ -17,7 +17,7 @@ extension Swipc {
         any removal failed.
         """)
 
-    @Argument(help: ArgumentHelp("Kinds to clean: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("Kinds to clean: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(KindArgument.parse))
     var types: [IPCKind] = []
 
     @OptionGroup(title: "Filters") var filters: FilterOptions
@@ -42,58 +42,50 @@ extension Swipc {
     @Flag(help: "Do not print the heading line of the table.")
     var noHeadings = false
 
-    func run() throws {
-      try CleanPlan(
-        types: types, filters: filters.settings, all: all, allUsers: allUsers, dryRun: dryRun, yes: yes,
-        format: format.format, bytes: bytes, noHeadings: noHeadings
-      ).run()
+    var request: CleanRequest {
+      var request = CleanRequest.interactive()
+      (request.kinds, request.filters, request.all, request.allUsers) = (types, filters.settings, all, allUsers)
+      (request.dryRun, request.yes, request.format, request.bytes, request.noHeadings) = (dryRun, yes, format.format, bytes, noHeadings)
+      return request
     }
   }
 }
 
-/// What `clean` was asked, checked: everything that can be refused is refused here, before anything
-/// is read or removed, so that `QuickPath` can hand a command line it cannot plan to argument-parser.
-struct CleanPlan {
-  var request: CleanRequest
-  var yes: Bool
-  var format: OutputFormat
-  var bytes: Bool
-  var noHeadings: Bool
+extension CleanRequest {
+  /// A request that may ask when standard input is a terminal.
+  static func interactive() -> CleanRequest {
+    var request = CleanRequest()
+    request.canAsk = isatty(0) != 0
+    return request
+  }
+}
 
-  init(
-    types: [IPCKind], filters: FilterSettings, all: Bool, allUsers: Bool, dryRun: Bool, yes: Bool,
-    format: OutputFormat, bytes: Bool, noHeadings: Bool
-  ) throws {
-    if dryRun && yes { throw ValidationError("give --dry-run or --yes, not both") }
-    var kinds = [IPCKind]()
-    for kind in (types.isEmpty ? IPCKind.allCases : types) where !kinds.contains(kind) { kinds.append(kind) }
-    request = CleanRequest(kinds: kinds, filter: try filters.makeFilter())
-    request.all = all
-    request.allUsers = allUsers
-    request.dryRun = dryRun
-    do { try request.validate() } catch { throw ValidationError(error.description) }
-    if !dryRun && !yes && isatty(0) == 0 {
-      throw ValidationError("refusing to remove without --yes when not on a terminal; use --dry-run to see what would be removed")
-    }
-    self.yes = yes
-    self.format = format
-    self.bytes = bytes
-    self.noHeadings = noHeadings
+extension Swipc.Clean: QuickCommand {
+  static var path: [String] { ["clean"] }
+  static var blankRequest: CleanRequest { .interactive() }
+  static var table: QuickTable<CleanRequest> {
+    QuickTable(
+      options: QuickGroups.filters.map { $0.within(\.filters) } + [
+        .flag("--all", \.all), .flag("--all-users", \.allUsers), .flag("--dry-run", \.dryRun), .flag("--yes", short: "y", \.yes),
+        .value("--format", \.format, { try? OutputFormat(parsing: $0, accepted: CleanReportRenderer.formats) }),
+        .flag("--bytes", short: "b", \.bytes), .flag("--no-headings", \.noHeadings),
+      ],
+      positionals: QuickPositionals.kinds(\.kinds))
   }
 
-  func run() throws {
-    let cleaner = Cleaner(request)
+  static func perform(_ selection: CleanSelection, _ request: CleanRequest) throws {
+    let cleaner = Cleaner(selection, view: .fromEnvironment())
     let formatter = CellFormatter(
-      options: RenderOptions(exactBytes: bytes, headings: !noHeadings, now: Clock.now()), users: UserDirectory())
+      options: RenderOptions(exactBytes: request.bytes, headings: !request.noHeadings, now: Clock.now()), users: UserDirectory())
     var confirmed: CleanReport?
-    if !request.dryRun && !yes {
+    if request.asks {
       // On a terminal: show what would go, and ask. What is removed after the answer is decided
       // again, object by object, and only among what was shown.
       let preview = try cleaner.run(remove: false, forConfirmation: true)
       for warning in preview.warnings { Terminal.warn(warning) }
       let count = preview.candidates.count
       if count == 0 {
-        try write(preview, formatter: formatter, removing: false)
+        try write(preview, formatter: formatter, format: request.format, removing: false)
         return
       }
       Terminal.write(fd: 2, try CleanReportRenderer(preview).render(as: .table, formatter: formatter).bytes)
@@ -103,16 +95,16 @@ struct CleanPlan {
       }
       confirmed = preview
     }
-    if !request.dryRun {
+    if !selection.dryRun {
       try OutputWriter.requireWritable(1, consequence: "nothing was removed (the report could not be written)")
     }
-    let report = try cleaner.run(remove: !request.dryRun, confirmed: confirmed)
+    let report = try cleaner.run(remove: !selection.dryRun, confirmed: confirmed)
     if confirmed == nil { for warning in report.warnings { Terminal.warn(warning) } }
-    try write(report, formatter: formatter, removing: !request.dryRun)
+    try write(report, formatter: formatter, format: request.format, removing: !selection.dryRun)
     if report.hasFailures { throw ExitCode(1) }
   }
 
-  func write(_ report: CleanReport, formatter: CellFormatter, removing: Bool) throws {
+  static func write(_ report: CleanReport, formatter: CellFormatter, format: OutputFormat, removing: Bool) throws {
     let out = try CleanReportRenderer(report).render(as: format, formatter: formatter, capacity: 128 + report.rows.count * 64)
     try Terminal.write(
       out,

@@ -60,7 +60,7 @@ enum LiveCompletion {
     }
     guard given == 0 || (repeating && given > 0) else { return [] }
     if prefix.hasPrefix("/") { kinds.removeAll(where: \.isSystemV) }
-    let snapshot = Inventory().snapshot(kinds: kinds, scanHolders: false, segmentMemory: false)
+    let snapshot = Inventory(view: .fromEnvironment()).snapshot(kinds: kinds, scanHolders: false, segmentMemory: false)
     let named = Set(positional.dropFirst(command + 2))
     return snapshot.objects.compactMap { object in
       guard let word = object.name.map({ "\($0)" }) ?? object.id.map({ String($0) }),

@@ -14,61 +14,51 @@ struct CreateTargetOptions: ParsableArguments {
   @Flag(inversion: .prefixedNo, help: "Fail if the object exists (default for POSIX names, which defeats names pre-created in /dev/shm by another user; default off for keys).")
   var exclusive: Bool?
 
-  var spec: CreateSpec { CreateSpec(name: name, keys: keys.spec, mode: mode, exclusive: exclusive) }
+  /// The request of `kind` with these options filled in.
+  func request(_ kind: IPCKind) -> CreateRequest {
+    var request = CreateRequest(kind: kind)
+    (request.name, request.keys, request.mode, request.exclusive) = (name, keys.spec, mode, exclusive)
+    return request
+  }
 }
 
-/// The values of the create options, however they were parsed (argument-parser or `QuickPath`).
-struct CreateSpec {
-  var name: String?
-  var keys = KeySpec()
-  var mode = FileMode(0o600)
-  var exclusive: Bool?
-
-  func request(kind: IPCKind) throws -> CreateRequest {
-    var target: ObjectTarget?
-    if name != nil || keys.isGiven { target = try keys.target(name, kind: kind) }
-    if case .key(let k) = target, k.isPrivate {
-      throw ValidationError("key 0 is IPC_PRIVATE: leave out --key to create a private object")
-    }
-    var request = CreateRequest(kind: kind, target: target)
-    request.mode = mode
-    request.exclusive = exclusive
-    return request
+/// The table of the options every create command has.
+enum QuickCreate {
+  static var options: [QuickOption<CreateRequest>] {
+    QuickGroups.keys.map { $0.within(\.keys) } + [
+      .value("--mode", \.mode, QuickValue.core(FileMode.init(parsing:))),
+      .flag("--exclusive", \.exclusive, true), .flag("--no-exclusive", \.exclusive, false),
+    ]
   }
 
-  /// `msg create`: System V --max-bytes, POSIX --max-messages and --message-size.
-  func queue(maxBytes: ByteCount?, maxMessages: Int?, messageSize: Int?) throws -> CreateRequest {
-    var request = try self.request(kind: .msg)
-    request.maxBytes = maxBytes
-    request.maxMessages = maxMessages
-    request.messageSize = messageSize
-    return request
+  /// NAME, at most one.
+  static func name(_ request: inout CreateRequest, _ words: [String]) -> Bool {
+    guard words.count <= 1 else { return false }
+    request.name = words.first
+    return true
   }
+}
 
-  /// `shm create --size`.
-  func segment(size: ByteCount?) throws -> CreateRequest {
-    var request = try self.request(kind: .shm)
-    request.size = size
-    return request
-  }
+/// A create command: what it adds to the common options.
+protocol CreateCommand: QuickCommand where Request == CreateRequest {
+  static var kindOptions: [QuickOption<CreateRequest>] { get }
+}
 
-  /// `sem create`: --count, and --value or --values.
-  func semaphore(count: Int?, value: Int?, values: String?) throws -> CreateRequest {
-    var request = try self.request(kind: .sem)
-    if value != nil && values != nil { throw ValidationError("give --value or --values, not both") }
-    request.count = count
-    if let value { request.values = [value] }
-    if let values { request.values = try parseValueList(values) }
-    return request
+extension CreateCommand {
+  static var table: QuickTable<CreateRequest> {
+    QuickTable(options: QuickCreate.options + kindOptions, positionals: QuickCreate.name)
   }
+  static var path: [String] { [blankRequest.kind.rawValue, "create"] }
+  static func perform(_ plan: CreatePlan, _: CreateRequest) throws { try runCreate(plan) }
 }
 
 /// Runs a create request and prints the id or name alone, so that `id=$(swipc shm create ...)` works.
 /// The id is the only record of a new System V object made with IPC_PRIVATE: when it cannot be
 /// written, the object is removed again rather than left behind unnamed.
-func runCreate(_ request: CreateRequest) throws {
+func runCreate(_ request: CreatePlan) throws {
   try OutputWriter.requireWritable(1, consequence: "nothing was created (the new id or name could not be printed)")
-  let created = try Creator.create(request)
+  let view = IPCView.fromEnvironment()
+  let created = try Creator.create(request, view: view)
   var out = OutputBuffer()
   out.write(created.description)
   out.newline()
@@ -77,7 +67,7 @@ func runCreate(_ request: CreateRequest) throws {
   case .id(let id): .id(id)
   case .name(let name): .name(name)
   }
-  let undone = (try? ObjectOperations.remove(kind: request.resolvedKind, target: target)) != nil
+  let undone = (try? ObjectOperations.remove(kind: request.resolvedKind, target: target, view: view)) != nil
   throw OutputWriter.failure(
     fd: 1, errno: e,
     consequence: undone
@@ -107,8 +97,10 @@ extension Swipc {
       @Option(help: ArgumentHelp("POSIX: the largest message in bytes (default /proc/sys/fs/mqueue/msgsize_default).", valueName: "bytes"))
       var messageSize: Int?
 
-      func run() throws {
-        try runCreate(target.spec.queue(maxBytes: maxBytes, maxMessages: maxMessages, messageSize: messageSize))
+      var request: CreateRequest {
+        var request = target.request(.msg)
+        (request.maxBytes, request.maxMessages, request.messageSize) = (maxBytes, maxMessages, messageSize)
+        return request
       }
     }
   }
@@ -128,8 +120,10 @@ extension Swipc {
       @Option(help: ArgumentHelp("Size: 4096, 4K, 4KiB, 1M (powers of 1024; KB, MB are powers of 1000). Required.", valueName: "size"), transform: parsed(ByteCount.init(parsing:)))
       var size: ByteCount?
 
-      func run() throws {
-        try runCreate(target.spec.segment(size: size))
+      var request: CreateRequest {
+        var request = target.request(.shm)
+        request.size = size
+        return request
       }
     }
   }
@@ -155,9 +149,38 @@ extension Swipc {
       @Option(help: ArgumentHelp("Initial values, one per semaphore: 1,0,3.", valueName: "list"))
       var values: String?
 
-      func run() throws {
-        try runCreate(target.spec.semaphore(count: count, value: value, values: values))
+      var request: CreateRequest {
+        var request = target.request(.sem)
+        (request.count, request.value, request.values) = (count, value, values)
+        return request
       }
     }
+  }
+}
+
+extension Swipc.Msg.Create: CreateCommand {
+  static var blankRequest: CreateRequest { CreateRequest(kind: .msg) }
+  static var kindOptions: [QuickOption<CreateRequest>] {
+    [
+      .optional("--max-bytes", \.maxBytes, QuickValue.core(ByteCount.init(parsing:))),
+      .optional("--max-messages", \.maxMessages, QuickValue.int), .optional("--message-size", \.messageSize, QuickValue.int),
+    ]
+  }
+}
+
+extension Swipc.Shm.Create: CreateCommand {
+  static var blankRequest: CreateRequest { CreateRequest(kind: .shm) }
+  static var kindOptions: [QuickOption<CreateRequest>] {
+    [.optional("--size", \.size, QuickValue.core(ByteCount.init(parsing:)))]
+  }
+}
+
+extension Swipc.Sem.Create: CreateCommand {
+  static var blankRequest: CreateRequest { CreateRequest(kind: .sem) }
+  static var kindOptions: [QuickOption<CreateRequest>] {
+    [
+      .optional("--count", \.count, QuickValue.int), .optional("--value", \.value, QuickValue.int),
+      .optional("--values", \.values, QuickValue.text),
+    ]
   }
 }

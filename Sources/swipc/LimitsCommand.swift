@@ -11,33 +11,30 @@ extension Swipc {
         RLIMIT_MSGQUEUE and the size of /dev/shm.
         """)
 
-    @Argument(help: ArgumentHelp("Kinds to show: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("Kinds to show: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(KindArgument.parse))
     var types: [IPCKind] = []
 
     @OptionGroup(title: "Output") var output: OutputOptions<LimitsRenderer>
 
-    func run() throws {
-      try LimitsPlan(kinds: types, output: output.settings()).run()
+    var request: LimitsRequest {
+      var request = LimitsRequest()
+      (request.kinds, request.output) = (types, output.settings())
+      return request
     }
   }
 }
 
-/// What `limits` was asked, checked before anything is read (see `ListPlan`).
-struct LimitsPlan {
-  var kinds: [IPCKind]
-  var output: OutputSettings
-
-  init(kinds: [IPCKind], output: OutputSettings) {
-    self.kinds = kinds
-    self.output = output
+extension Swipc.Limits: QuickCommand {
+  static var path: [String] { ["limits"] }
+  static var blankRequest: LimitsRequest { LimitsRequest() }
+  static var table: QuickTable<LimitsRequest> {
+    QuickTable(options: QuickGroups.output(LimitsRenderer.self).map { $0.within(\.output) }, positionals: QuickPositionals.kinds(\.kinds))
   }
 
-  func run() throws {
-    var rows = LimitsReader.read(paths: .fromEnvironment())
-    if !kinds.isEmpty {
-      let wanted = Set(kinds.flatMap { $0 == .psem ? [.psem, .pshm] : [$0] })
-      rows = rows.filter { wanted.contains($0.kind) }
-    }
+  static func perform(_ request: LimitsRequest, _: LimitsRequest) throws {
+    let output = request.output
+    var rows = LimitsReader.read(view: .fromEnvironment())
+    if let wanted = request.shownKinds { rows = rows.filter { wanted.contains($0.kind) } }
     let formatter = CellFormatter(options: output.renderOptions(now: Clock.now()), users: UserDirectory())
     try Terminal.write(try LimitsRenderer(rows).render(as: output.format, formatter: formatter))
   }

@@ -22,51 +22,39 @@ extension Swipc {
     @OptionGroup(title: "Output") var output: OutputOptions<ObjectListRenderer>
     @OptionGroup(title: "Output") var columns: ColumnOption
 
-    func run() throws {
-      try ListPlan(types: types, filters: filters.settings, output: output.settings(columns: columns.columns)).run()
+    var request: ListRequest {
+      var request = ListRequest()
+      (request.types, request.filters, request.output) = (types, filters.settings, output.settings(columns: columns.columns))
+      return request
     }
   }
 }
 
-/// What `ls` was asked, checked: everything that can be refused is refused here, before anything is
-/// read, so that `QuickPath` can hand a command line it cannot plan to argument-parser unchanged.
-enum ListPlan {
-  case objects(kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings)
-  /// `ls pipe` and `ls sock`.
-  case streams(sockets: Bool, output: OutputSettings)
-
-  init(types: [String], filters: FilterSettings, output: OutputSettings) throws {
-    if let stream = types.first(where: { $0 == "pipe" || $0 == "sock" }) {
-      guard types.count == 1 else { throw ValidationError("list '\(stream)' on its own: its columns differ from the other types'") }
-      guard filters.isEmpty else { throw ValidationError("the filters apply to IPC objects, not to 'ls \(stream)'") }
-      guard output.columns == nil else { throw ValidationError("-o/--columns applies to IPC objects; 'ls \(stream)' has fixed columns") }
-      guard RecordRenderer.formats.contains(output.format) else {
-        throw ValidationError("'ls \(stream)' writes \(OutputFormat.list(RecordRenderer.formats))")
-      }
-      self = .streams(sockets: stream == "sock", output: output)
-      return
-    }
-    var kinds = [IPCKind]()
-    for text in types {
-      let kind = try parseKind(text)
-      if !kinds.contains(kind) { kinds.append(kind) }
-    }
-    if kinds.isEmpty { kinds = IPCKind.allCases }
-    self = .objects(kinds: kinds, filter: try filters.makeFilter(), columns: try output.selectedColumns(), output: output)
+extension Swipc.Ls: QuickCommand {
+  static var path: [String] { ["ls"] }
+  static var blankRequest: ListRequest { ListRequest() }
+  static var table: QuickTable<ListRequest> {
+    QuickTable(
+      options: QuickGroups.filters.map { $0.within(\.filters) }
+        + (QuickGroups.output(ObjectListRenderer.self) + [QuickGroups.columns]).map { $0.within(\.output) },
+      positionals: { request, words in
+        request.types = words
+        return true
+      })
   }
 
-  func run() throws {
-    switch self {
+  static func perform(_ plan: ListPlan, _ request: ListRequest) throws {
+    switch plan {
     case .objects(let kinds, let filter, let columns, let output):
-      try Self.listObjects(kinds: kinds, filter: filter, columns: columns, output: output)
+      try listObjects(kinds: kinds, filter: filter, columns: columns, output: output)
     case .streams(let sockets, let output):
-      try Self.listStreams(sockets: sockets, output: output)
+      try listStreams(sockets: sockets, output: output)
     }
   }
 
   static func listObjects(kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings) throws {
     let listing = Listing.make(
-      kinds: kinds, filter: filter, countOrphans: output.format == .prometheus,
+      kinds: kinds, filter: filter, inventory: Inventory(view: .fromEnvironment()), countOrphans: output.format == .prometheus,
       orphanStates: columns?.contains { $0.name == "ORPHAN" } ?? false,
       segmentMemory: ObjectColumn.showsSegmentMemory(columns, format: output.format))
     if let failure = listing.failure { throw failure }
@@ -82,7 +70,7 @@ enum ListPlan {
 
   /// `ls pipe` and `ls sock`: one pass over /proc/*/fd, then the records in the chosen format.
   static func listStreams(sockets: Bool, output: OutputSettings) throws {
-    let scan = DescriptorScan.scan(procDirectory: InventoryPaths.fromEnvironment(resolvingMqueue: false).proc)
+    let scan = DescriptorScan.scan(procDirectory: IPCView.fromEnvironment().proc)
     let renderer = sockets ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan)) : RecordRenderer.pipes(scan.pipes)
     if scan.processesHidden {
       Terminal.warn("/proc hides other users' processes (hidepid): the \(sockets ? "holders" : "readers and writers") shown are only those this user may see")

@@ -10,10 +10,7 @@ struct WaitOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Give up after this long (500ms, 2s, 1m) and exit 75; default: wait until interrupted.", valueName: "duration"), transform: parsed(TimeSpan.init(parsing:)))
   var timeout: TimeSpan?
 
-  func validate() throws {
-    if nowait && timeout != nil { throw ValidationError("give --nowait or --timeout, not both") }
-  }
-
+  var settings: WaitSettings { WaitSettings(nowait: nowait, timeout: timeout) }
   var call: BlockingCall { BlockingCall(timeout: timeout) }
 }
 
@@ -25,10 +22,8 @@ struct RecordOptions: ParsableArguments {
   @Flag(help: "One message per NUL-terminated record.")
   var null = false
 
-  func validate() throws {
-    if lines && null { throw ValidationError("give --lines or --null, not both") }
-  }
-
+  var settings: RecordSettings { RecordSettings(lines: lines, null: null) }
+  /// The delimiter, once `settings.validate()` has passed.
   var delimiter: UInt8? { lines ? 10 : null ? 0 : nil }
 }
 
@@ -47,7 +42,7 @@ func interruptible(_ body: () throws(SwipcError) -> Void) throws {
 }
 
 extension Swipc.Msg {
-  struct Send: ParsableCommand {
+  struct Send: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "send",
       abstract: "Send a message: TEXT arguments joined by spaces, or standard input.",
@@ -74,32 +69,26 @@ extension Swipc.Msg {
     @Flag(help: "Create the queue (mode 0600) if it does not exist.")
     var create = false
 
-    func run() throws {
-      let target = try keys.target(keys.isGiven ? nil : arguments.first, kind: .msg)
-      let text = keys.isGiven ? arguments : Array(arguments.dropFirst())
-      if !text.isEmpty && records.delimiter != nil {
-        throw ValidationError("--lines and --null read standard input; give TEXT or those, not both")
-      }
-      let posix = target.resolvedKind(.msg) == .pmsg
-      if posix && type != nil { throw ValidationError("--type applies to System V queues; POSIX queues take --priority") }
-      if !posix && priority != nil { throw ValidationError("--priority applies to POSIX queues; System V queues take --type") }
-      let value = posix ? (priority ?? 0) : (type ?? 1)
-      if !posix && value < 1 { throw ValidationError("invalid --type \(value): a System V message type is at least 1") }
-      if posix && !(0...32767).contains(value) { throw ValidationError("invalid --priority \(value): 0 to 32767") }
+    var request: SendRequest {
+      var request = SendRequest()
+      (request.arguments, request.keys, request.type, request.priority) = (arguments, keys.spec, type, priority)
+      (request.records, request.wait, request.create) = (records.settings, wait.settings, create)
+      return request
+    }
 
-      let endpoint = try MessageQueueEndpoint(kind: .msg, target: target, forSending: true, create: create)
-      let reader = text.isEmpty
-        ? RecordReader(fd: 0, delimiter: records.delimiter, limit: endpoint.maxMessageSize, limitName: endpoint.limitName)
+    static func perform(_ plan: SendRequest.Plan, _ request: SendRequest) throws {
+      let endpoint = try MessageQueueEndpoint(kind: .msg, target: plan.target, forSending: true, create: request.create, view: .fromEnvironment())
+      let reader = plan.text == nil
+        ? RecordReader(fd: 0, delimiter: plan.delimiter, limit: endpoint.maxMessageSize, limitName: endpoint.limitName)
         : nil
-      let bytes = text.isEmpty ? nil : Array(text.joined(separator: " ").utf8)
       try interruptible { () throws(SwipcError) in
-        _ = try MessageTransfer.send(to: endpoint, text: bytes, reader: reader, type: value,
-          wait: !wait.nowait, call: wait.call)
+        _ = try MessageTransfer.send(to: endpoint, text: plan.text, reader: reader, type: plan.typeOrPriority,
+          wait: !request.wait.nowait, call: BlockingCall(timeout: request.wait.timeout))
       }
     }
   }
 
-  struct Recv: ParsableCommand {
+  struct Recv: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "recv",
       abstract: "Receive messages and write them to standard output.",
@@ -138,26 +127,20 @@ extension Swipc.Msg {
     @OptionGroup var wait: WaitOptions
 
     @Option(help: "Output format: raw (default) or json (one object per line).")
-    var format: MessageFormat = .raw
+    var format: ReceiveRequest.Format = .raw
 
-    enum MessageFormat: String, ExpressibleByArgument { case raw, json }
-
-    func validate() throws {
-      if let count, count < 1 { throw ValidationError("invalid --count \(count): at least 1") }
-      if count != nil && follow { throw ValidationError("give --count or --follow, not both") }
-      if format == .json && records.delimiter != nil { throw ValidationError("--format json writes one line per message; --lines and --null do not apply") }
-      if except && (type ?? 0) <= 0 { throw ValidationError("--except needs a positive --type") }
+    var request: ReceiveRequest {
+      var request = ReceiveRequest()
+      (request.target, request.keys, request.type, request.except, request.truncate) = (target, keys.spec, type, except, truncate)
+      (request.maxSize, request.count, request.follow, request.format) = (maxSize, count, follow, format)
+      (request.records, request.wait) = (records.settings, wait.settings)
+      return request
     }
 
-    func run() throws {
-      let target = try keys.target(self.target, kind: .msg)
-      let posix = target.resolvedKind(.msg) == .pmsg
-      if posix && (type != nil || except || truncate || maxSize != nil) {
-        throw ValidationError("--type, --except, --truncate and --max-size apply to System V queues; POSIX queues deliver by priority")
-      }
-      let endpoint = try MessageQueueEndpoint(kind: .msg, target: target, forSending: false, create: false,
-        receiveLimit: maxSize.map { Int(clamping: $0.bytes) })
-      let delimiter = records.delimiter
+    static func perform(_ plan: ReceiveRequest.Plan, _ request: ReceiveRequest) throws {
+      let endpoint = try MessageQueueEndpoint(kind: .msg, target: plan.target, forSending: false, create: false,
+        receiveLimit: request.maxSize.map { Int(clamping: $0.bytes) }, view: .fromEnvironment())
+      let (delimiter, posix, wait) = (plan.delimiter, plan.posix, request.wait)
       var out = OutputBuffer(capacity: endpoint.maxMessageSize + 64)
       // Receiving takes the message out of the queue: its output is its only copy. So standard
       // output is checked first, and when it is a pipe, again before each message: once the reader
@@ -169,12 +152,12 @@ extension Swipc.Msg {
       try OutputWriter.requireWritable(1, consequence: "nothing was received from \(endpoint.label)")
       let piped = OutputWriter.isPipeOrSocket(1)
       if piped { signal(SIGPIPE, SIG_IGN) }
-      let paced = piped && (follow || (count ?? 1) > 1) && OutputWriter.holdOnePage(1)
+      let paced = piped && (plan.count ?? 2) > 1 && OutputWriter.holdOnePage(1)
       var first = true
       var lines = MessageLines(posix: posix)
       let result = try MessageTransfer.receive(
-        from: endpoint, type: type ?? 0, except: except, truncate: truncate, count: follow ? nil : (count ?? 1),
-        wait: !wait.nowait, call: wait.call,
+        from: endpoint, type: request.type ?? 0, except: request.except, truncate: request.truncate, count: plan.count,
+        wait: !wait.nowait, call: BlockingCall(timeout: wait.timeout),
         ready: { () throws(SwipcError) in
           let consequence = "no further message was taken from \(endpoint.label)"
           if paced && !first { try OutputWriter.waitUntilTaken(1, consequence: consequence) }
@@ -183,7 +166,7 @@ extension Swipc.Msg {
         }
       ) { message throws(SwipcError) in
         out.bytes.removeAll(keepingCapacity: true)
-        if format == .json {
+        if request.format == .json {
           lines.write(message.bytes, type: message.type, into: &out)
         } else {
           out.bytes.append(contentsOf: message.bytes)
@@ -197,10 +180,12 @@ extension Swipc.Msg {
         Terminal.warn("\(endpoint.label): interrupted after \(result.received) messages")
         throw exitInterrupted()
       case .empty(let error):
-        if follow && result.received > 0 { return }
-        if wait.nowait && count == nil && !follow && result.received > 0 { return }
+        if request.follow && result.received > 0 { return }
+        if wait.nowait && request.count == nil && !request.follow && result.received > 0 { return }
         throw error
       }
     }
   }
 }
+
+extension ReceiveRequest.Format: ExpressibleByArgument {}

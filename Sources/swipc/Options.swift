@@ -15,17 +15,6 @@ extension IPCKind: ExpressibleByArgument {
   public init?(argument: String) { self.init(rawValue: argument) }
 }
 
-/// Parses TYPE arguments with a message that lists the valid types.
-@Sendable func parseKind(_ text: String) throws(SwipcError) -> IPCKind {
-  guard let kind = IPCKind(rawValue: text) else {
-    if text == "pipe" || text == "sock" {
-      throw .usage("type '\(text)' is listed by 'swipc ls \(text)' alone; here use msg, shm, sem, pmsg, pshm or psem")
-    }
-    throw .usage("unknown type '\(text)': use msg, shm, sem, pmsg, pshm or psem")
-  }
-  return kind
-}
-
 /// --format for a command whose output `R` renders: its help lists only the formats `R` has, and
 /// any other is a usage error.
 struct FormatOption<R: Rendering>: ParsableArguments {
@@ -62,35 +51,6 @@ struct OutputOptions<R: Rendering>: ParsableArguments {
 struct ColumnOption: ParsableArguments {
   @Option(name: [.customShort("o"), .long], help: "Comma-separated columns to show, e.g. -o KEY,ID,OWNER,SIZE (see 'swipc ls --help' for the list).")
   var columns: String?
-}
-
-/// The values of the output options, however they were parsed (argument-parser or `QuickPath`).
-struct OutputSettings {
-  var format: OutputFormat = .table
-  var columns: String?
-  var noHeadings = false
-  var bytes = false
-  var numeric = false
-
-  /// The columns named with -o, validated against the catalog. A column named twice (in any
-  /// case: `id,ID`) is shown once, where it is first named: a JSON object has each key once.
-  func selectedColumns() throws -> [ObjectColumn]? {
-    guard let columns else { return nil }
-    var result = [ObjectColumn]()
-    for name in columns.split(separator: ",", omittingEmptySubsequences: false) {
-      let trimmed = name.trimmingBlanks()
-      guard let column = ObjectColumn.named(trimmed) else {
-        throw ValidationError(
-          "unknown column '\(trimmed)' in -o; available: \(ObjectColumn.catalog.map(\.name).joined(separator: ","))")
-      }
-      if !result.contains(where: { $0.name == column.name }) { result.append(column) }
-    }
-    return result
-  }
-
-  func renderOptions(now: Int64) -> RenderOptions {
-    RenderOptions(exactBytes: bytes, numeric: numeric, headings: !noHeadings, now: now)
-  }
 }
 
 /// The filters shared by ls and clean (docs/DESIGN.md, "Cleanup rules").
@@ -135,60 +95,11 @@ struct FilterOptions: ParsableArguments {
   var worldReadable = false
 
   var settings: FilterSettings {
-    FilterSettings(
-      owner: owner, creator: creator, key: key, name: name, olderThan: olderThan, idleFor: idleFor,
-      unattached: unattached, orphaned: orphaned, minAge: minAge, ignoreHidden: ignoreHidden, removed: removed,
-      worldWritable: worldWritable, worldReadable: worldReadable)
-  }
-}
-
-/// The values of the filter options, however they were parsed (argument-parser or `QuickPath`).
-struct FilterSettings {
-  var owner: [String] = []
-  var creator: [String] = []
-  var key: [IPCKeyRange] = []
-  var name: [String] = []
-  var olderThan: TimeSpan?
-  var idleFor: TimeSpan?
-  var unattached = false
-  var orphaned = false
-  var minAge: TimeSpan?
-  var ignoreHidden = false
-  var removed = false
-  var worldWritable = false
-  var worldReadable = false
-
-  /// Whether no filter was given (--min-age only qualifies --orphaned).
-  var isEmpty: Bool {
-    owner.isEmpty && creator.isEmpty && key.isEmpty && name.isEmpty && olderThan == nil && idleFor == nil
-      && !unattached && !orphaned && !removed && !worldWritable && !worldReadable
-  }
-
-  func makeFilter() throws -> ObjectFilter {
-    var filter = ObjectFilter()
-    do {
-      for o in owner { filter.owners.insert(try UserDirectory.resolveUser(o)) }
-      for c in creator { filter.creators.insert(try UserDirectory.resolveUser(c)) }
-    } catch { throw ValidationError(error.description) }
-    filter.keys = key
-    for glob in name {
-      guard !glob.isEmpty, !glob.dropFirst().contains("/") else {
-        throw ValidationError("invalid --name '\(glob)': a POSIX name glob has at most a leading slash")
-      }
-      filter.nameGlobs.append(glob)
-    }
-    filter.olderThan = olderThan
-    filter.idleFor = idleFor
-    filter.unattached = unattached
-    filter.orphaned = orphaned
-    if minAge != nil && !orphaned { throw ValidationError("--min-age goes with --orphaned") }
-    filter.minAge = minAge
-    if ignoreHidden && !orphaned { throw ValidationError("--ignore-hidden goes with --orphaned") }
-    filter.ignoreHidden = ignoreHidden
-    filter.removed = removed
-    filter.worldWritable = worldWritable
-    filter.worldReadable = worldReadable
-    return filter
+    var f = FilterSettings()
+    (f.owner, f.creator, f.key, f.name, f.olderThan, f.idleFor) = (owner, creator, key, name, olderThan, idleFor)
+    (f.unattached, f.orphaned, f.minAge, f.ignoreHidden) = (unattached, orphaned, minAge, ignoreHidden)
+    (f.removed, f.worldWritable, f.worldReadable) = (removed, worldWritable, worldReadable)
+    return f
   }
 }
 
@@ -201,36 +112,6 @@ struct KeyOptions: ParsableArguments {
   var ftok: String?
 
   var spec: KeySpec { KeySpec(key: key, ftok: ftok) }
-  var isGiven: Bool { spec.isGiven }
-  func target(_ positional: String?, kind: IPCKind) throws -> ObjectTarget { try spec.target(positional, kind: kind) }
-}
-
-/// The values of --key and --ftok, however they were parsed (argument-parser or `QuickPath`).
-struct KeySpec {
-  var key: IPCKey?
-  var ftok: String?
-
-  var isGiven: Bool { key != nil || ftok != nil }
-
-  /// The key given, if any; both forms at once are a usage error.
-  func resolve() throws -> IPCKey? {
-    if key != nil && ftok != nil { throw ValidationError("give --key or --ftok, not both") }
-    if let key { return key }
-    if let ftok { return try IPCKey.ftok(spec: ftok) }
-    return nil
-  }
-
-  /// The target named by a positional TARGET or by these options; exactly one is needed.
-  func target(_ positional: String?, kind: IPCKind) throws -> ObjectTarget {
-    let given = (positional != nil ? 1 : 0) + (key != nil ? 1 : 0) + (ftok != nil ? 1 : 0)
-    guard given == 1 else {
-      throw ValidationError(given == 0
-        ? "name the object: an id, a /name, --key KEY or --ftok PATH"
-        : "name the object one way only: an id or /name, --key, or --ftok")
-    }
-    if let key = try resolve() { return .key(key) }
-    return try ObjectTarget(parsing: positional!, kind: kind)
-  }
 }
 
 /// How a command names one object: TARGET (id or /name), --key or --ftok (docs/DESIGN.md, "Naming").
@@ -241,39 +122,6 @@ struct TargetOptions: ParsableArguments {
   @OptionGroup var keys: KeyOptions
 
   func resolve(kind: IPCKind) throws -> ObjectTarget {
-    try keys.target(target, kind: kind)
-  }
-}
-
-/// `TARGET VALUE` or, with --key/--ftok, `VALUE` alone: chmod and chown.
-func splitTargetAndValue(_ arguments: [String], keys: KeyOptions, kind: IPCKind, valueName: String) throws
-  -> (ObjectTarget, String)
-{
-  let expected = keys.isGiven ? 1 : 2
-  guard arguments.count == expected else {
-    throw ValidationError(keys.isGiven
-      ? "expected \(valueName) alone after --key/--ftok"
-      : "expected TARGET \(valueName), e.g. 32768 \(valueName == "MODE" ? "600" : "alice:staff") or /name \(valueName == "MODE" ? "600" : "alice")")
-  }
-  let target = try keys.target(keys.isGiven ? nil : arguments[0], kind: kind)
-  return (target, arguments[expected - 1])
-}
-
-/// `--values 1,0,3`: one value per semaphore.
-func parseValueList(_ text: String) throws -> [Int] {
-  try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
-    guard let v = Int(item.trimmingBlanks()) else {
-      throw ValidationError("invalid --values '\(text)': expected numbers separated by commas, e.g. 1,0,3")
-    }
-    return v
-  }
-}
-
-extension Substring {
-  func trimmingBlanks() -> String {
-    var s = self
-    while s.first == " " { s = s.dropFirst() }
-    while s.last == " " { s = s.dropLast() }
-    return String(s)
+    try keys.spec.target(target, kind: kind)
   }
 }

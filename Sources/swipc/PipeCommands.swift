@@ -50,6 +50,8 @@ extension Swipc {
       @OptionGroup var wait: WaitOptions
 
       func validate() throws {
+        _ = try records.settings.validate()
+        try wait.settings.validate()
         if arguments.isEmpty { throw ValidationError("name the FIFO: swipc pipe send PATH [TEXT...]") }
         if let count, count < 1 { throw ValidationError("invalid --count \(count): at least 1") }
         if arguments.count > 1 && (count != nil || records.delimiter != nil) {
@@ -104,6 +106,8 @@ extension Swipc {
       @OptionGroup var wait: WaitOptions
 
       func validate() throws {
+        _ = try records.settings.validate()
+        try wait.settings.validate()
         if let count, count < 1 { throw ValidationError("invalid --count \(count): at least 1") }
       }
 

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import SwipcCore
 
@@ -9,213 +8,60 @@ import SwipcCore
 /// generic metadata and looks up protocol conformances, each lookup a scan of the binary's ~4,000
 /// conformance records. That is about 2 ms of every start, more than `lsipc` or `ipcmk` take in
 /// all. This reader takes only the plain forms (`--opt value`, `--opt=value`, `-o value`, flags,
-/// positionals); as in argument-parser, a repeated option's last value counts (all of them for the
-/// repeating ones), and of `--exclusive` and `--no-exclusive` the last. Every value must parse.
-/// Anything else — help, completion requests, `--`, unknown options, grouped short flags, bad
-/// values, a second positional — returns false before anything has run, and argument-parser
-/// reads the command line as always, reporting its errors its own way. Both readers fill the same
-/// settings and run the same plan, so the result cannot differ; `QuickPathTests` checks that,
-/// option by option, against `SWIPC_PARSER=full`.
+/// positionals), driven by the command's `QuickTable`; as in argument-parser, options are applied
+/// in order, so a repeated option's last value counts (all of them for the repeating ones). Every
+/// value must parse. Anything else — help, completion requests, `--`, unknown options, grouped
+/// short flags, bad values, a second positional — returns false before anything has run, and
+/// argument-parser reads the command line as always, reporting its errors its own way. A command
+/// line read here runs exactly as argument-parser's would: the same request, validated by the same
+/// `validate()`, run by the same `perform`. `QuickTableTests` checks every table against the
+/// options argument-parser declares; `QuickPathTests` runs both readers side by side.
 enum QuickPath {
+  /// The commands read here.
+  static var commands: [any QuickCommand.Type] { [
+    Swipc.Ls.self, Swipc.Limits.self, Swipc.Rm.self, Swipc.Clean.self,
+    Swipc.Msg.Create.self, Swipc.Shm.Create.self, Swipc.Sem.Create.self,
+  ] }
+
   /// Runs `arguments` and returns true when it is a command line this reader takes; returns false,
   /// having done nothing, when argument-parser must read it. Errors of the command itself propagate.
   static func run(_ arguments: [String]) throws -> Bool {
-    guard let command = arguments.first else { return false }
-    switch command {
-    case "ls":
-      guard let plan = listPlan(arguments.dropFirst()) else { return false }
-      try plan.run()
-    case "limits":
-      guard let line = QuickCommandLine(arguments.dropFirst(), options: outputOptions),
-        let output = outputSettings(line, formats: LimitsRenderer.formats),
-        let kinds = try? line.positionals.map({ try parseKind($0) })
-      else { return false }
-      try LimitsPlan(kinds: kinds, output: output).run()
-    case "rm":
-      guard let plan = removePlan(arguments.dropFirst()) else { return false }
-      try plan.run()
-    case "clean":
-      guard let plan = cleanPlan(arguments.dropFirst()) else { return false }
-      try plan.run()
-    case "msg", "shm", "sem":
-      guard arguments.count > 1, arguments[1] == "create",
-        let request = createRequest(command, arguments.dropFirst(2))
-      else { return false }
-      try runCreate(request)
-    default:
-      return false
+    for command in commands where arguments.starts(with: command.path) {
+      return try attempt(command, arguments.dropFirst(command.path.count))
     }
+    return false
+  }
+
+  static func attempt<C: QuickCommand>(_ command: C.Type, _ arguments: ArraySlice<String>) throws -> Bool {
+    guard let request = C.table.read(arguments, into: C.blankRequest) else { return false }
+    try C.run(request)
     return true
-  }
-
-  static let outputOptions: [QuickCommandLine.Option] = [
-    .init("--format"), .flag("--no-headings"), .flag("--bytes", short: "b"), .flag("--numeric", short: "n"),
-  ]
-  static let filterOptions: [QuickCommandLine.Option] = [
-    .init("--owner"), .init("--creator"), .unconditional("--key", short: "k"), .init("--name"), .init("--older-than"), .init("--idle-for"),
-    .init("--min-age"), .flag("--ignore-hidden"), .flag("--unattached"), .flag("--orphaned"), .flag("--removed"), .flag("--world-writable"), .flag("--world-readable"),
-  ]
-  static let createOptions: [QuickCommandLine.Option] = [
-    .unconditional("--key", short: "k"), .init("--ftok"), .init("--mode"),
-    .flag("--exclusive", inverse: "--no-exclusive"), .flag("--no-exclusive", inverse: "--exclusive"),
-  ]
-  static let kindCreateOptions: [String: [QuickCommandLine.Option]] = [
-    "msg": [.init("--max-bytes"), .init("--max-messages"), .init("--message-size")],
-    "shm": [.init("--size")],
-    "sem": [.init("--count"), .init("--value"), .init("--values")],
-  ]
-
-  static let removeOptions: [QuickCommandLine.Option] = [
-    .unconditional("--key", short: "k"), .init("--ftok"), .flag("--quiet", short: "q"),
-  ]
-
-  static func removePlan(_ arguments: ArraySlice<String>) -> RemovePlan? {
-    guard let line = QuickCommandLine(arguments, options: removeOptions),
-      let type = line.positionals.first, let kind = try? parseKind(type)
-    else { return nil }
-    var keys = [IPCKey](), ftoks = [String]()
-    guard line.values("--key", into: &keys, { try? IPCKey(parsing: $0) }), line.values("--ftok", into: &ftoks, { $0 })
-    else { return nil }
-    return try? RemovePlan(
-      kind: kind, targets: Array(line.positionals.dropFirst()), keys: keys, ftoks: ftoks, quiet: line.flag("--quiet"))
-  }
-
-  static let cleanOptions: [QuickCommandLine.Option] = filterOptions + [
-    .flag("--all"), .flag("--all-users"), .flag("--dry-run"), .flag("--yes", short: "y"),
-    .init("--format"), .flag("--bytes", short: "b"), .flag("--no-headings"),
-  ]
-
-  static func cleanPlan(_ arguments: ArraySlice<String>) -> CleanPlan? {
-    var format = OutputFormat.table
-    guard let line = QuickCommandLine(arguments, options: cleanOptions), let filters = filterSettings(line),
-      line.value("--format", into: &format, { try? OutputFormat(parsing: $0, accepted: CleanReportRenderer.formats) }),
-      let types = try? line.positionals.map({ try parseKind($0) })
-    else { return nil }
-    return try? CleanPlan(
-      types: types, filters: filters, all: line.flag("--all"), allUsers: line.flag("--all-users"),
-      dryRun: line.flag("--dry-run"), yes: line.flag("--yes"), format: format, bytes: line.flag("--bytes"),
-      noHeadings: line.flag("--no-headings"))
-  }
-
-  /// The output options, or nil when --format is not one of `formats` (argument-parser says why).
-  static func outputSettings(_ line: QuickCommandLine, formats: [OutputFormat]) -> OutputSettings? {
-    var output = OutputSettings()
-    guard
-      line.value("--format", into: &output.format, { try? OutputFormat(parsing: $0, accepted: formats) }),
-      line.value("--columns", into: &output.columns, { $0 })
-    else { return nil }
-    output.noHeadings = line.flag("--no-headings")
-    output.bytes = line.flag("--bytes")
-    output.numeric = line.flag("--numeric")
-    return output
-  }
-
-  static func listPlan(_ arguments: ArraySlice<String>) -> ListPlan? {
-    guard let line = QuickCommandLine(arguments, options: outputOptions + [.init("--columns", short: "o")] + filterOptions),
-      let output = outputSettings(line, formats: ObjectListRenderer.formats), let filters = filterSettings(line)
-    else { return nil }
-    return try? ListPlan(types: line.positionals, filters: filters, output: output)
-  }
-
-  /// The filters shared by `ls` and `clean`, or nil when a value does not parse.
-  static func filterSettings(_ line: QuickCommandLine) -> FilterSettings? {
-    var filters = FilterSettings()
-    guard
-      line.values("--owner", into: &filters.owner, { $0 }),
-      line.values("--creator", into: &filters.creator, { $0 }),
-      line.values("--key", into: &filters.key, { try? IPCKeyRange(parsing: $0) }),
-      line.values("--name", into: &filters.name, { $0 }),
-      line.value("--older-than", into: &filters.olderThan, { try? TimeSpan(parsing: $0) }),
-      line.value("--idle-for", into: &filters.idleFor, { try? TimeSpan(parsing: $0) }),
-      line.value("--min-age", into: &filters.minAge, { try? TimeSpan(parsing: $0) })
-    else { return nil }
-    filters.unattached = line.flag("--unattached")
-    filters.orphaned = line.flag("--orphaned")
-    filters.ignoreHidden = line.flag("--ignore-hidden")
-    filters.removed = line.flag("--removed")
-    filters.worldWritable = line.flag("--world-writable")
-    filters.worldReadable = line.flag("--world-readable")
-    return filters
-  }
-
-  static func createRequest(_ kind: String, _ arguments: ArraySlice<String>) -> CreateRequest? {
-    guard let line = QuickCommandLine(arguments, options: createOptions + (kindCreateOptions[kind] ?? [])),
-      line.positionals.count <= 1
-    else { return nil }
-    var spec = CreateSpec(name: line.positionals.first)
-    guard
-      line.value("--key", into: &spec.keys.key, { try? IPCKey(parsing: $0) }),
-      line.value("--ftok", into: &spec.keys.ftok, { $0 }),
-      line.value("--mode", into: &spec.mode, { try? FileMode(parsing: $0) })
-    else { return nil }
-    if line.flag("--exclusive") { spec.exclusive = true }
-    if line.flag("--no-exclusive") { spec.exclusive = false }
-    switch kind {
-    case "msg":
-      var maxBytes: ByteCount?, maxMessages: Int?, messageSize: Int?
-      guard
-        line.value("--max-bytes", into: &maxBytes, { try? ByteCount(parsing: $0) }),
-        line.value("--max-messages", into: &maxMessages, { Int($0) }),
-        line.value("--message-size", into: &messageSize, { Int($0) })
-      else { return nil }
-      return try? spec.queue(maxBytes: maxBytes, maxMessages: maxMessages, messageSize: messageSize)
-    case "shm":
-      var size: ByteCount?
-      guard line.value("--size", into: &size, { try? ByteCount(parsing: $0) }) else { return nil }
-      return try? spec.segment(size: size)
-    default:
-      var count: Int?, value: Int?, values: String?
-      guard
-        line.value("--count", into: &count, { Int($0) }),
-        line.value("--value", into: &value, { Int($0) }),
-        line.value("--values", into: &values, { $0 })
-      else { return nil }
-      return try? spec.semaphore(count: count, value: value, values: values)
-    }
   }
 }
 
-/// A command line split by a table of options, or nil when it has any form the table does not
-/// describe. See `QuickPath`.
-struct QuickCommandLine {
-  struct Option {
-    var name: String
-    var short: Character?
-    var takesValue = true
-    /// The other spelling of an inverted flag: the later of the two counts.
-    var inverse: String?
-    /// Takes the next argument as its value even when it starts with '-', as argument-parser's
-    /// `parsing: .unconditional` does: keys are signed (`--key -1`).
-    var unconditional = false
+/// A command the fast reader can read: its path (`["msg", "create"]`), its table, and the request
+/// before any argument is applied.
+protocol QuickCommand: RequestCommand {
+  static var path: [String] { get }
+  static var table: QuickTable<Request> { get }
+  static var blankRequest: Request { get }
+}
 
-    init(_ name: String, short: Character? = nil) {
-      self.name = name
-      self.short = short
-    }
+/// The options and positionals of one command, each declared once: its name(s), where its value
+/// goes in the request, and how the value parses.
+struct QuickTable<Request> {
+  var options: [QuickOption<Request>]
+  /// Stores the positionals; false when they are not a form argument-parser would accept as is.
+  var positionals: (inout Request, [String]) -> Bool
 
-    /// An option whose value may start with '-'.
-    static func unconditional(_ name: String, short: Character? = nil) -> Option {
-      var option = Option(name, short: short)
-      option.unconditional = true
-      return option
-    }
-
-    static func flag(_ name: String, short: Character? = nil, inverse: String? = nil) -> Option {
-      var option = Option(name, short: short)
-      option.takesValue = false
-      option.inverse = inverse
-      return option
-    }
-  }
-
-  private(set) var positionals: [String] = []
-  private var given: [String: [String]] = [:]
-
-  init?(_ arguments: ArraySlice<String>, options: [Option]) {
+  /// The request filled by `arguments`, or nil when they have any form the table does not describe.
+  func read(_ arguments: ArraySlice<String>, into blank: Request) -> Request? {
+    var request = blank
+    var positional = [String]()
     var remaining = arguments[...]
     while let argument = remaining.popFirst() {
       guard argument.hasPrefix("-") else {
-        positionals.append(argument)
+        positional.append(argument)
         continue
       }
       var name = argument
@@ -224,53 +70,147 @@ struct QuickCommandLine {
         name = String(argument[..<equals])
         inline = String(argument[argument.index(after: equals)...])
       }
-      let option: Option?
+      let option: QuickOption<Request>?
       if name.hasPrefix("--") {
-        option = options.first { $0.name == name }
+        option = options.first { $0.long == name }
       } else if name.count == 2 {
         option = options.first { $0.short != nil && "-\($0.short!)" == name }
       } else {
         option = nil
       }
       guard let option else { return nil }
+      var text = ""
       if option.takesValue {
         if let inline {
-          given[option.name, default: []].append(inline)
+          // argument-parser reads `--opt=` as a missing value.
+          guard !inline.isEmpty else { return nil }
+          text = inline
         } else {
           guard let value = remaining.popFirst(), option.unconditional || !value.hasPrefix("-") else { return nil }
-          given[option.name, default: []].append(value)
+          text = value
         }
-      } else {
-        guard inline == nil else { return nil }
-        given[option.name] = [""]
-        if let inverse = option.inverse { given[inverse] = nil }
+      } else if inline != nil {
+        return nil
       }
+      guard option.apply(&request, text) else { return nil }
+    }
+    return positionals(&request, positional) ? request : nil
+  }
+}
+
+/// One option of a `QuickTable`.
+struct QuickOption<Request> {
+  var long: String
+  var short: Character?
+  var takesValue: Bool
+  /// Every value counts (a repeatable option), rather than the last.
+  var repeats = false
+  /// Takes the next argument as its value even when it starts with '-', as argument-parser's
+  /// `parsing: .unconditional` does: keys are signed (`--key -1`).
+  var unconditional: Bool
+  /// Stores the value (ignored by flags); false when it does not parse.
+  var apply: (inout Request, String) -> Bool
+
+  /// A flag: sets `path` to `value` (an inverted pair, `--exclusive`/`--no-exclusive`, is two flags
+  /// on one path: the later counts).
+  static func flag<V>(_ long: String, short: Character? = nil, _ path: WritableKeyPath<Request, V>, _ value: V) -> Self {
+    Self(long: long, short: short, takesValue: false, unconditional: false) { request, _ in
+      request[keyPath: path] = value
+      return true
     }
   }
 
-  func flag(_ name: String) -> Bool { given[name] != nil }
-
-  /// Stores the parsed value of `name` (its last) when it was given; false when it does not parse.
-  func value<T>(_ name: String, into target: inout T, _ parse: (String) -> T?) -> Bool {
-    guard let text = given[name]?.last else { return true }
-    guard let value = parse(text) else { return false }
-    target = value
-    return true
+  static func flag(_ long: String, short: Character? = nil, _ path: WritableKeyPath<Request, Bool>) -> Self {
+    flag(long, short: short, path, true)
   }
 
-  func value<T>(_ name: String, into target: inout T?, _ parse: (String) -> T?) -> Bool {
-    guard let text = given[name]?.last else { return true }
-    guard let value = parse(text) else { return false }
-    target = value
-    return true
-  }
-
-  /// Stores every parsed value of a repeating option; false when one does not parse.
-  func values<T>(_ name: String, into target: inout [T], _ parse: (String) -> T?) -> Bool {
-    for text in given[name] ?? [] {
+  /// An option with one value: the last given counts.
+  static func value<V>(
+    _ long: String, short: Character? = nil, unconditional: Bool = false, _ path: WritableKeyPath<Request, V>,
+    _ parse: @escaping (String) -> V?
+  ) -> Self {
+    Self(long: long, short: short, takesValue: true, unconditional: unconditional) { request, text in
       guard let value = parse(text) else { return false }
-      target.append(value)
+      request[keyPath: path] = value
+      return true
     }
-    return true
+  }
+
+  /// An option with one value and no default.
+  static func optional<V>(
+    _ long: String, short: Character? = nil, unconditional: Bool = false, _ path: WritableKeyPath<Request, V?>,
+    _ parse: @escaping (String) -> V?
+  ) -> Self {
+    value(long, short: short, unconditional: unconditional, path) { text in parse(text).map { .some($0) } }
+  }
+
+  /// A repeatable option: every value counts.
+  static func values<V>(
+    _ long: String, short: Character? = nil, unconditional: Bool = false, _ path: WritableKeyPath<Request, [V]>,
+    _ parse: @escaping (String) -> V?
+  ) -> Self {
+    Self(long: long, short: short, takesValue: true, repeats: true, unconditional: unconditional) { request, text in
+      guard let value = parse(text) else { return false }
+      request[keyPath: path].append(value)
+      return true
+    }
+  }
+
+  /// The same option on a part of a larger request (shared groups: filters, output, keys).
+  func within<Outer>(_ part: WritableKeyPath<Outer, Request>) -> QuickOption<Outer> {
+    let apply = self.apply
+    return QuickOption<Outer>(long: long, short: short, takesValue: takesValue, repeats: repeats, unconditional: unconditional) {
+      outer, text in apply(&outer[keyPath: part], text)
+    }
+  }
+}
+
+/// Value parsers for the tables: nil when the text does not parse.
+enum QuickValue {
+  static func text(_ s: String) -> String? { s }
+  static func int(_ s: String) -> Int? { Int(s) }
+  /// A core parser, as argument-parser's transforms use it (`parsed`).
+  static func core<T>(_ parse: @escaping (String) throws(SwipcError) -> T) -> (String) -> T? {
+    { text in try? parse(text) }
+  }
+}
+
+/// The tables of the option groups several commands share, declared once.
+enum QuickGroups {
+  /// The output options of a command whose output `R` renders: a format `R` does not write is
+  /// left to argument-parser, which refuses it (see `FormatOption`).
+  static func output<R: Rendering>(_: R.Type) -> [QuickOption<OutputSettings>] { [
+    .value("--format", \.format, { try? OutputFormat(parsing: $0, accepted: R.formats) }),
+    .flag("--no-headings", \.noHeadings), .flag("--bytes", short: "b", \.bytes), .flag("--numeric", short: "n", \.numeric),
+  ] }
+  /// `ls` alone chooses columns.
+  static var columns: QuickOption<OutputSettings> { .optional("--columns", short: "o", \.columns, QuickValue.text) }
+  static var filters: [QuickOption<FilterSettings>] { [
+    .values("--owner", \.owner, QuickValue.text), .values("--creator", \.creator, QuickValue.text),
+    .values("--key", short: "k", unconditional: true, \.key, QuickValue.core(IPCKeyRange.init(parsing:))),
+    .values("--name", \.name, QuickValue.text),
+    .optional("--older-than", \.olderThan, QuickValue.core(TimeSpan.init(parsing:))),
+    .optional("--idle-for", \.idleFor, QuickValue.core(TimeSpan.init(parsing:))),
+    .optional("--min-age", \.minAge, QuickValue.core(TimeSpan.init(parsing:))),
+    .flag("--ignore-hidden", \.ignoreHidden), .flag("--unattached", \.unattached), .flag("--orphaned", \.orphaned),
+    .flag("--removed", \.removed), .flag("--world-writable", \.worldWritable), .flag("--world-readable", \.worldReadable),
+  ] }
+  static var keys: [QuickOption<KeySpec>] { [
+    .optional("--key", short: "k", unconditional: true, \.key, QuickValue.core(IPCKey.init(parsing:))),
+    .optional("--ftok", \.ftok, QuickValue.text),
+  ] }
+}
+
+/// Positional forms shared by the tables.
+enum QuickPositionals {
+  /// TYPE...: every one must parse.
+  static func kinds<R>(_ path: WritableKeyPath<R, [IPCKind]>) -> (inout R, [String]) -> Bool {
+    { request, words in
+      for word in words {
+        guard let kind = try? KindArgument.parse(word) else { return false }
+        request[keyPath: path].append(kind)
+      }
+      return true
+    }
   }
 }

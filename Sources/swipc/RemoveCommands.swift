@@ -11,7 +11,7 @@ extension Swipc {
         failure's own status when one target was given, 1 when some of several failed.
         """)
 
-    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(KindArgument.parse))
     var type: IPCKind
 
     @Argument(help: ArgumentHelp("Objects to remove: System V ids or POSIX /names.", valueName: "target"), completion: LiveCompletion.targets)
@@ -26,8 +26,10 @@ extension Swipc {
     @Flag(name: [.customShort("q"), .long], help: "Do not report removed objects on stdout (failures still go to stderr).")
     var quiet = false
 
-    func run() throws {
-      try RemovePlan(kind: type, targets: targets, keys: key, ftoks: ftok, quiet: quiet).run()
+    var request: RemoveRequest {
+      var request = RemoveRequest()
+      (request.kind, request.targets, request.keys, request.ftoks, request.quiet) = (type, targets, key, ftok, quiet)
+      return request
     }
   }
 
@@ -36,7 +38,7 @@ extension Swipc {
       commandName: "chmod",
       abstract: "Change an object's permissions (IPC_SET for System V, the backing file for POSIX).")
 
-    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(KindArgument.parse))
     var type: IPCKind
 
     @Argument(help: ArgumentHelp("TARGET (an id or /name) and MODE (octal, e.g. 600); MODE alone with --key or --ftok.", valueName: "target-and-mode"), completion: LiveCompletion.target)
@@ -45,10 +47,10 @@ extension Swipc {
     @OptionGroup var keys: KeyOptions
 
     func run() throws {
-      let (target, text) = try splitTargetAndValue(arguments, keys: keys, kind: type, valueName: "MODE")
-      let mode: FileMode
-      do { mode = try FileMode(parsing: text) } catch { throw ValidationError(error.description) }
-      try ObjectOperations.setPermissions(kind: type, target: target, mode: mode, uid: nil, gid: nil)
+      let (target, text) = try keys.spec.targetAndValue(
+        arguments, kind: type, valueName: "MODE", example: "32768 600 or /name 600")
+      let mode = try FileMode(parsing: text)
+      try ObjectOperations.setPermissions(kind: type, target: target, mode: mode, uid: nil, gid: nil, view: .fromEnvironment())
     }
   }
 
@@ -57,7 +59,7 @@ extension Swipc {
       commandName: "chown",
       abstract: "Change an object's owner and group (IPC_SET for System V, the backing file for POSIX).")
 
-    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(parseKind))
+    @Argument(help: ArgumentHelp("The kind: msg, shm, sem, pmsg, pshm or psem.", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(KindArgument.parse))
     var type: IPCKind
 
     @Argument(help: ArgumentHelp("TARGET (an id or /name) and OWNER (USER, USER:GROUP or :GROUP; names or ids); OWNER alone with --key or --ftok.", valueName: "target-and-owner"), completion: LiveCompletion.target)
@@ -66,44 +68,42 @@ extension Swipc {
     @OptionGroup var keys: KeyOptions
 
     func run() throws {
-      let (target, owner) = try splitTargetAndValue(arguments, keys: keys, kind: type, valueName: "OWNER")
+      let (target, owner) = try keys.spec.targetAndValue(
+        arguments, kind: type, valueName: "OWNER", example: "32768 alice:staff or /name alice")
       let parts = owner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
       let uid = parts[0].isEmpty ? nil : try UserDirectory.resolveUser(parts[0])
       let gid = parts.count > 1 && !parts[1].isEmpty ? try UserDirectory.resolveGroup(parts[1]) : nil
-      guard uid != nil || gid != nil else { throw ValidationError("invalid owner '\(owner)': expected USER, USER:GROUP or :GROUP") }
-      try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid)
+      guard uid != nil || gid != nil else { throw SwipcError.usage("invalid owner '\(owner)': expected USER, USER:GROUP or :GROUP") }
+      try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid, view: .fromEnvironment())
     }
   }
 }
 
-/// What `rm` was asked: every target parsed before anything is removed, so that a usage error
-/// removes nothing (and `QuickPath` can hand a command line it cannot plan to argument-parser).
-struct RemovePlan {
-  var kind: IPCKind
-  var targets: [ObjectTarget]
-  var quiet: Bool
-
-  init(kind: IPCKind, targets: [String], keys: [IPCKey], ftoks: [String], quiet: Bool) throws {
-    self.kind = kind
-    self.quiet = quiet
-    self.targets = try targets.map { try ObjectTarget(parsing: $0, kind: kind) }
-    for k in keys {
-      if k.isPrivate { throw ValidationError("key 0x00000000 is IPC_PRIVATE and names no single object: give the id instead") }
-      self.targets.append(.key(k))
-    }
-    for spec in ftoks { self.targets.append(.key(try IPCKey.ftok(spec: spec))) }
-    guard !self.targets.isEmpty else { throw ValidationError("name at least one object to remove") }
+extension Swipc.Rm: QuickCommand {
+  static var path: [String] { ["rm"] }
+  static var blankRequest: RemoveRequest { RemoveRequest() }
+  static var table: QuickTable<RemoveRequest> {
+    QuickTable(
+      options: [
+        .values("--key", short: "k", unconditional: true, \.keys, QuickValue.core(IPCKey.init(parsing:))),
+        .values("--ftok", \.ftoks, QuickValue.text), .flag("--quiet", short: "q", \.quiet),
+      ],
+      positionals: { request, words in
+        guard let type = words.first, let kind = try? KindArgument.parse(type) else { return false }
+        (request.kind, request.targets) = (kind, Array(words.dropFirst()))
+        return true
+      })
   }
 
-  func run() throws {
+  /// Removes each target, reports each, and goes on after a failure.
+  static func perform(_ targets: [ObjectTarget], _ request: RemoveRequest) throws {
     var failures: [SwipcError] = []
     var unwritten: Int32?
+    let view = IPCView.fromEnvironment()
     for target in targets {
-      // Result(catching:) rather than do/catch: Swift 6.3 crashes compiling a typed-throws
-      // catch here.
-      switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: kind, target: target) }) {
+      switch Result(catching: { () throws(SwipcError) in try ObjectOperations.remove(kind: request.kind, target: target, view: view) }) {
       case .success(let label):
-        guard !quiet && unwritten == nil else { continue }
+        guard !request.quiet && unwritten == nil else { continue }
         unwritten = Array("removed \(label)\n".utf8).withUnsafeBytes { OutputWriter.writeAll($0, to: 1) }
       case .failure(let error):
         Terminal.warn(error.description)

@@ -45,14 +45,15 @@ extension Swipc.Sem {
     var values: String?
 
     func run() throws {
-      let expected = (keys.isGiven ? 0 : 1) + (values == nil ? 1 : 0)
+      let expected = (keys.spec.isGiven ? 0 : 1) + (values == nil ? 1 : 0)
       guard arguments.count == expected else {
         throw ValidationError(values == nil
           ? "expected TARGET VALUE, e.g. 'swipc sem init 32768 1' (or VALUE alone after --key/--ftok)"
           : "--values replaces VALUE: give TARGET alone (or nothing after --key/--ftok)")
       }
-      let target = try keys.target(keys.isGiven ? nil : arguments[0], kind: .sem)
-      let semaphore = try SemaphoreHandle(target: target)
+      let target = try keys.spec.target(keys.spec.isGiven ? nil : arguments[0], kind: .sem)
+      let view = IPCView.fromEnvironment()
+      let semaphore = try SemaphoreHandle(target: target, view: view)
       if let values {
         try semaphore.setValues(parseValueList(values))
         return
@@ -85,7 +86,8 @@ extension Swipc.Sem {
 
     func run() throws {
       let target = try self.target.resolve(kind: .sem)
-      let semaphore = try SemaphoreHandle(target: target)
+      let view = IPCView.fromEnvironment()
+      let semaphore = try SemaphoreHandle(target: target, view: view)
       var states = try semaphore.states()
       if let index {
         guard states.indices.contains(index) else {
@@ -98,7 +100,7 @@ extension Swipc.Sem {
         var name: POSIXName?
         if case .name(let n) = target { name = n }
         let renderer = SemaphoreValuesRenderer(
-          name: name, id: name == nil ? try ObjectOperations.systemVID(kind: .sem, target: target) : nil, states: states)
+          name: name, id: name == nil ? try ObjectOperations.systemVID(kind: .sem, target: target, view: view) : nil, states: states)
         out = try renderer.render(as: .json, formatter: CellFormatter(options: RenderOptions(), users: UserDirectory()))
       } else {
         for s in states {
@@ -137,11 +139,12 @@ extension Swipc.Sem {
     @OptionGroup var wait: WaitOptions
 
     func validate() throws {
+      try wait.settings.validate()
       if zero && by != 1 { throw ValidationError("--zero waits for 0 and takes nothing: --by does not apply") }
     }
 
     func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: .fromEnvironment())
       try undo.check(semaphore)
       try perform(zero ? .waitForZero : .take(by), on: semaphore, index: which.index, undo: undo.undo, wait: wait)
     }
@@ -165,7 +168,7 @@ extension Swipc.Sem {
     @OptionGroup var undo: UndoOption
 
     func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: .fromEnvironment())
       try undo.check(semaphore)
       try semaphore.perform(.give(by), index: which.index, undo: undo.undo, wait: true, call: BlockingCall(timeout: nil))
     }
@@ -194,11 +197,12 @@ extension Swipc.Sem {
     var command: [String] = []
 
     func validate() throws {
+      try wait.settings.validate()
       if command.isEmpty { throw ValidationError("give the command to run after '--', e.g. swipc sem run 32768 -- ./job.sh") }
     }
 
     func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem))
+      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: .fromEnvironment())
       let undo = !semaphore.isPOSIX
       try perform(.take(1), on: semaphore, index: which.index, undo: undo, wait: wait)
       if undo {

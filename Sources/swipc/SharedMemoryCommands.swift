@@ -29,11 +29,11 @@ extension Swipc.Shm {
     var file: String?
 
     func run() throws {
-      let target = try keys.target(keys.isGiven ? nil : arguments.first, kind: .shm)
-      let text = keys.isGiven ? arguments : Array(arguments.dropFirst())
+      let target = try keys.spec.target(keys.spec.isGiven ? nil : arguments.first, kind: .shm)
+      let text = keys.spec.isGiven ? arguments : Array(arguments.dropFirst())
       if !text.isEmpty && file != nil { throw ValidationError("give TEXT or --file, not both") }
       // A POSIX object is written through its descriptor, never mapped: it may shrink meanwhile.
-      let mapping = try SharedMemoryMapping(target: target, readOnly: false, map: false)
+      let mapping = try SharedMemoryMapping(target: target, readOnly: false, map: false, view: .fromEnvironment())
       let start = Int(clamping: offset?.bytes ?? 0)
       let room = try mapping.room(from: start)
       if !text.isEmpty {
@@ -87,7 +87,7 @@ extension Swipc.Shm {
 
     func run() throws {
       // A POSIX object is read through its descriptor, never mapped: it may shrink meanwhile.
-      let mapping = try SharedMemoryMapping(target: target.resolve(kind: .shm), readOnly: true, map: false)
+      let mapping = try SharedMemoryMapping(target: target.resolve(kind: .shm), readOnly: true, map: false, view: .fromEnvironment())
       let (start, count) = try mapping.range(offset: Int(clamping: offset?.bytes ?? 0), length: length.map { Int(clamping: $0.bytes) })
       let format = self.format ?? (isatty(1) == 1 ? .hex : .raw)
       Terminal.widenPipe(fd: 1, toHold: count)
@@ -131,7 +131,7 @@ extension Swipc.Shm {
     var command: [String] = []
 
     func run() throws {
-      let mapping = try SharedMemoryMapping(target: target.resolve(kind: .shm), readOnly: readonly)
+      let mapping = try SharedMemoryMapping(target: target.resolve(kind: .shm), readOnly: readonly, view: .fromEnvironment())
       let address = mapping.base.map { "0x" + String(UInt(bitPattern: $0), radix: 16) } ?? "(nothing mapped: size 0)"
       Terminal.warn("attached \(mapping.label) \(readonly ? "read-only" : "read-write") at \(address) (\(mapping.size) bytes) in pid \(getpid()); "
         + (command.isEmpty ? "SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT detaches" : "detaches when \(command[0]) exits"))

@@ -104,6 +104,7 @@ extension Swipc {
       @OptionGroup var wait: WaitOptions
 
       func validate() throws {
+        try wait.settings.validate()
         if arguments.isEmpty { throw ValidationError("name the socket: swipc sock send ADDRESS [TEXT...]") }
       }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSwipc
 import Glibc
 import SwipcCore
 
@@ -30,7 +31,7 @@ enum Terminal {
     var st = stat()
     guard bytes > 65536, fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFIFO else { return }
     let limit = KernelLimits.value("fs/pipe-max-size").map { Int($0) } ?? 1 << 20
-    _ = fcntl(fd, 1031, Int32(clamping: min(bytes, limit)))  // F_SETPIPE_SZ
+    _ = swipc_set_pipe_capacity(fd, Int32(clamping: min(bytes, limit)))
   }
 
   /// A progress line on stderr (a terminal), rewritten in place; nil clears it.
@@ -70,6 +71,7 @@ enum Terminal {
   /// Reports `error` and ends the process with its exit status.
   static func exit(for error: Error, command: ParsableCommand.Type) -> Never {
     if let error = error as? SwipcError {
+      if error.category == .usage { usage(error.description) }
       warn(error.description)
       Glibc.exit(exitStatus(for: error.category))
     }
@@ -83,7 +85,6 @@ enum Terminal {
       }
       Glibc.exit(0)
     }
-    // Argument errors: one line, naming where to read more.
     var message = command.message(for: error)
     if message.hasPrefix("Error: ") { message.removeFirst(7) }
     // argument-parser lists six or more choices one a line: keep them, on the one line.
@@ -93,11 +94,20 @@ enum Terminal {
     if !choices.isEmpty && message.hasSuffix(" the following:") {
       message = message.dropLast(" the following:".count) + " " + choices.joined(separator: ", ") + "."
     }
-    // Point at the help of the subcommand that was given, when there is one.
-    let sub = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") }
-    let known = Swipc.configuration.subcommands.map { $0._commandName }
-    let help = sub.map { known.contains($0) ? "swipc \($0) --help" : "swipc --help" } ?? "swipc --help"
-    warn(message + " (see '\(help)')")
-    Glibc.exit(code == .validationFailure || code.rawValue == 64 ? 64 : code.rawValue)
+    usage(message)
+  }
+
+  /// Every usage error, from either reader or from a request's `validate()`: one line that names
+  /// the help of the deepest command given, and exit status 64.
+  static func usage(_ message: String) -> Never {
+    var path = ["swipc"]
+    var commands = Swipc.configuration.subcommands
+    for word in CommandLine.arguments.dropFirst() where !word.hasPrefix("-") {
+      guard let sub = commands.first(where: { $0._commandName == word }) else { break }
+      path.append(word)
+      commands = sub.configuration.subcommands
+    }
+    warn(message + " (see '\(path.joined(separator: " ")) --help')")
+    Glibc.exit(64)
   }
 }

@@ -104,11 +104,12 @@ struct QuickPathTests {
   /// The verdict on one command line, in bash. `run MODE ARGS...` writes $W/MODE.out, .err (ending
   /// with the exit status) and .state. A line the quick path takes must give what argument-parser
   /// gives; a line it declines (70 under SWIPC_PARSER=quick) must be one argument-parser refuses too,
-  /// and then swipc's default must give what argument-parser gives. With DECLINE=1 every line must
+  /// and then swipc's default must give what argument-parser gives. With TAKE=1 every line must be
+  /// taken (a refusal reported by the quick path itself). With DECLINE=1 every line must
   /// be declined, having done nothing. Listings show ages in seconds, so a differing pair is tried
   /// again, up to three times: a clock tick between two runs is not a difference of the readers.
   static let compareFunction = """
-    set +e; export W=$(mktemp -d); trap 'rm -rf "$W"' EXIT; DECLINE=${DECLINE:-0}
+    set +e; export W=$(mktemp -d); trap 'rm -rf "$W"' EXIT; DECLINE=${DECLINE:-0}; TAKE=${TAKE:-0}
     same() { cmp -s "$W/$1.out" "$W/full.out" && cmp -s "$W/$1.err" "$W/full.err" && cmp -s "$W/$1.state" "$W/full.state"; }
     compare() {
       for attempt in 1 2 3; do
@@ -117,7 +118,7 @@ struct QuickPathTests {
         if [ $attempt -gt 1 ]; then now=$(date +%s%N); sleep "$(printf '0.%09d' $(( 1000000000 - now % 1000000000 )))"; fi
         run quick "$@"; run full "$@"; a=quick
         if [ "$(tail -n 1 "$W/quick.err")" = "status 70" ]; then
-          if [ $DECLINE = 0 ] && [ "$(tail -n 1 "$W/full.err")" = "status 0" ]; then echo "DECLINED: $*"; return; fi
+          if [ $TAKE = 1 ] || { [ $DECLINE = 0 ] && [ "$(tail -n 1 "$W/full.err")" = "status 0" ]; }; then echo "DECLINED: $*"; return; fi
           run default "$@"; a=default
         elif [ $DECLINE = 1 ]; then echo "TAKEN: $*"; cat "$W/quick.out" "$W/quick.err"; return; fi
         if [ $DECLINE = 1 ] && { [ -s "$W/quick.out" ] || ! cmp -s "$W/quick.state" "$W/empty.state"; }; then
@@ -146,8 +147,8 @@ struct QuickPathTests {
 
   /// Runs `words` with each reader, each in a fresh IPC and mount namespace, and records the objects
   /// it left: ids start from 0 in each, so both must read the same.
-  static func compareCreation(_ lines: [[String]], decline: Bool = false, setup: String = "") -> Harness.Result {
-    var script = "DECLINE=\(decline ? 1 : 0)\n" + compareFunction + """
+  static func compareCreation(_ lines: [[String]], decline: Bool = false, take: Bool = false, setup: String = "") -> Harness.Result {
+    var script = "DECLINE=\(decline ? 1 : 0); TAKE=\(take ? 1 : 0)\n" + compareFunction + """
       run() {
         unshare --ipc --mount bash -c '\(LifecycleTests.posixMounts.replacingOccurrences(of: "\n", with: " "))
           \(setup)
@@ -292,32 +293,49 @@ struct QuickPathTests {
 
   /// Forms the quick path leaves to argument-parser: help, completions, `--`, unknown or repeated
   /// options, grouped short flags, missing or bad values, values after `=` on short options, flags
-  /// with values, extra positionals, and command lines that the commands themselves refuse.
+  /// with values, extra positionals.
   static let declined: [[String]] = [
     ["ls", "--help"], ["ls", "-h"], ["ls", "--version"], ["ls", "--", "msg"], ["ls", "--bogus"], ["ls", "-bn"],
     ["ls", "--format"], ["ls", "--format", "yaml"], ["ls", "--bytes=yes"], ["ls", "-k=0x1"], ["ls", "-"], ["ls", "-o"],
-    ["ls", "-o", "KEY,NOPE"], ["ls", "--columns="], ["ls", "bogus"], ["ls", "pipe", "msg"], ["ls", "pipe", "--owner", "root"],
-    ["ls", "sock", "-o", "KEY"], ["ls", "pipe", "--format", "prometheus"], ["ls", "--owner", "no-such-user-swipc"],
-    ["ls", "--name", "a/b"], ["ls", "--older-than", "5x"], ["ls", "--idle-for", ""], ["ls", "--key", "0x2000-0x1000"],
+    ["ls", "--older-than", "5x"], ["ls", "--idle-for", ""], ["ls", "--columns="], ["ls", "--owner="], ["msg", "create", "--size", "4K"], ["ls", "--key", "0x2000-0x1000"],
     ["ls", "--owner", "-1"], ["ls", "--generate-completion-script", "bash"], ["ls", "---completion", "ls"],
     ["shm", "create", "--size", "12Q"], ["shm", "create", "/a", "/b", "--size", "4K"],
-    ["shm", "create", "--size", "4K", "--key", "0"], ["shm", "create", "--size", "4K", "--key", "1", "--ftok", "/etc/passwd"],
-    ["shm", "create", "--size", "4K", "--mode", "0999"], ["shm", "create", "/a/b", "--size", "4K"],
-    ["shm", "create", "--size", "-4K"], ["shm", "create", "--size", "4K", "--ftok", "/nonexistent/swipc"], ["shm", "create", "--size", "4K", "--help"],
-    ["sem", "create", "--value", "1", "--values", "1,2"], ["sem", "create", "--count", "-1"],
-    ["sem", "create", "--values", "1,x"], ["msg", "create", "--max-messages", "many"], ["msg", "create", "--max-bytes", "1Q"],
+    ["shm", "create", "--size", "4K", "--mode", "0999"],
+    ["shm", "create", "--size", "-4K"], ["shm", "create", "--size", "4K", "--help"],
+    ["sem", "create", "--count", "-1"], ["msg", "create", "--max-messages", "many"], ["msg", "create", "--max-bytes", "1Q"],
     ["msg", "create", "-z"], ["msg", "send"], ["shm", "dump", "1"], ["sem", "get", "1"], ["show", "shm", "1"],
-    ["limits", "-o", "KEY"], ["limits", "bogus"], ["limits", "--format"], ["limits", "pipe"],
-    ["rm"], ["rm", "shm"], ["rm", "bogus", "1"], ["rm", "shm", "-1"], ["rm", "shm", "x"], ["rm", "pshm", "/a/b"], ["rm", "shm", "--key", "0"],
-    ["clean"], ["clean", "--all"], ["clean", "--all", "--yes", "--dry-run"], ["clean", "--all", "-yb"], ["clean", "--all", "--yes", "--format", "csv"],
-    ["clean", "bogus", "--all", "--yes"], ["clean", "--owner", "no-such-user-swipc", "--yes"], ["clean", "--all", "--yes", "--help"],
+    ["limits", "bogus"], ["limits", "--format"], ["limits", "pipe"],
+    ["rm"], ["rm", "bogus", "1"], ["rm", "shm", "-1"],
+    ["clean", "--all", "-yb"], ["clean", "bogus", "--all", "--yes"], ["clean", "--all", "--yes", "--help"],
     ["clean", "--all", "--yes", "-o", "ID"], ["clean", "--all", "--yes=no"], ["clean", "--", "msg", "--all", "--yes"],
-    ["rm", "shm", "1", "-q", "-k"], ["rm", "shm", "--ftok", "/nonexistent/swipc"], ["rm", "--help"], ["rm", "shm", "1", "-qk", "1"],
+    ["rm", "shm", "1", "-q", "-k"], ["rm", "--help"], ["rm", "shm", "1", "-qk", "1"],
   ]
 
   @Test("declined command lines do nothing under SWIPC_PARSER=quick and report as argument-parser does")
   func declinedLines() {
     let r = Self.compareCreation(Self.declined, decline: true)
     Self.check(r, count: Self.declined.count)
+  }
+
+  /// Command lines both readers read and the command's request refuses: the quick path reports the
+  /// refusal itself, in the same line and status as argument-parser's run, having done nothing.
+  static let refused: [[String]] = [
+    ["ls", "-o", "KEY,NOPE"], ["ls", "bogus"], ["ls", "pipe", "msg"], ["ls", "pipe", "--owner", "root"],
+    ["ls", "sock", "-o", "KEY"], ["ls", "pipe", "--format", "prometheus"], ["ls", "--owner", "no-such-user-swipc"],
+    ["ls", "--name", "a/b"], ["ls", "--min-age", "1m"], ["ls", "--ignore-hidden"],
+    ["shm", "create", "--size", "4K", "--key", "0"], ["shm", "create", "--size", "4K", "--key", "1", "--ftok", "/etc/passwd"],
+    ["shm", "create", "/a/b", "--size", "4K"], ["shm", "create", "--size", "4K", "--ftok", "/nonexistent/swipc"],
+    ["shm", "create"], ["shm", "create", "--size", "0"], ["msg", "create", "--max-messages", "4"],
+    ["sem", "create", "--value", "1", "--values", "1,2"], ["sem", "create", "--values", "1,x"], ["sem", "create", "/s", "--count", "2"],
+    ["limits", "-o", "KEY"],
+    ["rm", "shm"], ["rm", "shm", "x"], ["rm", "pshm", "/a/b"], ["rm", "shm", "--key", "0"], ["rm", "shm", "--ftok", "/nonexistent/swipc"],
+    ["clean"], ["clean", "--all"], ["clean", "--all", "--yes", "--dry-run"], ["clean", "--all", "--yes", "--format", "csv"],
+    ["clean", "--owner", "no-such-user-swipc", "--yes"], ["clean", "--min-age", "1m", "--all", "--yes"],
+  ]
+
+  @Test("refused command lines: the quick path reports what argument-parser's run reports, and does nothing")
+  func refusedLines() {
+    let r = Self.compareCreation(Self.refused, take: true)
+    Self.check(r, count: Self.refused.count)
   }
 }

@@ -102,7 +102,7 @@ struct SemaphoreTests {
 
       """)
     let lines = r.stderrLines
-    #expect(lines.contains("swipc: value 40000 exceeds SEMVMX 32767, the largest value of a System V semaphore"))
+    #expect(lines.contains("swipc: value 40000 exceeds SEMVMX 32767, the largest value of a System V semaphore (see 'swipc sem init --help')"))
     #expect(lines.contains { $0.contains("value 32768 exceeds SEMVMX 32767 (the value is 32767); nothing was changed") })
     #expect(lines.contains { $0.contains("--index 2 is out of range for semaphore set 0: it has 2") })
     #expect(lines.contains { $0.contains("was removed while waiting") })

@@ -69,7 +69,7 @@ struct SharedMemoryTests {
       """)
     try #require(r.status == 0, "\(r.stderr)")
     #expect(r.stdout == "text 64\nstdin 64\nfile 64\noffset 64\ndump 64\nmissing 66\nboth 64\nunchanged\nfits 0\n")
-    #expect(r.stderrLines.first == "swipc: 8 bytes at offset 95 would pass the end of segment 0 (size 100 bytes, room for 5); nothing was written")
+    #expect(r.stderrLines.first == "swipc: 8 bytes at offset 95 would pass the end of segment 0 (size 100 bytes, room for 5); nothing was written (see 'swipc shm write --help')")
     #expect(r.stderrLines.dropFirst().first?.contains("standard input holds more than the 100 bytes") == true)
     #expect(r.stderrLines.count == 7, "one line per error: \(r.stderr)")
   }

@@ -31,7 +31,7 @@ final class TemporaryDirectory {
 
 @Suite("Inventory, filters and limits on fixture directories")
 struct InventoryTests {
-  func fixture() -> (TemporaryDirectory, InventoryPaths) {
+  func fixture() -> (TemporaryDirectory, IPCView) {
     let dir = TemporaryDirectory()
     dir.write("sysvipc/msg", Fixtures.msg)
     dir.write("sysvipc/shm", Fixtures.shm16)
@@ -48,9 +48,9 @@ struct InventoryTests {
     dir.write("sys/kernel/sem", "32000\t1024000000\t500\t32000\n")
     dir.write("sys/fs/mqueue/queues_max", "256\n")
     mkdir(dir.path + "/shm/subdir", 0o755)
-    let paths = InventoryPaths(
-      sysvipc: dir.path + "/sysvipc", shm: dir.path + "/shm", mqueue: dir.path + "/mqueue",
-      mqueueIsLive: false, proc: dir.path + "/proc", sysctl: dir.path + "/sys")
+    let paths = IPCView.fixture(
+      proc: dir.path + "/proc", sysctl: dir.path + "/sys", sysvipc: dir.path + "/sysvipc", shm: dir.path + "/shm",
+      mqueue: dir.path + "/mqueue")
     return (dir, paths)
   }
 
@@ -58,7 +58,7 @@ struct InventoryTests {
   func snapshot() {
     let (dir, paths) = fixture()
     defer { _ = dir }
-    let snap = Inventory(paths: paths).snapshot(kinds: IPCKind.allCases, scanHolders: false)
+    let snap = Inventory(view: paths).snapshot(kinds: IPCKind.allCases, scanHolders: false)
     #expect(snap.unavailable.isEmpty)
     #expect(snap.objects.filter { $0.kind == .msg }.count == 3)
     #expect(snap.objects.filter { $0.kind == .shm }.count == 3)
@@ -78,12 +78,12 @@ struct InventoryTests {
     let (dir, base) = fixture()
     defer { _ = dir }
     var paths = base
-    paths.mqueue = nil
-    let listing = Listing.make(kinds: [.pmsg, .shm], filter: ObjectFilter(), inventory: Inventory(paths: paths), processes: ProcessTable(procDirectory: "/nonexistent"))
+    paths.mqueue = .absent(label: "/dev/mqueue")
+    let listing = Listing.make(kinds: [.pmsg, .shm], filter: ObjectFilter(), inventory: Inventory(view: paths), processes: ProcessTable(procDirectory: "/nonexistent"))
     #expect(listing.failure == nil)
     #expect(listing.warnings.count == 1 && listing.warnings[0].contains("mount -t mqueue"))
     #expect(listing.objects.count == 3)
-    let alone = Listing.make(kinds: [.pmsg], filter: ObjectFilter(), inventory: Inventory(paths: paths))
+    let alone = Listing.make(kinds: [.pmsg], filter: ObjectFilter(), inventory: Inventory(view: paths))
     #expect(alone.failure?.category == .unavailable)
   }
 
@@ -93,7 +93,7 @@ struct InventoryTests {
     defer { _ = dir }
     var paths = base
     paths.sysvipc = dir.path + "/missing"
-    let listing = Listing.make(kinds: [.msg], filter: ObjectFilter(), inventory: Inventory(paths: paths))
+    let listing = Listing.make(kinds: [.msg], filter: ObjectFilter(), inventory: Inventory(view: paths))
     #expect(listing.failure?.category == .unavailable)
   }
 
@@ -150,7 +150,7 @@ struct InventoryTests {
     var scanned = HolderIndex()
     scanned.scannedFiles = [HolderIndex.FileID(device: 1, inode: 2)]
     let detector = OrphanDetector(
-      processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: scanned, minAge: 0,
+      view: .fixture(proc: "/nonexistent", sysctl: "/nonexistent", sysvipc: "/nonexistent", shm: "/nonexistent", mqueue: nil), processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: scanned, minAge: 0,
       visibility: ProcessVisibility(blindSpot: nil))
     let dead: Int32 = 1 << 30  // above any pid_max
     let alive = getpid()
@@ -172,12 +172,12 @@ struct InventoryTests {
     #expect(detector.isOrphaned(msg))
     #expect(detector.state(of: msg) == .orphaned)
     let recent = OrphanDetector(
-      processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex(), minAge: 60, now: 100,
+      view: .fixture(proc: "/nonexistent", sysctl: "/nonexistent", sysvipc: "/nonexistent", shm: "/nonexistent", mqueue: nil), processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex(), minAge: 60, now: 100,
       visibility: ProcessVisibility(blindSpot: nil))
     msg.changeTime = 90
     #expect(recent.state(of: msg) == .recent("created or changed less than --min-age 1m ago"))
     let child = OrphanDetector(
-      processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: scanned, minAge: 0,
+      view: .fixture(proc: "/nonexistent", sysctl: "/nonexistent", sysvipc: "/nonexistent", shm: "/nonexistent", mqueue: nil), processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: scanned, minAge: 0,
       visibility: ProcessVisibility(blindSpot: "hidden", childPIDNamespace: true))
     shm.lpid = 0
     #expect(child.state(of: shm) == .unknown("a recorded pid is 0: a process outside this PID namespace"))
@@ -187,7 +187,7 @@ struct InventoryTests {
     var later = pshm; later.inode = 3
     #expect(detector.state(of: later) == .unknown("its file could not be identified"), "a file the scan did not look for")
     var partial = scanned; partial.uninspectable = 1
-    #expect(!OrphanDetector(processes: ProcessTable(), holderIndex: partial, minAge: 0, visibility: ProcessVisibility(blindSpot: nil)).isOrphaned(pshm), "an uninspectable process may hold it")
+    #expect(!OrphanDetector(view: .fromEnvironment(), processes: ProcessTable(), holderIndex: partial, minAge: 0, visibility: ProcessVisibility(blindSpot: nil)).isOrphaned(pshm), "an uninspectable process may hold it")
     #expect(child.state(of: pshm) == .unknown("hidden"))
     #expect(!detector.isOrphaned(IPCObject(kind: .psem)), "no file identity: unknown")
   }
@@ -196,7 +196,7 @@ struct InventoryTests {
   func limits() {
     let (dir, paths) = fixture()
     defer { _ = dir }
-    let rows = LimitsReader.read(paths: paths)
+    let rows = LimitsReader.read(view: paths)
     func row(_ name: String) -> LimitRow? { rows.first { $0.resource == name } }
     #expect(row("MSGMNI")?.limit == 32000 && row("MSGMNI")?.used == 3)
     #expect(row("SEMMNS")?.limit == 1_024_000_000 && row("SEMMNS")?.used == 13)

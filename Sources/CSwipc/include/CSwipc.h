@@ -19,6 +19,15 @@
 /// The magic number statfs(2) reports for the mqueue filesystem.
 #define SWIPC_MQUEUE_MAGIC 0x19800202
 
+// Linux values of constants that the C library defines only under _GNU_SOURCE, which the Glibc
+// module is imported without (the same on x86_64 and arm64).
+/// open(2): __O_TMPFILE, to be combined with O_DIRECTORY as O_TMPFILE is.
+#define SWIPC_O_TMPFILE_BASE 020000000
+/// msgrcv(2): the first message not of the given type.
+#define SWIPC_MSG_EXCEPT 020000
+/// msgrcv(2): copy the message at an index without removing it.
+#define SWIPC_MSG_COPY 040000
+
 // semctl(2) is variadic and takes `union semun`, which callers must define themselves.
 int swipc_semctl_stat(int semid, struct semid_ds *buf);
 int swipc_semctl_set(int semid, const struct semid_ds *buf);

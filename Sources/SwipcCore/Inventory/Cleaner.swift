@@ -52,27 +52,19 @@ public struct CleanReport: Sendable {
   }
 }
 
-/// What `swipc clean` is asked to do.
-public struct CleanRequest: Sendable {
+/// What `swipc clean` selects, as `CleanRequest.validate()` checked it.
+public struct CleanSelection: Sendable {
   public var kinds: [IPCKind]
   public var filter: ObjectFilter
-  /// Select every object of the kinds (explicitly, since no filter at all is refused).
-  public var all = false
   /// Include objects of other users (neither owned nor created by the caller).
   public var allUsers = false
   public var dryRun = false
   /// The calling user: root's clean touches root's objects only, unless asked.
   public var caller: UInt32 = getuid()
 
-  public init(kinds: [IPCKind], filter: ObjectFilter) {
+  init(kinds: [IPCKind], filter: ObjectFilter) {
     self.kinds = kinds
     self.filter = filter
-  }
-
-  public func validate() throws(SwipcError) {
-    if filter.isEmpty && !all {
-      throw .usage("clean needs a filter (e.g. --orphaned, --older-than 7d) or --all to select every object")
-    }
   }
 
   /// Another user's object is selected only with --all-users or when --owner names its owner.
@@ -88,18 +80,18 @@ public struct CleanRequest: Sendable {
 /// POSIX objects are judged by fstatat and removed by unlinkat through one descriptor of their
 /// directory, after checking that the name still leads to the same file.
 public struct Cleaner {
-  public var request: CleanRequest
-  public var paths: InventoryPaths
+  public var request: CleanSelection
+  public var view: IPCView
   let processes: ProcessTable
   /// The objects a person confirmed at the prompt, by the place they were shown in: only these
   /// may be removed, and only while their identity is unchanged. nil: no confirmation (--yes,
   /// --dry-run).
   var approved: [ObjectSlot: IPCObject]?
 
-  public init(_ request: CleanRequest, paths: InventoryPaths = .fromEnvironment()) {
+  public init(_ request: CleanSelection, view: IPCView) {
     self.request = request
-    self.paths = paths
-    self.processes = ProcessTable(procDirectory: paths.proc)
+    self.view = view
+    self.processes = ProcessTable(procDirectory: view.proc)
   }
 
   /// Removes (or, with `remove: false`, reports what would be removed) every object the request
@@ -110,7 +102,6 @@ public struct Cleaner {
   public func run(remove: Bool, confirmed: CleanReport? = nil, forConfirmation: Bool = false) throws(SwipcError)
     -> CleanReport
   {
-    try request.validate()
     var pass = self
     if let confirmed {
       pass.approved = Dictionary(confirmed.candidates.map { (ObjectSlot($0), $0) }, uniquingKeysWith: { a, _ in a })
@@ -121,16 +112,17 @@ public struct Cleaner {
   func sweep(remove: Bool, keepCandidates: Bool) -> CleanReport {
     var report = CleanReport()
     report.keepsCandidates = keepCandidates
-    report.rows.reserveCapacity(SysVEnumerator.estimate(request.kinds) + 16)
+    report.rows.reserveCapacity(view.executor.perform { SysVEnumerator.estimate(request.kinds) } + 16)
     report.results.reserveCapacity(report.rows.capacity)
     let now = Clock.now()
     // Processes are examined now, after any confirmation: a process that started to use an
     // object while the question was on the screen is seen.
     let detector = request.filter.orphaned
       ? OrphanDetector(
-        processes: processes, minAge: request.filter.minAgeSeconds, now: now, ignoreHidden: request.filter.ignoreHidden) : nil
+        view: view, processes: processes, minAge: request.filter.minAgeSeconds, now: now, ignoreHidden: request.filter.ignoreHidden) : nil
     for kind in IPCKind.systemV where request.kinds.contains(kind) {
-      if let e = sweepSystemV(kind, now: now, detector: detector, remove: remove, into: &report) {
+      // One pass in the view's namespace: every object is read, judged and removed there.
+      if let e = view.executor.perform({ sweepSystemV(kind, now: now, detector: detector, remove: remove, into: &report) }) {
         report.warnings.append("\(kind.title) not cleaned: reading /proc/sysvipc/\(kind.rawValue) failed (\(SwipcError.strerror(e)))")
       }
     }
@@ -202,7 +194,8 @@ public struct Cleaner {
 
   func removeSystemV(_ object: IPCObject) -> CleanResult {
     guard let id = object.id else { return .skipped("has no id") }
-    switch SystemV.remove(kind: object.kind, id: id) {
+    guard let backend = object.kind.systemVBackend else { return .skipped("not a System V object") }
+    switch backend.remove(id: id) {
     case .success: return .removed
     case .failure(.invalidArgument), .failure(.identifierRemoved): return .skipped("no longer exists")
     case .failure(let e):
@@ -217,26 +210,27 @@ public struct Cleaner {
     _ kinds: [IPCKind], now: Int64, detector: OrphanDetector?, remove: Bool, into report: inout CleanReport
   ) {
     let scanHolders = request.filter.orphaned || request.filter.unattached
-    let snapshot = Inventory(paths: paths).snapshot(kinds: kinds, scanHolders: scanHolders, processes: processes)
-    for (kind, error) in snapshot.unavailable where !(kind == .pmsg && paths.mqueue == nil) {
+    let snapshot = Inventory(view: view).snapshot(kinds: kinds, scanHolders: scanHolders, processes: processes)
+    for (kind, error) in snapshot.unavailable where !(kind == .pmsg && !view.mqueue.exists) {
       report.warnings.append("\(kind.title) not cleaned: \(error.reason ?? error.description)")
     }
-    var directories: [IPCKind: POSIXDirectory] = [:]
+    var warned = IPCKindSet()
     for listed in snapshot.objects {
-      guard let name = listed.name else { continue }
+      guard let name = listed.name, let backend = listed.kind.posixBackend else { continue }
       let kind = listed.kind
-      if directories[kind] == nil {
-        switch Result(catching: { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: kind, paths: paths) }) {
-        case .success(let d): directories[kind] = d
-        case .failure(let f):
+      let directory: POSIXDirectory
+      switch backend.directory(in: view).open() {
+      case .success(let d): directory = d
+      case .failure(let f):
+        if !warned.contains(kind) {
+          warned.insert(IPCKindSet([kind]))
           report.warnings.append("\(kind.title) not cleaned: \(f.error(kind: kind, name: name, action: "remove").description)")
-          continue
         }
+        continue
       }
-      guard let directory = directories[kind] else { continue }
-      let entry = POSIXDirectory.entry(kind: kind, name)
+      let entry = backend.entry(name)
       guard case .success(let st) = directory.status(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
-      var object = POSIXReader.fileObject(kind: kind, name: entry[(kind == .psem ? 4 : 0)...], st)
+      var object = POSIXReader.fileObject(kind: kind, name: entry[backend.entryPrefix.count...], st)
       object.size = kind == .pshm ? UInt64(st.st_size) : listed.size
       object.value = listed.value
       object.messages = listed.messages
@@ -306,17 +300,5 @@ struct ObjectIdentity: Hashable {
     if device != now.device || inode != now.inode { return "its name now leads to another file" }
     if changeTime != now.changeTime { return "its change time differs (changed or written since)" }
     return "it is another object"
-  }
-}
-
-extension IPCKind {
-  /// The call that removes an object of this kind, for messages.
-  var removeCall: String {
-    switch self {
-    case .msg: return "msgctl(IPC_RMID)"
-    case .shm: return "shmctl(IPC_RMID)"
-    case .sem: return "semctl(IPC_RMID)"
-    case .pmsg, .pshm, .psem: return "unlinkat"
-    }
   }
 }

@@ -17,10 +17,10 @@ public struct InventorySnapshot: Sendable {
 /// Reads the objects of the requested kinds: /proc/sysvipc for System V, /dev/shm and the mqueue
 /// filesystem for POSIX. Never needs permission on the objects themselves to list them.
 public struct Inventory {
-  public var paths: InventoryPaths
+  public var view: IPCView
 
-  public init(paths: InventoryPaths = .fromEnvironment()) {
-    self.paths = paths
+  public init(view: IPCView) {
+    self.view = view
   }
 
   /// Lists the objects of `kinds`.
@@ -40,11 +40,27 @@ public struct Inventory {
     snapshot.now = Clock.now()
     // One pass per file, parsed in place; the records of every kind go into one array, sized
     // once (records are large, and moving thousands of them costs more than parsing them).
+    view.executor.perform { readSystemV(kinds: kinds, segmentMemory: segmentMemory, into: &snapshot) }
+    readPOSIX(kinds: kinds, into: &snapshot)
+    // pshm and psem come from one directory; put every kind in its place, by id or name within.
+    let inOrder = { (a: IPCObject, b: IPCObject) -> Bool in
+      if a.kind != b.kind { return a.kind < b.kind }
+      if let x = a.id, let y = b.id { return x < y }
+      guard let x = a.name, let y = b.name else { return a.name == nil && b.name != nil }
+      return x < y
+    }
+    if !snapshot.objects.isSorted(by: inOrder) { snapshot.objects.sort(by: inOrder) }
+    if scanHolders { findHolders(processes: processes, in: &snapshot) }
+    return snapshot
+  }
+
+  /// The System V kinds among `kinds`; runs inside the view's namespace.
+  func readSystemV(kinds: [IPCKind], segmentMemory: Bool, into snapshot: inout InventorySnapshot) {
     snapshot.objects.reserveCapacity(SysVEnumerator.estimate(kinds) + 16)
     let buffer = FileReader.Buffer()
-    let live = paths.sysvipc == "/proc/sysvipc"
+    let live = view.kernelSystemV
     for kind in IPCKind.systemV where kinds.contains(kind) {
-      let path = paths.sysvipc + "/" + kind.rawValue
+      let path = view.sysvipc + "/" + kind.rawValue
       let start = snapshot.objects.count
       if live && (kind != .shm || !segmentMemory) && SysVEnumerator.list(kind, into: &snapshot.objects) {
         if !snapshot.objects[start...].isSorted(by: { $0.id! < $1.id! }) {
@@ -72,64 +88,69 @@ public struct Inventory {
         }
       }
     }
+  }
+
+  /// The POSIX kinds among `kinds`, through the view's directories.
+  func readPOSIX(kinds: [IPCKind], into snapshot: inout InventorySnapshot) {
     let posixFileKinds = Set(kinds.filter { $0 == .pshm || $0 == .psem })
     if kinds.contains(.pmsg) {
-      if let dir = paths.mqueue {
-        switch POSIXReader.messageQueues(in: dir, canOpen: paths.mqueueIsLive) {
+      switch view.mqueue.resolved {
+      case .open(let directory, let live):
+        // Inside the namespace: the listing mq_opens the names it finds.
+        switch view.executor.perform({ POSIXReader.messageQueues(in: directory, canOpen: live) }) {
         case .failure(let e):
-          snapshot.unavailable.append(
-            (.pmsg, SwipcError(
-              category: e == .noSuchFileOrDirectory || e == .notDirectory ? .unavailable : nil,
-              call: "opendir", object: dir, errno: e,
-              reason: e == .noSuchFileOrDirectory ? "not found: " + InventoryPaths.mqueueHint : nil)))
+          snapshot.unavailable.append((.pmsg, SwipcError(call: "opendir", object: directory.path, errno: e)))
         case .success(let objects): snapshot.objects.append(contentsOf: objects)
         }
-      } else {
+      case .failed(let path, let e):
+        snapshot.unavailable.append(
+          (.pmsg, SwipcError(
+            category: e == .noSuchFileOrDirectory || e == .notDirectory ? .unavailable : nil,
+            call: "opendir", object: path, errno: e,
+            reason: e == .noSuchFileOrDirectory ? "not found: " + IPCView.mqueueHint : nil)))
+      case .absent:
         snapshot.unavailable.append(
           (.pmsg, SwipcError(
             category: .unavailable, call: "", object: "POSIX message queues",
-            reason: InventoryPaths.mqueueHint)))
+            reason: IPCView.mqueueHint)))
       }
     }
     if !posixFileKinds.isEmpty {
-      switch POSIXReader.sharedMemoryAndSemaphores(in: paths.shm, kinds: posixFileKinds) {
+      let listed = view.shm.open().mapError { failure -> Errno in
+        if case .system(_, let e) = failure { return e }
+        return .notDirectory
+      }.flatMap { POSIXReader.sharedMemoryAndSemaphores(in: $0, kinds: posixFileKinds) }
+      switch listed {
       case .failure(let e):
         let error = SwipcError(
           category: e == .noSuchFileOrDirectory ? .unavailable : nil, call: "opendir",
-          object: paths.shm, errno: e,
+          object: view.shm.label, errno: e,
           reason: e == .noSuchFileOrDirectory ? "not found: no tmpfs for POSIX shared memory is mounted there" : nil)
         for kind in posixFileKinds.sorted() { snapshot.unavailable.append((kind, error)) }
       case .success(let objects): snapshot.objects.append(contentsOf: objects)
       }
     }
-    // pshm and psem come from one directory; put every kind in its place, by id or name within.
-    let inOrder = { (a: IPCObject, b: IPCObject) -> Bool in
-      if a.kind != b.kind { return a.kind < b.kind }
-      if let x = a.id, let y = b.id { return x < y }
-      guard let x = a.name, let y = b.name else { return a.name == nil && b.name != nil }
-      return x < y
-    }
-    if !snapshot.objects.isSorted(by: inOrder) { snapshot.objects.sort(by: inOrder) }
-    if scanHolders {
-      let files = Set(snapshot.objects.compactMap { o -> HolderIndex.FileID? in
-        guard o.kind.isPOSIX, let d = o.device, let i = o.inode else { return nil }
-        return HolderIndex.FileID(device: d, inode: i)
-      })
-      if !files.isEmpty {
-        let table = processes ?? ProcessTable(procDirectory: paths.proc)
-        let index = table.scanHolders(files: files, segments: false)
-        snapshot.holderIndex = index
-        for i in snapshot.objects.indices where snapshot.objects[i].kind.isPOSIX {
-          if index.uninspectable == 0 {
-            snapshot.objects[i].holders = index.holders(of: snapshot.objects[i])?.count
-          } else if let count = index.holders(of: snapshot.objects[i])?.count, count > 0 {
-            // At least this many; more may hide in processes we cannot inspect.
-            snapshot.objects[i].holders = count
-          }
+  }
+
+  /// The processes holding the POSIX objects found: one pass over /proc of the view.
+  func findHolders(processes: ProcessTable?, in snapshot: inout InventorySnapshot) {
+    let files = Set(snapshot.objects.compactMap { o -> HolderIndex.FileID? in
+      guard o.kind.isPOSIX, let d = o.device, let i = o.inode else { return nil }
+      return HolderIndex.FileID(device: d, inode: i)
+    })
+    if !files.isEmpty {
+      let table = processes ?? ProcessTable(procDirectory: view.proc)
+      let index = table.scanHolders(files: files, segments: false)
+      snapshot.holderIndex = index
+      for i in snapshot.objects.indices where snapshot.objects[i].kind.isPOSIX {
+        if index.uninspectable == 0 {
+          snapshot.objects[i].holders = index.holders(of: snapshot.objects[i])?.count
+        } else if let count = index.holders(of: snapshot.objects[i])?.count, count > 0 {
+          // At least this many; more may hide in processes we cannot inspect.
+          snapshot.objects[i].holders = count
         }
       }
     }
-    return snapshot
   }
 }
 

@@ -97,19 +97,19 @@ public enum LimitsReader {
     return values
   }
 
-  /// Limits and use for this machine: the kernel's counts when `paths` are the live /proc,
-  /// otherwise counts from the records found there.
-  public static func read(paths: InventoryPaths) -> [LimitRow] {
-    let live = paths.sysvipc == "/proc/sysvipc"
+  /// Limits and use in the view's namespace: the kernel's counts when the view reads the
+  /// kernel, otherwise counts from the records found in its fixture text.
+  public static func read(view: IPCView) -> [LimitRow] {
+    let live = view.kernelSystemV
     let kinds: [IPCKind] = live ? [.pmsg] : [.msg, .shm, .sem, .pmsg]
-    let snapshot = Inventory(paths: paths).snapshot(kinds: kinds, scanHolders: false)
-    let usage = live ? SystemVUsage.fromKernel() : SystemVUsage.counting(snapshot)
-    return read(paths: paths, usage: usage, snapshot: snapshot)
+    let snapshot = Inventory(view: view).snapshot(kinds: kinds, scanHolders: false)
+    let usage = live ? view.executor.perform { SystemVUsage.fromKernel() } : SystemVUsage.counting(snapshot)
+    return read(view: view, usage: usage, snapshot: snapshot)
   }
 
-  public static func read(paths: InventoryPaths, usage: SystemVUsage, snapshot: InventorySnapshot) -> [LimitRow] {
+  public static func read(view: IPCView, usage: SystemVUsage, snapshot: InventorySnapshot) -> [LimitRow] {
     func value(_ relative: String, _ index: Int = 0) -> UInt64? {
-      KernelLimits.value(relative, index: index, sysctl: paths.sysctl)
+      view.kernelValue(relative, index: index)
     }
     let posixQueues: UInt64? = snapshot.unavailable.contains(where: { $0.kind == .pmsg })
       ? nil : UInt64(snapshot.objects.filter { $0.kind == .pmsg }.count)
@@ -142,10 +142,10 @@ public enum LimitsReader {
       rows.append(LimitRow(kind: .pmsg, resource: "MQ_BYTES", description: "POSIX queue bytes per user (RLIMIT_MSGQUEUE)", limit: rl.rlim_cur == rlim_t.max ? nil : UInt64(rl.rlim_cur), used: nil, unit: .bytes, source: "ulimit -q"))
     }
     var fs = statvfs()
-    if statvfs(paths.shm, &fs) == 0 {
+    if case .success(let shm) = view.shm.open(), fstatvfs(shm.descriptor, &fs) == 0 {
       let total = UInt64(fs.f_blocks) * UInt64(fs.f_frsize)
       let free = UInt64(fs.f_bfree) * UInt64(fs.f_frsize)
-      rows.append(LimitRow(kind: .pshm, resource: "PSHM_BYTES", description: "POSIX shared memory and semaphores (bytes)", limit: total, used: total - free, unit: .bytes, source: paths.shm + " (tmpfs size)"))
+      rows.append(LimitRow(kind: .pshm, resource: "PSHM_BYTES", description: "POSIX shared memory and semaphores (bytes)", limit: total, used: total - free, unit: .bytes, source: view.shm.label + " (tmpfs size)"))
     }
     return rows
   }

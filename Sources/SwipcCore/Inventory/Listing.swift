@@ -16,12 +16,11 @@ public struct Listing {
 
   /// Reads the inventory of `kinds` once and applies `filter`.
   public static func make(
-    kinds: [IPCKind], filter: ObjectFilter, inventory: Inventory? = nil,
+    kinds: [IPCKind], filter: ObjectFilter, inventory: Inventory,
     processes: ProcessTable? = nil, countOrphans: Bool = false, orphanStates: Bool = false,
     segmentMemory: Bool = true
   ) -> Listing {
-    let inventory = inventory ?? Inventory(paths: .fromEnvironment(resolvingMqueue: kinds.contains(.pmsg)))
-    let processes = processes ?? ProcessTable(procDirectory: inventory.paths.proc)
+    let processes = processes ?? ProcessTable(procDirectory: inventory.view.proc)
     let snapshot = inventory.snapshot(
       kinds: kinds, scanHolders: true, processes: processes, segmentMemory: segmentMemory)
     var listing = Listing(kinds: kinds, objects: [], now: snapshot.now, warnings: [])
@@ -35,7 +34,7 @@ public struct Listing {
     listing.warnings.append(contentsOf: snapshot.issues.map(\.description))
     let detector = (filter.orphaned || countOrphans || orphanStates)
       ? OrphanDetector(
-        processes: processes, holderIndex: snapshot.holderIndex, minAge: filter.minAgeSeconds, now: snapshot.now,
+        view: inventory.view, processes: processes, holderIndex: snapshot.holderIndex, minAge: filter.minAgeSeconds, now: snapshot.now,
         ignoreHidden: filter.ignoreHidden)
       : nil
     listing.detector = detector

@@ -47,7 +47,7 @@ public struct ObjectDetails: Sendable {
 
   /// Gathers the details of an object found by `locate`.
   public static func gather(
-    _ object: IPCObject, processes: ProcessTable, holderIndex: HolderIndex? = nil
+    _ object: IPCObject, processes: ProcessTable, holderIndex: HolderIndex? = nil, view: IPCView
   ) -> ObjectDetails {
     var details = ObjectDetails(object: object)
     let label = object.label
@@ -61,12 +61,12 @@ public struct ObjectDetails: Sendable {
     }
     switch object.kind {
     case .msg:
-      switch SystemV.messageQueueStatus(id: object.id!) {
+      switch view.executor.perform({ SystemV.messageQueueStatus(id: object.id!) }) {
       case .success(let ds): details.queueByteLimit = UInt64(ds.msg_qbytes)
       case .failure(let e): denied("queue byte limit (msg_qbytes)", "msgctl(IPC_STAT)", e)
       }
     case .sem:
-      switch SystemV.semaphores(id: object.id!, count: Int(object.nsems ?? 0)) {
+      switch view.executor.perform({ SystemV.semaphores(id: object.id!, count: Int(object.nsems ?? 0)) }) {
       case .success(let states):
         details.semaphores = states
         for s in states where s.lastPid > 0 {

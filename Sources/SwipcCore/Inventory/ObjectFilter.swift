@@ -66,7 +66,7 @@ public struct ObjectFilter: Sendable {
       switch object.kind {
       case .shm: guard object.nattch == 0 else { return .unattached }
       case .pshm: guard object.holders == 0 else { return .unattached }
-      default: return .unattached
+      case .msg, .sem, .pmsg, .psem: return .unattached
       }
     }
     if removed && !object.isMarkedForRemoval { return .removed }

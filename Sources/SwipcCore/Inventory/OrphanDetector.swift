@@ -81,7 +81,7 @@ public struct ProcessVisibility: Sendable, Equatable {
     // The last mount at that point is the one in force.
     for line in text.split(separator: "\n") {
       let fields = line.split(separator: " ")
-      guard fields.count >= 10, InventoryPaths.unescapeMountPath(String(fields[4])) == procDirectory,
+      guard fields.count >= 10, IPCView.unescapeMountPath(String(fields[4])) == procDirectory,
         let dash = fields.firstIndex(of: "-"), fields.index(after: dash) < fields.endIndex,
         fields[fields.index(after: dash)] == "proc", let options = fields.last
       else { continue }
@@ -123,6 +123,8 @@ public struct ProcessVisibility: Sendable, Equatable {
 /// process outside it as pid 0, so a 0 there is unknown too. An object younger than `minAge` is
 /// `recent`.
 public final class OrphanDetector {
+  /// Where POSIX objects are found when their holders must be scanned here.
+  let view: IPCView
   let processes: ProcessTable
   public let visibility: ProcessVisibility
   /// Seconds since creation (or last change) within which an object is never orphaned.
@@ -135,10 +137,11 @@ public final class OrphanDetector {
   private var waiters: QueueWaiters?
 
   public init(
-    processes: ProcessTable, holderIndex: HolderIndex? = nil, minAge: Int64 = ObjectFilter.defaultMinAge,
+    view: IPCView, processes: ProcessTable, holderIndex: HolderIndex? = nil, minAge: Int64 = ObjectFilter.defaultMinAge,
     now: Int64 = Clock.now(), ignoreHidden: Bool = false, visibility: ProcessVisibility? = nil
   ) {
     self.ignoreHidden = ignoreHidden
+    self.view = view
     self.processes = processes
     self.holderIndex = holderIndex
     self.minAge = minAge
@@ -176,7 +179,7 @@ public final class OrphanDetector {
     case .sem:
       guard let id = object.id, let count = object.nsems else { return .unknown("its semaphores could not be read") }
       guard object.operationTime != nil else { return .notOrphaned("no semop has been made on it") }
-      switch SystemV.semaphores(id: id, count: Int(count)) {
+      switch view.executor.perform({ SystemV.semaphores(id: id, count: Int(count)) }) {
       case .failure(let e):
         return .unknown("its waiters cannot be counted (semctl GETNCNT: \(SwipcError.strerror(e)))")
       case .success(let states):
@@ -205,7 +208,7 @@ public final class OrphanDetector {
       return [o.cpid ?? 0] + (o.attachTime != nil || o.detachTime != nil ? [o.lpid ?? 0] : [])
     case .msg:
       return (o.sendTime != nil ? [o.lspid ?? 0] : []) + (o.receiveTime != nil ? [o.lrpid ?? 0] : [])
-    default:
+    case .sem, .pmsg, .pshm, .psem:
       return o.recordedPIDs
     }
   }
@@ -224,8 +227,7 @@ public final class OrphanDetector {
   func posixHolders() -> HolderIndex {
     if let holderIndex { return holderIndex }
     // Every file in /dev/shm and the mqueue mount is of interest: scan for all of them at once.
-    let paths = InventoryPaths.fromEnvironment()
-    let snapshot = Inventory(paths: paths).snapshot(kinds: IPCKind.posix, scanHolders: true, processes: processes)
+    let snapshot = Inventory(view: view).snapshot(kinds: IPCKind.posix, scanHolders: true, processes: processes)
     let index = snapshot.holderIndex ?? HolderIndex()
     holderIndex = index
     return index

@@ -6,14 +6,15 @@ import SystemPackage
 public enum ObjectOperations {
   /// The System V id a target names: itself, or the id behind a key (msgget/shmget/semget with
   /// no flags, which needs no permission).
-  public static func systemVID(kind: IPCKind, target: ObjectTarget) throws(SwipcError) -> Int32 {
+  public static func systemVID(kind: IPCKind, target: ObjectTarget, view: IPCView) throws(SwipcError) -> Int32 {
+    guard let backend = kind.systemVBackend else { throw .usage("\(kind.rawValue) objects are named by /name, not by id or key") }
     switch target {
     case .id(let id): return id
     case .key(let key):
       if key.isPrivate {
         throw .usage("key 0x00000000 is IPC_PRIVATE and names no single object: give the id instead")
       }
-      switch SystemV.get(kind: kind, key: key, mode: 0, create: false, exclusive: false) {
+      switch view.executor.perform({ backend.get(key: key, mode: 0, create: false, exclusive: false) }) {
       case .success(let r): return r.id
       case .failure(let e):
         throw SwipcError(category: e == .noSuchFileOrDirectory ? .notFound : nil,
@@ -50,34 +51,34 @@ public enum ObjectOperations {
   }
 
   /// Removes one object: IPC_RMID; unlinkat through the directory's descriptor for POSIX objects
-  /// (the directory of `paths`, checked to be the file `expected` names when given), or mq_unlink
+  /// (the view's directory, checked to be the file `expected` names when given), or mq_unlink
   /// for a queue where no mqueue filesystem is mounted.
   ///
   /// - Returns: A label for the report, e.g. `shm 32768` or `pshm /cache`.
   public static func remove(
-    kind: IPCKind, target: ObjectTarget, paths: InventoryPaths? = nil,
+    kind: IPCKind, target: ObjectTarget, view: IPCView,
     expected: POSIXDirectory.FileIdentity? = nil
   ) throws(SwipcError) -> String {
     let kind = target.resolvedKind(kind)
     if case .name(let name) = target {
-      let paths = paths ?? .fromEnvironment(resolvingMqueue: kind == .pmsg)
       // A queue goes through the mqueue directory that `ls` lists (SWIPC_MQUEUE_DIR may be another
-      // namespace's); mq_unlink, which knows only this namespace's, where none is mounted.
-      if kind == .pmsg && paths.mqueue == nil {
-        if case .failure(let e) = POSIXObjects.unlinkQueue(name) {
+      // namespace's); mq_unlink, which knows only the namespace's own, where none is mounted.
+      if kind == .pmsg && !view.mqueue.exists {
+        if case .failure(let e) = view.executor.perform({ POSIXObjects.unlinkQueue(name) }) {
           throw posixError(e, call: "mq_unlink", kind: kind, name: name, action: "remove")
         }
       } else {
-        let result = Result { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: kind, paths: paths) }
-          .flatMap { $0.unlink(POSIXDirectory.entry(kind: kind, name), expected: expected) }
+        guard let backend = kind.posixBackend else { throw .usage("\(kind.rawValue) objects are named by id or key, not by /name") }
+        let result = backend.directory(in: view).open()
+          .flatMap { $0.unlink(backend.entry(name), expected: expected) }
         if case .failure(let f) = result { throw f.error(kind: kind, name: name, action: "remove") }
       }
       return "\(kind.rawValue) \(name.rawValue)"
     }
-    let id = try systemVID(kind: kind, target: target)
-    if case .failure(let e) = SystemV.remove(kind: kind, id: id) {
-      let call = kind == .msg ? "msgctl(IPC_RMID)" : kind == .shm ? "shmctl(IPC_RMID)" : "semctl(IPC_RMID)"
-      throw systemVError(e, call: call, kind: kind, id: id, action: "remove")
+    let id = try systemVID(kind: kind, target: target, view: view)
+    guard let backend = kind.systemVBackend else { throw .usage("\(kind.rawValue) objects are named by /name") }
+    if case .failure(let e) = view.executor.perform({ backend.remove(id: id) }) {
+      throw systemVError(e, call: backend.removeCall, kind: kind, id: id, action: "remove")
     }
     return "\(kind.rawValue) \(id)"
   }
@@ -85,27 +86,27 @@ public enum ObjectOperations {
   /// Changes permissions and/or owner: IPC_SET for System V; for POSIX objects the file behind
   /// the name, opened through its directory's descriptor and changed through its own.
   public static func setPermissions(
-    kind: IPCKind, target: ObjectTarget, mode: FileMode?, uid: UInt32?, gid: UInt32?,
-    paths: InventoryPaths = .fromEnvironment()
+    kind: IPCKind, target: ObjectTarget, mode: FileMode?, uid: UInt32?, gid: UInt32?, view: IPCView
   ) throws(SwipcError) {
     let kind = target.resolvedKind(kind)
     let action = mode != nil ? "change the permissions of" : "change the owner of"
     if case .name(let name) = target {
-      if kind == .pmsg && paths.mqueue == nil {
-        if case .failure(let e) = POSIXObjects.setQueuePermissions(name, mode: mode?.rawValue, uid: uid, gid: gid) {
+      if kind == .pmsg && !view.mqueue.exists {
+        if case .failure(let e) = view.executor.perform({ POSIXObjects.setQueuePermissions(name, mode: mode?.rawValue, uid: uid, gid: gid) }) {
           throw posixError(e, call: mode != nil ? "fchmod" : "fchown", kind: kind, name: name, action: action)
         }
         return
       }
-      let result = Result { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: kind, paths: paths) }
-        .flatMap { $0.setPermissions(POSIXDirectory.entry(kind: kind, name), mode: mode?.rawValue, uid: uid, gid: gid) }
+      guard let backend = kind.posixBackend else { throw .usage("\(kind.rawValue) objects are named by id or key, not by /name") }
+      let result = backend.directory(in: view).open()
+        .flatMap { $0.setPermissions(backend.entry(name), mode: mode?.rawValue, uid: uid, gid: gid) }
       if case .failure(let f) = result { throw f.error(kind: kind, name: name, action: action) }
       return
     }
-    let id = try systemVID(kind: kind, target: target)
-    if case .failure(let e) = SystemV.setPermissions(kind: kind, id: id, mode: mode?.rawValue, uid: uid, gid: gid) {
-      let call = kind == .msg ? "msgctl(IPC_SET)" : kind == .shm ? "shmctl(IPC_SET)" : "semctl(IPC_SET)"
-      throw systemVError(e, call: call, kind: kind, id: id, action: action)
+    let id = try systemVID(kind: kind, target: target, view: view)
+    guard let backend = kind.systemVBackend else { throw .usage("\(kind.rawValue) objects are named by /name") }
+    if case .failure(let e) = view.executor.perform({ backend.setPermissions(id: id, mode: mode?.rawValue, uid: uid, gid: gid) }) {
+      throw systemVError(e, call: backend.setCall, kind: kind, id: id, action: action)
     }
   }
 }

@@ -11,6 +11,7 @@ public final class MessageQueueEndpoint {
   }
 
   let backend: Backend
+  let view: IPCView
   /// The largest message this endpoint sends or receives.
   public let maxMessageSize: Int
   /// `long mtype` followed by the text, as msgsnd/msgrcv want it; POSIX uses the text part only.
@@ -23,15 +24,16 @@ public final class MessageQueueEndpoint {
   ///
   /// - Parameter receiveLimit: for receiving, the largest message to accept (nil: any message
   ///   the queue can hold).
-  public init(kind: IPCKind, target: ObjectTarget, forSending: Bool, create: Bool, receiveLimit: Int? = nil)
-    throws(SwipcError)
-  {
+  public init(
+    kind: IPCKind, target: ObjectTarget, forSending: Bool, create: Bool, receiveLimit: Int? = nil, view: IPCView
+  ) throws(SwipcError) {
+    self.view = view
     let kind = target.resolvedKind(kind)
     switch target {
     case .name(let name):
       var flags = (forSending ? O_WRONLY : O_RDONLY) | O_CLOEXEC
       if create { flags |= O_CREAT }
-      let mqd = POSIXObjects.withoutUmask { swipc_mq_open(name.rawValue, flags, 0o600, nil) }
+      let mqd = view.executor.perform { POSIXObjects.withoutUmask { swipc_mq_open(name.rawValue, flags, 0o600, nil) } }
       guard mqd != -1 else {
         let e = currentErrno
         throw ObjectOperations.posixError(e, call: "mq_open", kind: .pmsg, name: name,
@@ -47,20 +49,20 @@ public final class MessageQueueEndpoint {
       precondition(kind == .msg)
       let id: Int32
       if create, case .key(let key) = target, !key.isPrivate {
-        switch SystemV.get(kind: .msg, key: key, mode: 0o600, create: true, exclusive: false) {
+        switch view.executor.perform({ SystemVMessageQueues.get(key: key, mode: 0o600, create: true, exclusive: false) }) {
         case .success(let r): id = r.id
         case .failure(let e): throw SwipcError(call: "msgget", object: "key \(key)", errno: e)
         }
       } else {
-        id = try ObjectOperations.systemVID(kind: .msg, target: target)
+        id = try ObjectOperations.systemVID(kind: .msg, target: target, view: view)
       }
       backend = .systemV(id: id)
       label = "queue \(id)"
       if forSending {
         // A message larger than the queue's byte limit would wait for ever: check both limits
         // (msg_qbytes needs read permission; a write-only sender gets MSGMAX alone).
-        let msgmax = Int(KernelLimits.value("kernel/msgmax") ?? 8192)
-        if case .success(let ds) = SystemV.messageQueueStatus(id: id), Int(ds.msg_qbytes) < msgmax {
+        let msgmax = Int(view.kernelValue("kernel/msgmax") ?? 8192)
+        if case .success(let ds) = view.executor.perform({ SystemV.messageQueueStatus(id: id) }), Int(ds.msg_qbytes) < msgmax {
           maxMessageSize = Int(ds.msg_qbytes)
           queueByteLimit = Int(ds.msg_qbytes)
         } else {
@@ -69,12 +71,12 @@ public final class MessageQueueEndpoint {
       } else {
         // A queued message is never larger than the queue's byte limit.
         let qbytes: Int
-        switch SystemV.messageQueueStatus(id: id) {
+        switch view.executor.perform({ SystemV.messageQueueStatus(id: id) }) {
         case .success(let ds): qbytes = Int(ds.msg_qbytes)
         case .failure(let e):
           throw ObjectOperations.systemVError(e, call: "msgctl(IPC_STAT)", kind: .msg, id: id, action: "receive from")
         }
-        maxMessageSize = receiveLimit ?? max(qbytes, Int(KernelLimits.value("kernel/msgmax") ?? 8192))
+        maxMessageSize = receiveLimit ?? max(qbytes, Int(view.kernelValue("kernel/msgmax") ?? 8192))
       }
     }
     buffer = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<Int>.size + max(maxMessageSize, 1), alignment: 16)
@@ -82,14 +84,19 @@ public final class MessageQueueEndpoint {
 
   deinit {
     if case .posix(let mqd, _) = backend { mq_close(mqd) }
-    if mqueueDirectory >= 0 { closeIgnoringErrors(mqueueDirectory) }
     buffer.deallocate()
   }
 
-  /// The mqueue mount's directory, opened once when a receive first waits: -2 not yet looked
-  /// for, -1 none (or not the filesystem of this queue).
-  var mqueueDirectory: Int32 = -2
-  var queueInode: UInt64 = 0
+  /// The view's mqueue directory, when it is the filesystem of this queue (looked for when a
+  /// receive first waits), and the queue's inode there.
+  lazy var naming: (directory: POSIXDirectory, inode: UInt64)? = {
+    guard case .posix(let mqd, _) = backend, view.mqueue.isLive, case .success(let directory) = view.mqueue.open()
+    else { return nil }
+    var ds = stat()
+    var qs = stat()
+    guard fstat(directory.descriptor, &ds) == 0, fstat(mqd, &qs) == 0, ds.st_dev == qs.st_dev else { return nil }
+    return (directory, UInt64(qs.st_ino))
+  }()
 
   /// Whether a POSIX queue's name still names the queue this endpoint opened. mq_unlink does not
   /// wake a waiting receiver, so a wait asks this each time it wakes: through the mqueue
@@ -98,29 +105,13 @@ public final class MessageQueueEndpoint {
   ///
   /// The corresponding C functions are `fstat` and `fstatat`.
   func stillNamed() -> Bool {
-    guard case .posix(let mqd, let name) = backend else { return true }
-    if mqueueDirectory == -2 {
-      mqueueDirectory = -1
-      let paths = InventoryPaths.fromEnvironment()
-      if paths.mqueueIsLive, let dir = paths.mqueue {
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        var ds = stat()
-        var qs = stat()
-        if fd >= 0, fstat(fd, &ds) == 0, fstat(mqd, &qs) == 0, ds.st_dev == qs.st_dev {
-          mqueueDirectory = fd
-          queueInode = UInt64(qs.st_ino)
-        } else if fd >= 0 {
-          closeIgnoringErrors(fd)
-        }
-      }
-    }
-    guard mqueueDirectory >= 0 else { return true }
-    var st = stat()
+    guard case .posix(_, let name) = backend, let naming else { return true }
     // The name's exact bytes, as the directory lists them (a name need not be UTF-8).
-    let entry = POSIXDirectory.entry(kind: .pmsg, name)
-    let rc = POSIXDirectory.withCString(entry) { fstatat(mqueueDirectory, $0, &st, AT_SYMLINK_NOFOLLOW) }
-    if rc != 0 { return errno != ENOENT }
-    return UInt64(st.st_ino) == queueInode
+    switch naming.directory.status(POSIXMessageQueues.entry(name)) {
+    case .success(let st): return UInt64(st.st_ino) == naming.inode
+    case .failure(.system(_, let e)): return e != .noSuchFileOrDirectory
+    case .failure: return true
+    }
   }
 
   public var isPOSIX: Bool {
@@ -180,7 +171,7 @@ public final class MessageQueueEndpoint {
     switch backend {
     case .systemV(let id):
       var flags: Int32 = 0
-      if except { flags |= 0o20000 }  // MSG_EXCEPT
+      if except { flags |= SWIPC_MSG_EXCEPT }
       if truncate { flags |= MSG_NOERROR }
       let outcome = call.run(wait: wait) { blocking in
         msgrcv(id, buffer, maxMessageSize, type, flags | (blocking ? 0 : IPC_NOWAIT))
@@ -191,7 +182,7 @@ public final class MessageQueueEndpoint {
       case .timedOut: throw emptyError(wait: wait)
       case .interrupted: throw SwipcError(category: .interrupted, call: "msgrcv", object: label, reason: "interrupted")
       case .failed(.argListTooLong):
-        let size = MessageQueueEndpoint.sizeOfNextMessage(id: id, type: type, except: except)
+        let size = view.executor.perform { MessageQueueEndpoint.sizeOfNextMessage(id: id, type: type, except: except) }
           .map { "of \($0) bytes is larger than" } ?? "is larger than"
         throw SwipcError(category: .failed, call: "msgrcv from", object: label,
           reason: "the next matching message \(size) --max-size \(maxMessageSize); it stays in the queue: use --truncate or a larger --max-size")
@@ -222,7 +213,7 @@ public final class MessageQueueEndpoint {
     defer { scratch.deallocate() }
     var queued: [(type: Int, size: Int)] = []
     for index in 0..<Int(ds.msg_qnum) {
-      let n = msgrcv(id, scratch, capacity, index, 0o40000 | IPC_NOWAIT)  // MSG_COPY
+      let n = msgrcv(id, scratch, capacity, index, SWIPC_MSG_COPY | IPC_NOWAIT)
       guard n >= 0 else { return nil }
       queued.append((scratch.load(as: Int.self), n))
     }
@@ -250,7 +241,7 @@ public final class MessageQueueEndpoint {
     switch backend {
     case .systemV:
       if let queueByteLimit { return "the queue's byte limit (msg_qbytes \(queueByteLimit))" }
-      return KernelLimits.describe("MSGMAX", "kernel/msgmax")
+      return KernelLimits.describe("MSGMAX", "kernel/msgmax", view: view)
     case .posix: return "the queue's message size (mq_msgsize \(maxMessageSize))"
     }
   }

@@ -7,18 +7,16 @@ public enum IPCKind: String, CaseIterable, Sendable, Hashable, Comparable {
   /// The POSIX kinds.
   public static let posix: [IPCKind] = [.pmsg, .pshm, .psem]
 
-  public var isSystemV: Bool { self == .msg || self == .shm || self == .sem }
+  public var isSystemV: Bool {
+    switch self {
+    case .msg, .shm, .sem: return true
+    case .pmsg, .pshm, .psem: return false
+    }
+  }
   public var isPOSIX: Bool { !isSystemV }
 
   /// The POSIX kind a System V type name means when it is given a `/name`.
-  public var posixCounterpart: IPCKind {
-    switch self {
-    case .msg: return .pmsg
-    case .shm: return .pshm
-    case .sem: return .psem
-    default: return self
-    }
-  }
+  public var posixCounterpart: IPCKind { systemVBackend?.posixCounterpart ?? self }
 
   /// A title for table sections, as ipcs prints them.
   public var title: String {

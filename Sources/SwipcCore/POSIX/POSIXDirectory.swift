@@ -11,11 +11,12 @@ import SystemPackage
 /// name another user swaps for a symlink, a FIFO or another file between a check and a use is
 /// refused, never followed, and the listing, the check and the removal see the same directory
 /// whatever the environment says.
-public final class POSIXDirectory {
+public final class POSIXDirectory: Sendable {
   /// The directory as it was named, for messages.
   public let path: String
-  /// The directory's descriptor.
-  public let descriptor: Int32
+  private let owned: OwnedDescriptor
+  /// The directory's descriptor, owned (and closed) by this value.
+  public var descriptor: Int32 { owned.raw }
 
   /// Why an entry could not be opened, checked or removed.
   public enum Failure: Error, Equatable {
@@ -42,12 +43,21 @@ public final class POSIXDirectory {
     public init(_ st: stat) { self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) }
   }
 
-  /// An entry opened and checked: its descriptor (the caller closes it) and its fstat.
-  public struct OpenFile {
-    public let descriptor: Int32
+  /// An entry opened and checked: its descriptor, closed when the value goes away, and its fstat.
+  public struct OpenFile: ~Copyable {
+    public let owned: OwnedDescriptor
     public let status: stat
+    public var descriptor: Int32 { owned.raw }
     public var identity: FileIdentity { FileIdentity(status) }
     public var size: Int64 { Int64(status.st_size) }
+    /// Hands the descriptor to a caller that becomes its owner.
+    public consuming func takeDescriptor() -> Int32 { owned.take() }
+  }
+
+  /// A file `create` opened, and whether it made it.
+  public struct Created: ~Copyable {
+    public let file: OpenFile
+    public let created: Bool
   }
 
   /// Opens `path` as a directory. The path itself is the operator's (a default or a variable
@@ -56,28 +66,16 @@ public final class POSIXDirectory {
   /// The corresponding C function is `open` with `O_DIRECTORY`.
   public init(path: String) throws(Failure) {
     self.path = path
-    let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { throw .system("open", currentErrno) }
-    descriptor = fd
-  }
-
-  deinit { closeIgnoringErrors(descriptor) }
-
-  /// The directory of `kind`'s objects in `paths`: the shm directory for pshm and psem, the
-  /// mqueue mount for pmsg (ENOENT when none is mounted).
-  public convenience init(kind: IPCKind, paths: InventoryPaths) throws(Failure) {
-    if kind == .pmsg {
-      guard let mqueue = paths.mqueue else { throw .system("open", .noSuchFileOrDirectory) }
-      try self.init(path: mqueue)
-    } else {
-      try self.init(path: paths.shm)
+    switch OwnedDescriptor.open(path, flags: O_RDONLY | O_DIRECTORY | O_CLOEXEC) {
+    case .success(let fd): owned = fd
+    case .failure(let e): throw .system("open", e)
     }
   }
 
-  /// The directory entry behind a name: `NAME` for shared memory and queues, `sem.NAME` for
-  /// glibc's named semaphores.
-  public static func entry(kind: IPCKind, _ name: POSIXName) -> [UInt8] {
-    kind == .psem ? Array("sem.".utf8) + name.bareBytes : Array(name.bareBytes)
+  /// A directory already open (another namespace's mount); this value becomes its owner.
+  public init(owning descriptor: consuming OwnedDescriptor, path: String) {
+    self.path = path
+    owned = descriptor
   }
 
   /// The entries' names as bytes (without `.` and `..`), in directory order.
@@ -86,13 +84,13 @@ public final class POSIXDirectory {
   public func entries() -> Result<[[UInt8]], Errno> {
     // fdopendir takes over the descriptor it is given: give it a fresh one on the same directory
     // (not a dup, whose offset would be shared between listings).
-    let fd = openat(descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { return .failure(currentErrno) }
-    guard let dir = fdopendir(fd) else {
-      let e = currentErrno
-      closeIgnoringErrors(fd)
-      return .failure(e)
+    let fd: OwnedDescriptor
+    switch OwnedDescriptor.open(".", relativeTo: descriptor, flags: O_RDONLY | O_DIRECTORY | O_CLOEXEC) {
+    case .success(let d): fd = d
+    case .failure(let e): return .failure(e)
     }
+    guard let dir = fdopendir(fd.raw) else { return .failure(currentErrno) }
+    _ = fd.take()  // the stream owns it now; closedir closes it
     defer { closedir(dir) }
     var names = [[UInt8]]()
     while let entry = readdir(dir) {
@@ -119,23 +117,14 @@ public final class POSIXDirectory {
   ///
   /// The corresponding C functions are `openat` and `fstat`.
   public func open(_ entry: [UInt8], flags: Int32, size: Int? = nil) -> Result<OpenFile, Failure> {
-    let fd = Self.withCString(entry) { openat(descriptor, $0, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
-    guard fd >= 0 else { return .failure(.system("open", currentErrno)) }
+    let raw = Self.withCString(entry) { openat(descriptor, $0, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
+    guard raw >= 0 else { return .failure(.system("open", currentErrno)) }
+    let fd = OwnedDescriptor(raw)
     var st = stat()
-    if fstat(fd, &st) != 0 {
-      let e = currentErrno
-      closeIgnoringErrors(fd)
-      return .failure(.system("fstat", e))
-    }
-    if st.st_mode & S_IFMT != S_IFREG {
-      closeIgnoringErrors(fd)
-      return .failure(.notRegular(st.st_mode))
-    }
-    if let size, Int64(st.st_size) != Int64(size) {
-      closeIgnoringErrors(fd)
-      return .failure(.wrongSize(Int64(st.st_size), expected: size))
-    }
-    return .success(OpenFile(descriptor: fd, status: st))
+    if fstat(fd.raw, &st) != 0 { return .failure(.system("fstat", currentErrno)) }
+    if st.st_mode & S_IFMT != S_IFREG { return .failure(.notRegular(st.st_mode)) }
+    if let size, Int64(st.st_size) != Int64(size) { return .failure(.wrongSize(Int64(st.st_size), expected: size)) }
+    return .success(OpenFile(owned: fd, status: st))
   }
 
   /// Changes the mode and/or owner of the regular file an entry names, through a descriptor of
@@ -145,18 +134,18 @@ public final class POSIXDirectory {
   ///
   /// The corresponding C functions are `openat`, `fstat`, `fchown`, `fchmod` and `chmod`.
   public func setPermissions(_ entry: [UInt8], mode: UInt32?, uid: UInt32?, gid: UInt32?) -> Result<Void, Failure> {
-    var opened = open(entry, flags: O_RDONLY)
     var pathOnly = false
-    if case .failure(.system(_, .permissionDenied)) = opened {
-      opened = open(entry, flags: POSIXDirectory.pathOnly)
-      pathOnly = true
-    }
     let file: OpenFile
-    switch opened {
-    case .failure(let f): return .failure(f)
+    switch open(entry, flags: O_RDONLY) {
     case .success(let f): file = f
+    case .failure(.system(_, .permissionDenied)):
+      pathOnly = true
+      switch open(entry, flags: POSIXDirectory.pathOnly) {
+      case .success(let f): file = f
+      case .failure(let f): return .failure(f)
+      }
+    case .failure(let f): return .failure(f)
     }
-    defer { closeIgnoringErrors(file.descriptor) }
     // shm_open, sem_open and mq_open make files with one name (none once unlinked); another user
     // who links a file of someone else's into the directory must not get root to change it.
     guard file.status.st_nlink <= 1 else { return .failure(.linked(UInt64(file.status.st_nlink))) }
@@ -197,31 +186,29 @@ public final class POSIXDirectory {
   /// regular file with one name. Returns the file and whether it was made here.
   ///
   /// The corresponding C functions are `openat` and `fstat`.
-  public func create(_ entry: [UInt8], mode: UInt32, exclusive: Bool) -> Result<(file: OpenFile, created: Bool), Failure> {
+  public func create(_ entry: [UInt8], mode: UInt32, exclusive: Bool) -> Result<Created, Failure> {
     // O_EXCL even when an existing entry would do: only then does the caller know whether it
     // made the file (and may size it, or remove it again on failure).
     for _ in 0..<8 {
       let flags = O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
-      let fd = POSIXObjects.withoutUmask { Self.withCString(entry) { openat(descriptor, $0, flags, mode_t(mode)) } }
-      if fd >= 0 {
+      let raw = POSIXObjects.withoutUmask { Self.withCString(entry) { openat(descriptor, $0, flags, mode_t(mode)) } }
+      if raw >= 0 {
+        let fd = OwnedDescriptor(raw)
         var st = stat()
-        guard fstat(fd, &st) == 0 else {
+        guard fstat(fd.raw, &st) == 0 else {
           let e = currentErrno
-          closeIgnoringErrors(fd)
+          _ = consume fd
           _ = unlink(entry)
           return .failure(.system("fstat", e))
         }
-        return .success((OpenFile(descriptor: fd, status: st), true))
+        return .success(Created(file: OpenFile(owned: fd, status: st), created: true))
       }
       let e = currentErrno
       guard e == .fileExists && !exclusive else { return .failure(.system("open", e)) }
       switch open(entry, flags: O_RDWR) {
       case .success(let file):
-        guard file.status.st_nlink == 1 else {
-          closeIgnoringErrors(file.descriptor)
-          return .failure(.linked(UInt64(file.status.st_nlink)))
-        }
-        return .success((file, false))
+        guard file.status.st_nlink == 1 else { return .failure(.linked(UInt64(file.status.st_nlink))) }
+        return .success(Created(file: file, created: false))
       case .failure(.system(_, .noSuchFileOrDirectory)): continue  // removed in between: create it
       case .failure(let f): return .failure(f)
       }
@@ -252,16 +239,16 @@ public final class POSIXDirectory {
       }
       guard fd >= 0 else { return .failure(.system("open", .fileExists)) }
     }
-    defer { closeIgnoringErrors(fd) }
+    let file = OwnedDescriptor(fd)
     var st = stat()
-    guard fstat(fd, &st) == 0 else { return .failure(.system("fstat", currentErrno)) }
+    guard fstat(file.raw, &st) == 0 else { return .failure(.system("fstat", currentErrno)) }
     let identity = FileIdentity(st)
     // The random name is this process's own scratch file: removed whatever happens.
     defer { if let temporary { _ = unlink(temporary, expected: identity) } }
     let written = contents.withUnsafeBytes { raw -> Errno? in
       var done = 0
       while done < raw.count {
-        let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(done))
+        let n = pwrite(file.raw, raw.baseAddress! + done, raw.count - done, off_t(done))
         if n < 0 {
           if currentErrno == .interrupted { continue }
           return currentErrno
@@ -271,18 +258,17 @@ public final class POSIXDirectory {
       return nil
     }
     if let written { return .failure(.system("write", written)) }
-    guard fchmod(fd, mode_t(mode)) == 0 else { return .failure(.system("fchmod", currentErrno)) }
+    guard fchmod(file.raw, mode_t(mode)) == 0 else { return .failure(.system("fchmod", currentErrno)) }
     // /proc/self/fd/N names the inode written here, whatever has happened to any name since.
-    let rc = Self.withCString(entry) { linkat(AT_FDCWD, "/proc/self/fd/\(fd)", descriptor, $0, AT_SYMLINK_FOLLOW) }
+    let rc = Self.withCString(entry) { linkat(AT_FDCWD, "/proc/self/fd/\(file.raw)", descriptor, $0, AT_SYMLINK_FOLLOW) }
     return rc == 0 ? .success(identity) : .failure(.system("linkat", currentErrno))
   }
 
-  /// O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`, the same on x86_64 and arm64), which Glibc's module
-  /// does not export.
-  static let temporaryFile: Int32 = 0o20000000 | O_DIRECTORY
+  /// O_TMPFILE, which Glibc's module does not export.
+  static let temporaryFile: Int32 = SWIPC_O_TMPFILE_BASE | O_DIRECTORY
 
-  /// O_PATH (Linux, the same on every architecture), which Glibc's module does not export.
-  static let pathOnly: Int32 = 0o10000000
+  /// O_PATH, which Glibc's module does not export.
+  static let pathOnly: Int32 = SWIPC_O_PATH
 
   static func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
     (bytes + [0]).withUnsafeBufferPointer { raw in

@@ -20,25 +20,27 @@ public enum POSIXObjects {
   ///
   /// The corresponding C function is `mq_open`.
   public static func createQueue(
-    _ name: POSIXName, mode: UInt32, exclusive: Bool, maxMessages: Int?, messageSize: Int?
+    _ name: POSIXName, mode: UInt32, exclusive: Bool, maxMessages: Int?, messageSize: Int?, view: IPCView
   ) -> Result<Void, Errno> {
     var attributes = mq_attr()
     let custom = maxMessages != nil || messageSize != nil
     if custom {
-      attributes.mq_maxmsg = maxMessages ?? Int(KernelLimits.value("fs/mqueue/msg_default") ?? 10)
-      attributes.mq_msgsize = messageSize ?? Int(KernelLimits.value("fs/mqueue/msgsize_default") ?? 8192)
+      attributes.mq_maxmsg = maxMessages ?? Int(view.kernelValue("fs/mqueue/msg_default") ?? 10)
+      attributes.mq_msgsize = messageSize ?? Int(view.kernelValue("fs/mqueue/msgsize_default") ?? 8192)
     }
     let flags = O_CREAT | O_RDONLY | O_CLOEXEC | (exclusive ? O_EXCL : 0)
-    let mqd = withoutUmask {
-      withUnsafePointer(to: &attributes) { swipc_mq_open(name.rawValue, flags, mode_t(mode), custom ? $0 : nil) }
+    let mqd = view.executor.perform {
+      withoutUmask {
+        withUnsafePointer(to: &attributes) { swipc_mq_open(name.rawValue, flags, mode_t(mode), custom ? $0 : nil) }
+      }
     }
     guard mqd != -1 else { return .failure(currentErrno) }
     mq_close(mqd)
     return .success(())
   }
 
-  /// What shm_open with O_CREAT does, through the shm directory's descriptor (`paths.shm`, so
-  /// `SWIPC_SHM_DIR` is honoured as by every other command): a new file `NAME` of `mode`, then
+  /// What shm_open with O_CREAT does, through the view's shm directory (so `SWIPC_SHM_DIR` is
+  /// honoured as by every other command): a new file `NAME` of `mode`, then
   /// ftruncate to `size`. A new object that cannot be sized is removed again (the very file made
   /// here), so nothing is left half-made; an existing one (not `exclusive`) is used as it is.
   ///
@@ -46,23 +48,23 @@ public enum POSIXObjects {
   ///
   /// The corresponding C functions are `openat`, `fstat`, `ftruncate` and `unlinkat`.
   public static func createSharedMemory(
-    _ name: POSIXName, mode: UInt32, exclusive: Bool, size: UInt64, paths: InventoryPaths
+    _ name: POSIXName, mode: UInt32, exclusive: Bool, size: UInt64, view: IPCView
   ) -> Result<Bool, SwipcError> {
     let directory: POSIXDirectory
-    switch shmDirectory(.pshm, for: name, paths: paths) {
+    switch shmDirectory(.pshm, for: name, view: view) {
     case .success(let d): directory = d
     case .failure(let e): return .failure(e)
     }
-    let entry = POSIXDirectory.entry(kind: .pshm, name)
-    let file: POSIXDirectory.OpenFile, created: Bool
+    let entry = POSIXSharedMemory.entry(name)
+    let made: POSIXDirectory.Created
     switch directory.create(entry, mode: mode, exclusive: exclusive) {
-    case .success(let made): (file, created) = made
+    case .success(let m): made = m
     case .failure(.system("open", let e)) where e != .tooManySymbolicLinkLevels:
       return .failure(SwipcError(call: "shm_open", object: name.rawValue, errno: e))
     case .failure(let f): return .failure(f.error(kind: .pshm, name: name, action: "use"))
     }
-    defer { closeIgnoringErrors(file.descriptor) }
-    guard created else { return .success(false) }
+    let file = made.file
+    guard made.created else { return .success(false) }
     let sized = size > UInt64(Int64.max) ? .failure(.fileTooLarge) : valueOrErrno({ ftruncate(file.descriptor, off_t(size)) })
     guard case .failure(let e) = sized else { return .success(true) }
     let undone = if case .success = directory.unlink(entry, expected: file.identity) {
@@ -72,7 +74,7 @@ public enum POSIXObjects {
     }
     let tooLarge = e == .fileTooLarge || e == .invalidArgument || e == .noSpace
     return .failure(SwipcError(call: "ftruncate", object: name.rawValue, errno: e,
-      reason: (tooLarge ? "size \(size) is too large for \(paths.shm) (see 'df \(paths.shm)' and 'ulimit -f')" : SwipcError.strerror(e)) + "; " + undone))
+      reason: (tooLarge ? "size \(size) is too large for \(view.shm.label) (see 'df \(view.shm.label)' and 'ulimit -f')" : SwipcError.strerror(e)) + "; " + undone))
   }
 
   /// What sem_open with O_CREAT does, through the shm directory's descriptor: a sem_t made by
@@ -82,10 +84,10 @@ public enum POSIXObjects {
   ///
   /// The corresponding C functions are `sem_init`, `openat` (O_TMPFILE), `pwrite` and `linkat`.
   public static func createSemaphore(
-    _ name: POSIXName, mode: UInt32, exclusive: Bool, value: UInt32, paths: InventoryPaths
+    _ name: POSIXName, mode: UInt32, exclusive: Bool, value: UInt32, view: IPCView
   ) -> Result<Void, SwipcError> {
     let directory: POSIXDirectory
-    switch shmDirectory(.psem, for: name, paths: paths) {
+    switch shmDirectory(.psem, for: name, view: view) {
     case .success(let d): directory = d
     case .failure(let e): return .failure(e)
     }
@@ -94,14 +96,13 @@ public enum POSIXObjects {
       return .failure(SwipcError(call: "sem_init", object: name.rawValue, errno: currentErrno))
     }
     let contents = withUnsafeBytes(of: &sem) { Array($0) }
-    let entry = POSIXDirectory.entry(kind: .psem, name)
+    let entry = POSIXSemaphores.entry(name)
     for _ in 0..<8 {
       switch directory.publish(entry, contents: contents, mode: mode) {
       case .success: return .success(())
       case .failure(.system(_, .fileExists)) where !exclusive:
         switch directory.open(entry, flags: O_RDWR, size: contents.count) {
         case .success(let file):
-          closeIgnoringErrors(file.descriptor)
           // A hard link another user made to someone else's file is not a semaphore to adopt.
           guard file.status.st_nlink == 1 else {
             return .failure(POSIXDirectory.Failure.linked(UInt64(file.status.st_nlink)).error(kind: .psem, name: name, action: "use"))
@@ -120,11 +121,11 @@ public enum POSIXObjects {
 
   /// The shm directory that creation goes through; when it cannot be opened, an error that
   /// names it, as `SWIPC_SHM_DIR` may have moved it.
-  static func shmDirectory(_ kind: IPCKind, for name: POSIXName, paths: InventoryPaths) -> Result<POSIXDirectory, SwipcError> {
-    do { return .success(try POSIXDirectory(kind: kind, paths: paths)) } catch {
-      guard case .system(let call, let e) = error else { return .failure(error.error(kind: kind, name: name, action: "create")) }
-      return .failure(SwipcError(category: e == .noSuchFileOrDirectory ? .failed : nil, call: call, object: paths.shm, errno: e,
-        reason: "cannot open the directory of POSIX shared memory and semaphores (SWIPC_SHM_DIR, default /dev/shm): \(name.rawValue) was not created"))
+  static func shmDirectory(_ kind: IPCKind, for name: POSIXName, view: IPCView) -> Result<POSIXDirectory, SwipcError> {
+    view.shm.open().mapError { error in
+      guard case .system(let call, let e) = error else { return error.error(kind: kind, name: name, action: "create") }
+      return SwipcError(category: e == .noSuchFileOrDirectory ? .failed : nil, call: call, object: view.shm.label, errno: e,
+        reason: "cannot open the directory of POSIX shared memory and semaphores (SWIPC_SHM_DIR, default /dev/shm): \(name.rawValue) was not created")
     }
   }
 
@@ -144,10 +145,10 @@ public enum KernelLimits {
     return values[index]
   }
 
-  /// `MSGMNI (32000, /proc/sys/kernel/msgmni)`.
-  static func describe(_ name: String, _ relative: String, index: Int = 0) -> String {
+  /// `MSGMNI (32000, /proc/sys/kernel/msgmni)`, as the view's namespace has it.
+  static func describe(_ name: String, _ relative: String, index: Int = 0, view: IPCView) -> String {
     let field = index > 0 ? " field \(index + 1)" : ""
-    if let v = value(relative, index: index) { return "\(name) (\(v), /proc/sys/\(relative)\(field))" }
+    if let v = view.kernelValue(relative, index: index) { return "\(name) (\(v), /proc/sys/\(relative)\(field))" }
     return "\(name) (/proc/sys/\(relative)\(field))"
   }
 }

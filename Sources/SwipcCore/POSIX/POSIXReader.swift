@@ -10,22 +10,21 @@ public enum POSIXReader {
   /// Only regular files are objects; anything else in the directory is skipped. A semaphore's
   /// value is read from the first word of its file (glibc's `sem_t`), which needs read permission;
   /// without it the value is unknown (nil), never a guess.
-  public static func sharedMemoryAndSemaphores(in directory: String, kinds: Set<IPCKind>)
+  public static func sharedMemoryAndSemaphores(in dir: POSIXDirectory, kinds: Set<IPCKind>)
     -> Result<[IPCObject], Errno>
   {
-    let dir: POSIXDirectory
     let files: [(name: [UInt8], status: stat)]
-    switch open(directory).flatMap({ d in regularFiles(in: d).map { (d, $0) } }) {
+    switch regularFiles(in: dir) {
     case .failure(let e): return .failure(e)
-    case .success(let (d, f)): (dir, files) = (d, f)
+    case .success(let f): files = f
     }
     var objects = [IPCObject]()
-    let prefix = Array("sem.".utf8)
+    let prefix = POSIXSemaphores.entryPrefix
     for (entry, st) in files {
-      let isSemaphore = entry.starts(with: prefix) && entry.count > 4
+      let isSemaphore = entry.starts(with: prefix) && entry.count > prefix.count
       let kind: IPCKind = isSemaphore ? .psem : .pshm
       guard kinds.contains(kind) else { continue }
-      var object = fileObject(kind: kind, name: isSemaphore ? entry.dropFirst(4) : entry[...], st)
+      var object = fileObject(kind: kind, name: isSemaphore ? entry.dropFirst(prefix.count) : entry[...], st)
       if isSemaphore {
         object.value = semaphoreValue(entry, in: dir)
       } else {
@@ -39,14 +38,15 @@ public enum POSIXReader {
 
   /// Message queues in a mounted mqueue filesystem.
   ///
-  /// - Parameter canOpen: whether `directory` is this IPC namespace's mqueue filesystem, so that
-  ///   mq_open(3) of a name found there opens the same queue (to read its attributes).
-  public static func messageQueues(in directory: String, canOpen: Bool) -> Result<[IPCObject], Errno> {
-    let dir: POSIXDirectory
+  /// - Parameter canOpen: whether `dir` is the mqueue filesystem of the IPC namespace this runs
+  ///   in, so that mq_open(3) of a name found there opens the same queue (to read its attributes).
+  public static func messageQueues(in dir: POSIXDirectory, canOpen: Bool)
+    -> Result<[IPCObject], Errno>
+  {
     let files: [(name: [UInt8], status: stat)]
-    switch open(directory).flatMap({ d in regularFiles(in: d).map { (d, $0) } }) {
+    switch regularFiles(in: dir) {
     case .failure(let e): return .failure(e)
-    case .success(let (d, f)): (dir, files) = (d, f)
+    case .success(let f): files = f
     }
     var objects = [IPCObject]()
     for (entry, st) in files {
@@ -54,7 +54,6 @@ public enum POSIXReader {
       if case .success(let file) = dir.open(entry, flags: O_RDONLY) {
         var text = [UInt8](repeating: 0, count: 256)
         let n = text.withUnsafeMutableBytes { pread(file.descriptor, $0.baseAddress, $0.count, 0) }
-        closeIgnoringErrors(file.descriptor)
         if n > 0, let status = MQueueStatus(parsing: String(decoding: text[0..<n], as: UTF8.self)) {
           object.size = status.queuedBytes
           object.notifyPid = status.notifyPid
@@ -69,15 +68,6 @@ public enum POSIXReader {
     }
     objects.sort { $0.name! < $1.name! }
     return .success(objects)
-  }
-
-  static func open(_ directory: String) -> Result<POSIXDirectory, Errno> {
-    do {
-      return .success(try POSIXDirectory(path: directory))
-    } catch {
-      if case .system(_, let e) = error { return .failure(e) }
-      return .failure(.ioError)
-    }
   }
 
   /// The regular files of a directory, with their fstatat: only those are objects; anything else
@@ -108,7 +98,6 @@ public enum POSIXReader {
   static func semaphoreValue(_ entry: [UInt8], in directory: POSIXDirectory) -> Int64? {
     guard case .success(let file) = directory.open(entry, flags: O_RDONLY, size: MemoryLayout<sem_t>.size)
     else { return nil }
-    defer { closeIgnoringErrors(file.descriptor) }
     var word: UInt64 = 0
     let n = withUnsafeMutableBytes(of: &word) { pread(file.descriptor, $0.baseAddress, 8, 0) }
     guard n == 8 else { return nil }

@@ -20,8 +20,13 @@ public enum OutputFormat: String, CaseIterable, Sendable {
     guard let format = OutputFormat(rawValue: text) else {
       throw .usage("unknown format '\(text)': use \(OutputFormat.list(accepted))")
     }
-    guard accepted.contains(format) else { throw .usage("not written as \(text) here: use \(OutputFormat.list(accepted))") }
+    try format.check(accepted: accepted)
     self = format
+  }
+
+  /// The one rule for formats: a command writes only what its renderer declares.
+  public func check(accepted: [OutputFormat]) throws(SwipcError) {
+    guard accepted.contains(self) else { throw .usage("not written as \(rawValue) here: use \(OutputFormat.list(accepted))") }
   }
 }
 

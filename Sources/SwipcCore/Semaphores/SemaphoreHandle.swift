@@ -16,28 +16,29 @@ public final class SemaphoreHandle {
   }
 
   let backend: Backend
+  let view: IPCView
   /// How messages name it: `semaphore set 5` or `semaphore /jobs`.
   public let label: String
 
   /// Opens the semaphore a target names (System V: id, key; POSIX: /name).
   ///
   /// A POSIX semaphore is what glibc's sem_open maps: the file `sem.NAME` in the shm directory
-  /// (`paths.shm`). It is opened through the directory's descriptor, never through a symlink,
+  /// of the view. It is opened through the directory's descriptor, never through a symlink,
   /// checked by fstat to be a regular file of exactly sizeof(sem_t) bytes (a shorter one would
   /// raise SIGBUS when touched), and mapped shared.
   ///
   /// The corresponding C functions are `semget`, `openat`, `fstat` and `mmap`.
-  public init(target: ObjectTarget, paths: InventoryPaths = .fromEnvironment(resolvingMqueue: false)) throws(SwipcError) {
+  public init(target: ObjectTarget, view: IPCView) throws(SwipcError) {
+    self.view = view
     if case .name(let name) = target {
       let size = MemoryLayout<sem_t>.size
-      let opened = Result { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: .psem, paths: paths) }
-        .flatMap { $0.open(POSIXDirectory.entry(kind: .psem, name), flags: O_RDWR, size: size) }
+      let opened = POSIXSemaphores.directory(in: view).open()
+        .flatMap { $0.open(POSIXSemaphores.entry(name), flags: O_RDWR, size: size) }
       let file: POSIXDirectory.OpenFile
-      switch opened {
+      switch consume opened {
       case .failure(let f): throw f.error(kind: .psem, name: name, action: "use")
       case .success(let f): file = f
       }
-      defer { closeIgnoringErrors(file.descriptor) }
       let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, file.descriptor, 0)
       guard let address, address != MAP_FAILED else {
         throw SwipcError(call: "mmap", object: "semaphore \(name.rawValue)", errno: currentErrno)
@@ -45,7 +46,7 @@ public final class SemaphoreHandle {
       backend = .posix(address.bindMemory(to: sem_t.self, capacity: 1))
       label = "semaphore \(name.rawValue)"
     } else {
-      let id = try ObjectOperations.systemVID(kind: .sem, target: target)
+      let id = try ObjectOperations.systemVID(kind: .sem, target: target, view: view)
       backend = .systemV(id: id)
       label = "semaphore set \(id)"
     }
@@ -67,9 +68,10 @@ public final class SemaphoreHandle {
   public func count() throws(SwipcError) -> Int {
     guard case .systemV(let id) = backend else { return 1 }
     var ds = semid_ds()
-    var result = valueOrErrno { swipc_semctl_stat(id, &ds) }
-    if case .failure(.permissionDenied) = result {
-      result = SystemV.statAny(id: id) { swipc_semctl_stat_any($0, &ds) }
+    let result = view.executor.perform {
+      let result = valueOrErrno { swipc_semctl_stat(id, &ds) }
+      guard case .failure(.permissionDenied) = result else { return result }
+      return SystemV.statAny(id: id) { swipc_semctl_stat_any($0, &ds) }
     }
     if case .failure(let e) = result { throw error(e, call: "semctl(IPC_STAT)", action: "read") }
     return Int(ds.sem_nsems)
@@ -89,7 +91,7 @@ public final class SemaphoreHandle {
       return [SemaphoreState(index: 0, value: value, lastPid: 0, waitingForIncrease: 0, waitingForZero: 0)]
     case .systemV(let id):
       let n = try count()
-      switch SystemV.semaphores(id: id, count: n) {
+      switch view.executor.perform({ SystemV.semaphores(id: id, count: n) }) {
       case .success(let states): return states
       case .failure(let e): throw error(e, call: "semctl(GETVAL)", action: "read")
       }
@@ -104,7 +106,7 @@ public final class SemaphoreHandle {
     switch backend {
     case .systemV(let id):
       try checkIndex(index)
-      if case .failure(let e) = valueOrErrno({ swipc_semctl_setval(id, Int32(index), Int32(value)) }) {
+      if case .failure(let e) = view.executor.perform({ valueOrErrno { swipc_semctl_setval(id, Int32(index), Int32(value)) } }) {
         throw error(e, call: "semctl(SETVAL)", action: "set")
       }
     case .posix(let sem):
@@ -127,7 +129,7 @@ public final class SemaphoreHandle {
       throw .usage("--values gives \(values.count) value\(values.count == 1 ? "" : "s") but \(label) has \(n) semaphore\(n == 1 ? "" : "s")")
     }
     for value in values { try checkValue(value) }
-    if case .failure(let e) = SystemV.setValues(id: id, values.map { UInt16($0) }) {
+    if case .failure(let e) = view.executor.perform({ SystemV.setValues(id: id, values.map { UInt16($0) }) }) {
       throw error(e, call: "semctl(SETALL)", action: "set")
     }
   }

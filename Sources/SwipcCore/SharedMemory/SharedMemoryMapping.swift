@@ -16,57 +16,58 @@ public final class SharedMemoryMapping {
   /// How messages name the object: `segment 32768` or `segment /cache`.
   public let label: String
   let isPOSIX: Bool
-  /// The POSIX object's descriptor, kept open for `stream(_:to:)`.
+  /// The POSIX object's descriptor, kept open for `stream(_:to:)`, owned (and closed) by this
+  /// mapping; -1 for none.
   var descriptor: Int32 = -1
 
   /// Attaches the object a target names: read-only (SHM_RDONLY, PROT_READ) or read-write.
   ///
-  /// A POSIX object is opened through its directory's descriptor (`paths.shm`), never through a
+  /// A POSIX object is opened through the view's shm directory descriptor, never through a
   /// symlink or anything but a regular file, and mapped after its size was taken from fstat of
   /// that descriptor. With `map` false a POSIX object is only opened, to be read with `read`.
   ///
   /// The corresponding C functions are `shmat`, `openat`, `fstat` and `mmap`.
   public init(
-    target: ObjectTarget, readOnly: Bool, map: Bool = true,
-    paths: InventoryPaths = .fromEnvironment(resolvingMqueue: false)
+    target: ObjectTarget, readOnly: Bool, map: Bool = true, view: IPCView
   ) throws(SwipcError) {
     self.readOnly = readOnly
     let action = readOnly ? "read" : "write to"
     if case .name(let name) = target {
       isPOSIX = true
       label = "segment \(name.rawValue)"
-      let opened = Result { () throws(POSIXDirectory.Failure) in try POSIXDirectory(kind: .pshm, paths: paths) }
-        .flatMap { $0.open(POSIXDirectory.entry(kind: .pshm, name), flags: readOnly ? O_RDONLY : O_RDWR) }
+      let opened = POSIXSharedMemory.directory(in: view).open()
+        .flatMap { $0.open(POSIXSharedMemory.entry(name), flags: readOnly ? O_RDONLY : O_RDWR) }
       let file: POSIXDirectory.OpenFile
-      switch opened {
+      switch consume opened {
       case .failure(let f): throw f.error(kind: .pshm, name: name, action: action)
       case .success(let f): file = f
       }
-      descriptor = file.descriptor
-      guard file.size <= Int64(Int.max / 2) else {
-        throw SwipcError(category: .failed, call: "fstat", object: label, reason: "its size \(file.size) is too large to map")
+      let fileSize = file.size
+      descriptor = file.takeDescriptor()
+      guard fileSize <= Int64(Int.max / 2) else {
+        throw SwipcError(category: .failed, call: "fstat", object: label, reason: "its size \(fileSize) is too large to map")
       }
-      size = Int(file.size)
+      size = Int(fileSize)
       guard size > 0, map else {
         base = nil
         return
       }
       let protection = readOnly ? PROT_READ : PROT_READ | PROT_WRITE
-      let address = mmap(nil, size, protection, MAP_SHARED, file.descriptor, 0)
+      let address = mmap(nil, size, protection, MAP_SHARED, descriptor, 0)
       guard let address, address != MAP_FAILED else {
         throw SwipcError(call: "mmap", object: label, errno: currentErrno)
       }
       base = address
     } else {
       isPOSIX = false
-      let id = try ObjectOperations.systemVID(kind: .shm, target: target)
+      let id = try ObjectOperations.systemVID(kind: .shm, target: target, view: view)
       label = "segment \(id)"
-      switch SystemV.sharedMemoryStatus(id: id) {
+      switch view.executor.perform({ SystemV.sharedMemoryStatus(id: id) }) {
       case .success(let ds): size = Int(ds.shm_segsz)
       case .failure(let e):
         throw ObjectOperations.systemVError(e, call: "shmctl(IPC_STAT)", kind: .shm, id: id, action: action)
       }
-      let address = shmat(id, nil, readOnly ? SHM_RDONLY : 0)
+      let address = view.executor.perform { shmat(id, nil, readOnly ? SHM_RDONLY : 0) }
       guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
         let e = currentErrno
         throw ObjectOperations.systemVError(e, call: "shmat", kind: .shm, id: id,

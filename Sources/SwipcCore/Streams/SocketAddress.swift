@@ -11,13 +11,13 @@ public enum SocketAddress: Sendable, Equatable, CustomStringConvertible {
     case stream, dgram, seqpacket
 
     /// SOCK_CLOEXEC | SOCK_NONBLOCK, for socket(2).
-    public static let flags: Int32 = 0o2000000 | 0o4000
+    public static let flags = Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
 
     public var rawType: Int32 {
       switch self {
-      case .stream: return 1  // SOCK_STREAM
-      case .dgram: return 2  // SOCK_DGRAM
-      case .seqpacket: return 5  // SOCK_SEQPACKET
+      case .stream: return Int32(SOCK_STREAM.rawValue)
+      case .dgram: return Int32(SOCK_DGRAM.rawValue)
+      case .seqpacket: return Int32(SOCK_SEQPACKET.rawValue)
       }
     }
   }

@@ -16,48 +16,16 @@ enum SysVEnumerator {
   }
 
   /// Reads every object of `kind` in the order of its index, handing each to `body` as soon as
-  /// it is read: `clean` decides on and removes each one before reading the next.
+  /// it is read: `clean` decides on and removes each one before reading the next. False for a
+  /// kind that is not System V.
   static func forEach(_ kind: IPCKind, _ body: (IPCObject) -> Void) -> Bool {
-    switch kind {
-    case .msg: return messageQueues(body)
-    case .sem: return semaphoreSets(body)
-    default: return segments(body)
-    }
+    guard let backend = kind.systemVBackend else { return false }
+    return backend.forEach(body)
   }
 
   /// Objects in use, from the highest used index of each kind: a capacity hint.
   static func estimate(_ kinds: [IPCKind]) -> Int {
-    var total = 0
-    if kinds.contains(.msg) { total += Int(max(swipc_msg_max_index() + 1, 0)) }
-    if kinds.contains(.shm) { total += Int(max(swipc_shm_max_index() + 1, 0)) }
-    if kinds.contains(.sem) { total += Int(max(swipc_sem_max_index() + 1, 0)) }
-    return total
-  }
-
-  static func segments(_ body: (IPCObject) -> Void) -> Bool {
-    let command = swipc_shm_stat_any()
-    return scan(maxIndex: swipc_shm_max_index(), body) { index in
-      var ds = shmid_ds()
-      let id = shmctl(index, command, &ds)
-      return id < 0 ? nil : segment(id: id, ds)
-    }
-  }
-
-  static func messageQueues(_ body: (IPCObject) -> Void) -> Bool {
-    let command = swipc_msg_stat_any()
-    return scan(maxIndex: swipc_msg_max_index(), body) { index in
-      var ds = msqid_ds()
-      let id = msgctl(index, command, &ds)
-      return id < 0 ? nil : queue(id: id, ds)
-    }
-  }
-
-  static func semaphoreSets(_ body: (IPCObject) -> Void) -> Bool {
-    scan(maxIndex: swipc_sem_max_index(), body) { index in
-      var ds = semid_ds()
-      let id = swipc_semctl_stat_any(index, &ds)
-      return id < 0 ? nil : semaphoreSet(id: id, ds)
-    }
+    kinds.reduce(0) { total, kind in total + Int(max((kind.systemVBackend?.maxIndex() ?? -1) + 1, 0)) }
   }
 
   /// Calls `read` for every index up to `maxIndex`; nil with EINVAL or EIDRM is an empty slot (or
@@ -87,26 +55,8 @@ enum SysVEnumerator {
   /// One object by id: IPC_STAT, or *_STAT_ANY where IPC_STAT needs a read permission the caller
   /// lacks (the index is the id's low bits; the id found there must be the same).
   static func object(kind: IPCKind, id: Int32) -> Result<IPCObject, Errno> {
-    switch kind {
-    case .msg:
-      var ds = msqid_ds()
-      return statByID(id, { msgctl(id, IPC_STAT, &ds) }, any: { msgctl($0, swipc_msg_stat_any(), &ds) })
-        .map { _ in queue(id: id, ds) }
-    case .shm:
-      var ds = shmid_ds()
-      return statByID(id, { shmctl(id, IPC_STAT, &ds) }, any: { shmctl($0, swipc_shm_stat_any(), &ds) })
-        .map { _ in segment(id: id, ds) }
-    default:
-      var ds = semid_ds()
-      return statByID(id, { swipc_semctl_stat(id, &ds) }, any: { swipc_semctl_stat_any($0, &ds) })
-        .map { _ in semaphoreSet(id: id, ds) }
-    }
-  }
-
-  static func statByID(_ id: Int32, _ stat: () -> Int32, any: (Int32) -> Int32) -> Result<Int32, Errno> {
-    let result = valueOrErrno(stat)
-    if case .failure(.permissionDenied) = result { return SystemV.statAny(id: id, any) }
-    return result
+    guard let backend = kind.systemVBackend else { return .failure(.invalidArgument) }
+    return backend.object(id: id)
   }
 
   static func segment(id: Int32, _ ds: shmid_ds) -> IPCObject {

@@ -27,8 +27,10 @@ public enum SysVProcParser {
     case .shm:
       return ["key", "shmid", "perms", "size", "cpid", "lpid", "nattch", "uid", "gid", "cuid",
               "cgid", "atime", "dtime", "ctime", "rss", "swap"]
-    default:
+    case .sem:
       return ["key", "semid", "perms", "nsems", "uid", "gid", "cuid", "cgid", "otime", "ctime"]
+    case .pmsg, .pshm, .psem:
+      return []  // not in /proc/sysvipc
     }
   }
 

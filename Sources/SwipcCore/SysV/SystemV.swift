@@ -56,46 +56,6 @@ public enum SystemV {
 }
 
 extension SystemV {
-  /// msgget, shmget or semget with IPC_CREAT, optionally IPC_EXCL.
-  ///
-  /// - Returns: The id, and whether this call created the object.
-  /// The corresponding C functions are `msgget`, `shmget` and `semget`.
-  static func get(
-    kind: IPCKind, key: IPCKey, mode: UInt32, create: Bool, exclusive: Bool, size: Int = 0,
-    count: Int32 = 0
-  ) -> Result<(id: Int32, created: Bool), Errno> {
-    func call(_ flags: Int32) -> Result<Int32, Errno> {
-      valueOrErrno {
-        switch kind {
-        case .msg: return msgget(key.rawValue, flags)
-        case .shm: return shmget(key.rawValue, size, flags)
-        default: return semget(key.rawValue, count, flags)
-        }
-      }
-    }
-    let base = Int32(bitPattern: mode & 0o777)
-    if !create { return call(0).map { ($0, false) } }
-    if key.isPrivate { return call(base | IPC_CREAT).map { ($0, true) } }
-    switch call(base | IPC_CREAT | IPC_EXCL) {
-    case .success(let id): return .success((id, true))
-    case .failure(.fileExists) where !exclusive: return call(base).map { ($0, false) }
-    case .failure(let e): return .failure(e)
-    }
-  }
-
-  /// IPC_RMID on a queue, segment or set.
-  ///
-  /// The corresponding C functions are `msgctl`, `shmctl` and `semctl`.
-  public static func remove(kind: IPCKind, id: Int32) -> Result<Void, Errno> {
-    valueOrErrno {
-      switch kind {
-      case .msg: return msgctl(id, IPC_RMID, nil)
-      case .shm: return shmctl(id, IPC_RMID, nil)
-      default: return swipc_semctl_rmid(id)
-      }
-    }.map { _ in () }
-  }
-
   /// *_STAT_ANY takes an index, not an id, and returns the id found there: the index is the id's
   /// low bits (15 of them, or 24 with ipcmni_extend); the id must come back unchanged.
   static func statAny(id: Int32, _ call: (Int32) -> Int32) -> Result<Int32, Errno> {
@@ -105,50 +65,6 @@ extension SystemV {
       if got == -1 && errno != EINVAL { return .failure(currentErrno) }
     }
     return .failure(.invalidArgument)
-  }
-
-  /// IPC_SET of owner and permissions, keeping what is not given. For a queue, `queueBytes` sets
-  /// msg_qbytes.
-  ///
-  /// The corresponding C functions are `msgctl`, `shmctl` and `semctl` with IPC_SET.
-  public static func setPermissions(
-    kind: IPCKind, id: Int32, mode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil,
-    queueBytes: UInt64? = nil
-  ) -> Result<Void, Errno> {
-    func apply(_ perm: inout ipc_perm) {
-      if let mode { perm.mode = (mode & 0o777) | (perm.mode & ~0o777) }
-      if let uid { perm.uid = uid }
-      if let gid { perm.gid = gid }
-    }
-    switch kind {
-    case .msg:
-      var ds = msqid_ds()
-      // IPC_STAT needs read permission, which the owner may have removed; the *_STAT_ANY
-      // fallback gives the same fields.
-      if case .failure(let e) = valueOrErrno({ msgctl(id, IPC_STAT, &ds) }) {
-        guard e == .permissionDenied, case .success = statAny(id: id, { msgctl($0, swipc_msg_stat_any(), &ds) })
-        else { return .failure(e) }
-      }
-      apply(&ds.msg_perm)
-      if let queueBytes { ds.msg_qbytes = msglen_t(queueBytes) }
-      return valueOrErrno { msgctl(id, IPC_SET, &ds) }.map { _ in () }
-    case .shm:
-      var ds = shmid_ds()
-      if case .failure(let e) = valueOrErrno({ shmctl(id, IPC_STAT, &ds) }) {
-        guard e == .permissionDenied, case .success = statAny(id: id, { shmctl($0, swipc_shm_stat_any(), &ds) })
-        else { return .failure(e) }
-      }
-      apply(&ds.shm_perm)
-      return valueOrErrno { shmctl(id, IPC_SET, &ds) }.map { _ in () }
-    default:
-      var ds = semid_ds()
-      if case .failure(let e) = valueOrErrno({ swipc_semctl_stat(id, &ds) }) {
-        guard e == .permissionDenied, case .success = statAny(id: id, { swipc_semctl_stat_any($0, &ds) })
-        else { return .failure(e) }
-      }
-      apply(&ds.sem_perm)
-      return valueOrErrno { swipc_semctl_set(id, &ds) }.map { _ in () }
-    }
   }
 
   /// SETALL on a new set.
