@@ -1,4 +1,3 @@
-import Glibc
 import SwipcCore
 
 /// The command lines people run in shell loops, from monitoring and from cron — `ls`, `limits`,
