@@ -19,15 +19,19 @@ let package = Package(
         "CSwipc",
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
+    // swipc bench: the table of mechanisms, the runner and its peer, the output.
+    .target(name: "SwipcBench", dependencies: ["CSwipc", "SwipcCore"]),
     .executableTarget(
       name: "swipc",
       dependencies: [
         "SwipcCore",
+        "SwipcBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The parsers under libFuzzer (`make fuzz`), or a replay driver in a normal build.
     .executableTarget(name: "swipc-fuzz", dependencies: ["SwipcCore"]),
     .testTarget(name: "SwipcCoreTests", dependencies: ["SwipcCore"]),
     .testTarget(name: "EndToEndTests", dependencies: ["SwipcCore"]),
+    .testTarget(name: "SwipcBenchTests", dependencies: ["SwipcBench", "SwipcCore"]),
   ]
 )
