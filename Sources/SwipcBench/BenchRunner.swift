@@ -250,6 +250,7 @@ public enum BenchPeer {
       // The parent sent it, so it holds every object: their names can go.
       side.bothHold()
       BenchStop.pause(at: .connected)
+      try BenchStop.check()
       try link.send(size)
     }
     for i in 1..<max(pings, 1) {

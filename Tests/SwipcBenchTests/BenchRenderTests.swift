@@ -26,6 +26,8 @@ struct BenchRenderTests {
     #expect(lines[2].hasPrefix("pipe") && lines[3].hasPrefix("tcp") && lines[4].hasPrefix("msg"))
     #expect(lines[2].hasSuffix(BenchRenderer.bar(1)) && lines[3].hasSuffix(BenchRenderer.bar(0.5)))
     #expect(lines[4].hasSuffix("n/a (limit 8192, MSGMAX)"))
+    #expect(lines[5] == "Ranking by throughput (classic: shared memory > message queues, pipes > sockets):")
+    #expect(lines[6] == "  64B: pipe > tcp", "measured cells only, fastest first")
     var csv = OutputBuffer()
     BenchRenderer.csv([fast, skipped], headings: false, into: &csv)
     #expect(String(decoding: csv.bytes, as: UTF8.self) == "pipe,64,61.90,99.34,137.2,2000000,\nmsg,64,,,,,\"n/a (limit 8192, MSGMAX)\"\n")
