@@ -69,7 +69,7 @@ for size in sizes:
               f"   {sa[2]:10.1f} {sb[2]:9.1f}", flush=True)
         best.setdefault(size, {})[m] = sa[2]
 
-if 64 in sizes:
+if 64 in sizes and {"shm", "pshm"} & set(mechanisms):
     print()
     print("64 B rings of 8 slots: swipc --slots 8 against the C ring of 8 slots (target msg/s ratio >= 0.90)")
     for m in ["shm", "pshm"]:
