@@ -76,8 +76,18 @@ enum BenchStop {
     }
   }
 
-  /// Reads the peer's handles up to end of file; a list without its newline is a peer that failed
-  /// (and said why on stderr).
+  /// The categories in the order `writeError` numbers them.
+  static let categories: [SwipcError.Category] = [.usage, .notFound, .permissionDenied, .unavailable, .wouldBlock, .interrupted, .failed]
+
+  /// Sends the error the peer failed with instead of handles: 0x01, its category's number, its
+  /// line, a newline.
+  static func writeError(_ fd: Int32, _ error: SwipcError) throws(SwipcError) {
+    let number = categories.firstIndex(of: error.category) ?? categories.count - 1
+    try writeLine(fd, ["\u{1}\(number)" + String(error.description.map { $0 == "\n" || $0 == "\0" ? " " : $0 })])
+  }
+
+  /// Reads the peer's handles up to end of file; a list without its newline is a peer that died,
+  /// and an error line is the peer's error, thrown here.
   static func readLine(_ fd: Int32) throws(SwipcError) -> [String] {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
@@ -90,9 +100,15 @@ enum BenchStop {
     guard bytes.last == 10 else {
       throw SwipcError(category: .failed, call: "", object: "bench", reason: "the peer process exited")
     }
-    return bytes.dropLast().split(separator: 0, omittingEmptySubsequences: false).dropLast().map {
+    let handles = bytes.dropLast().split(separator: 0, omittingEmptySubsequences: false).dropLast().map {
       String(decoding: $0, as: UTF8.self)
     }
+    if handles.count == 1, let first = handles[0].utf8.first, first == 1 {
+      let text = handles[0].dropFirst()
+      let number = text.first?.wholeNumberValue ?? categories.count - 1
+      throw SwipcError(category: categories[min(number, categories.count - 1)], call: "", object: "", reason: String(text.dropFirst()))
+    }
+    return handles
   }
 
   /// Runs a call until it succeeds, retrying on EINTR after checking the stop conditions.

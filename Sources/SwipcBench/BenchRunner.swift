@@ -217,6 +217,9 @@ public struct BenchRunner {
 /// messages, sends one acknowledgement, waits for the parent to let go (end of file on 4) and
 /// removes what it made; also when the parent dies (PR_SET_PDEATHSIG sends it SIGTERM).
 public enum BenchPeer {
+  /// Whether the error the peer failed with went to the parent, which prints it.
+  public nonisolated(unsafe) static var reported = false
+
   public static func run(_ arguments: [String]) throws(SwipcError) {
     guard arguments.count == 7, let mechanism = BenchMechanism(rawValue: arguments[0]),
       let size = Int(arguments[1]), size >= 1, let slots = Int(arguments[2]), slots >= 1,
@@ -237,7 +240,13 @@ public enum BenchPeer {
     let entry = mechanism.entry
     let side = BenchSide()
     defer { side.finish() }
-    try entry.peer(cell, side)
+    do throws(SwipcError) {
+      try entry.peer(cell, side)
+    } catch {
+      // The parent reports it, as its one line: the peer says nothing on stderr.
+      if error.category != .interrupted, (try? BenchStop.writeError(3, error)) != nil { reported = true }
+      throw error
+    }
     BenchStop.pause(at: .created)
     try BenchStop.check()
     try BenchStop.writeLine(3, side.handles)

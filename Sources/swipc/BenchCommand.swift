@@ -118,6 +118,8 @@ extension Swipc {
       // Stopped by swipc bench (SIGTERM) or by its death: nothing to say.
       let result = Result { () throws(SwipcError) in try BenchPeer.run(arguments) }
       if case .failure(let error) = result, error.category == .interrupted { throw ExitCode(130) }
+      // Reported through the parent, which prints the one line.
+      if case .failure = result, BenchPeer.reported { throw ExitCode(1) }
       try result.get()
     }
   }
