@@ -1,5 +1,5 @@
 /// A typed cell: how each type reads in a table, in CSV and in JSON is decided here, once, for
-/// every renderer (docs/design-output.md).
+/// every renderer (docs/DESIGN.md, "Output pipeline").
 public enum CellValue: Sendable, Equatable {
   case null
   case int(Int64)

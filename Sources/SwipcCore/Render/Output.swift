@@ -1,4 +1,4 @@
-/// The output pipeline (docs/design-output.md): a renderer turns what a command found into
+/// The output pipeline (docs/DESIGN.md, "Output pipeline"): a renderer turns what a command found into
 /// columns and typed cells (`CellValue`) and hands them to a `RecordWriter`; one writer per
 /// format lays them out. A renderer never writes a byte of any format itself.
 
