@@ -7,7 +7,7 @@ extension BenchMechanism: ExpressibleByArgument {}
 extension BenchPinning: ExpressibleByArgument {}
 
 extension Swipc {
-  struct Bench: ParsableCommand {
+  struct Bench: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "bench",
       abstract: "Measure every IPC mechanism on this machine: round-trip latency and throughput.",
@@ -44,28 +44,16 @@ extension Swipc {
     @Flag(help: "Do not print the heading lines.")
     var noHeadings = false
 
-    func validate() throws {
-      if let messages, messages < 1 || messages > 100_000_000 { throw ValidationError("invalid --messages \(messages): 1 to 100000000") }
-      if let slots, slots < 1 || slots > BenchRunner.maxSlots {
-        throw ValidationError("invalid --slots \(slots): 1 to \(BenchRunner.maxSlots)")
-      }
-      if messages != nil && duration != nil { throw ValidationError("give --messages or --duration, not both") }
-      if let duration, duration.milliseconds < 1 {
-        throw ValidationError("invalid --duration \(duration): give a time of at least 1ms per cell, e.g. 1s")
-      }
-      if format == .prometheus { throw ValidationError("bench writes table, json or csv") }
+    var request: BenchRequest {
+      var request = BenchRequest()
+      (request.mechanisms, request.sizes, request.messages, request.slots) = (mechanisms, sizes, messages, slots)
+      (request.duration, request.pin, request.format, request.headings) = (duration, pin, format, !noHeadings)
+      return request
     }
 
-    func run() throws {
-      var sizeList: [Int] = []
-      for item in sizes.split(separator: ",", omittingEmptySubsequences: false) {
-        let size = try ByteCount(parsing: item.trimmingBlanks())
-        guard size.bytes >= 1, size.bytes <= 16 << 20 else { throw ValidationError("invalid size '\(item)' in --sizes: 1 byte to 16M") }
-        sizeList.append(Int(size.bytes))
-      }
-      var list: [BenchMechanism] = []
-      for m in mechanisms.isEmpty ? BenchMechanism.allCases : mechanisms where !list.contains(m) { list.append(m) }
-      var runner = BenchRunner(pings: 1, messages: 1, pinning: pin, slots: slots)
+    static func perform(_ plan: BenchRequest.Plan, _ request: BenchRequest) throws {
+      let (sizeList, list, messages, duration) = (plan.sizes, plan.mechanisms, request.messages, request.duration)
+      var runner = BenchRunner(pings: 1, messages: 1, pinning: request.pin, slots: request.slots)
       let progress = isatty(2) == 1
       var results: [BenchResult] = []
       let outcome = Result { () throws(SwipcError) in
@@ -99,10 +87,10 @@ extension Swipc {
         throw error
       }
       var out = OutputBuffer()
-      switch format {
+      switch request.format {
       case .json: BenchRenderer.json(results, into: &out)
-      case .csv: BenchRenderer.csv(results, headings: !noHeadings, into: &out)
-      default: BenchRenderer.table(results, sizes: sizeList, headings: !noHeadings, into: &out)
+      case .csv: BenchRenderer.csv(results, headings: request.headings, into: &out)
+      default: BenchRenderer.table(results, sizes: sizeList, headings: request.headings, into: &out)
       }
       try Terminal.write(out)
     }

@@ -11,7 +11,6 @@ struct WaitOptions: ParsableArguments {
   var timeout: TimeSpan?
 
   var settings: WaitSettings { WaitSettings(nowait: nowait, timeout: timeout) }
-  var call: BlockingCall { BlockingCall(timeout: timeout) }
 }
 
 /// --lines and --null: one message per line or per NUL-terminated record.
