@@ -19,10 +19,13 @@ let package = Package(
         "CSwipc",
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
+    // swipc bench: the table of mechanisms, the runner and its peer, the output.
+    .target(name: "SwipcBench", dependencies: ["CSwipc", "SwipcCore"]),
     .executableTarget(
       name: "swipc",
       dependencies: [
         "SwipcCore",
+        "SwipcBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The parsers under libFuzzer (`make fuzz`), or a replay driver in a normal build.
@@ -31,5 +34,6 @@ let package = Package(
     .testTarget(name: "EndToEndTests", dependencies: ["SwipcCore"]),
     // Checks of the executable's own tables (the fast reader's against argument-parser's); no root.
     .testTarget(name: "SwipcCLITests", dependencies: ["swipc"]),
+    .testTarget(name: "SwipcBenchTests", dependencies: ["SwipcBench", "SwipcCore"]),
   ]
 )

@@ -424,3 +424,9 @@ int swipc_same_files(int a, int b) {
   long rc = syscall(SYS_kcmp, (pid_t)a, (pid_t)b, 2 /* KCMP_FILES */, 0UL, 0UL);
   return rc == 0 ? 0 : 1;
 }
+
+int swipc_futex_wait(volatile unsigned *p, unsigned expected) {
+  return (int)syscall(SYS_futex, p, FUTEX_WAIT, expected, NULL, NULL, 0);
+}
+
+void swipc_futex_wake(volatile unsigned *p) { syscall(SYS_futex, p, FUTEX_WAKE, 1, NULL, NULL, 0); }

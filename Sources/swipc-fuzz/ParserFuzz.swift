@@ -73,12 +73,10 @@ enum ParserFuzz {
     for now in [Int64.min, 0, 1_795_637_900, Int64.max] {
       for object in objects { _ = filter.matchesStatically(object, now: now) }
       let renderer = ObjectListRenderer(
-        formatter: CellFormatter(options: RenderOptions(now: now), users: users),
-        context: ColumnContext(now: now, processes: processes), columns: ObjectColumn.applicable(to: kind))
-      var out = OutputBuffer()
-      renderer.table(objects, kinds: [kind], into: &out)
-      renderer.csv(objects, kinds: [kind], into: &out)
-      renderer.json(objects, into: &out)
+        objects: objects, kinds: [kind], context: ColumnContext(now: now, processes: processes),
+        columns: ObjectColumn.applicable(to: kind))
+      let formatter = CellFormatter(options: RenderOptions(now: now), users: users)
+      for format in ObjectListRenderer.formats { _ = try? renderer.render(as: format, formatter: formatter) }
     }
   }
 

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Glibc
+import SwipcBench
 import SwipcCore
 
 extension BenchMechanism: ExpressibleByArgument {}
 extension BenchPinning: ExpressibleByArgument {}
 
 extension Swipc {
-  struct Bench: ParsableCommand {
+  struct Bench: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "bench",
       abstract: "Measure every IPC mechanism on this machine: round-trip latency and throughput.",
@@ -14,18 +15,22 @@ extension Swipc {
         MECHANISM: \(BenchMechanism.allCases.map(\.rawValue).joined(separator: ", ")) (default: \
         all). Two processes, the peer being swipc itself: a ping-pong of --messages round trips \
         gives latency p50 and p99, then --messages one-way messages give MB/s and messages/s. \
+        shm, pshm, shm-spin and shm-futex move messages through rings of --slots slots. \
         A size above a mechanism's limit shows as n/a. Every object it makes is removed, also \
-        when interrupted.
+        when it is interrupted or killed.
         """)
 
     @Argument(help: ArgumentHelp("Mechanisms to measure (default: all).", valueName: "mechanism"))
     var mechanisms: [BenchMechanism] = []
 
-    @Option(help: ArgumentHelp("Message sizes, comma-separated (default 64,4K,64K).", valueName: "list"))
+    @Option(help: ArgumentHelp("Message sizes, comma-separated, up to 16M (default 64,4K,64K).", valueName: "list"))
     var sizes: String = "64,4K,64K"
 
-    @Option(help: ArgumentHelp("Round trips, and one-way messages, per cell (default 20000).", valueName: "n"))
+    @Option(help: ArgumentHelp("Round trips, and one-way messages, per cell (default 20000, fewer above 8K: as many as move 256M).", valueName: "n"))
     var messages: Int?
+
+    @Option(help: ArgumentHelp("Ring slots each way for shm, pshm, shm-spin and shm-futex (default: 64K worth, 2 to 1024; 1 is a one-slot hand-off).", valueName: "n"))
+    var slots: Int?
 
     @Option(help: ArgumentHelp("Aim for this long per cell (e.g. 1s) instead of a fixed --messages.", valueName: "duration"), transform: parsed(TimeSpan.init(parsing:)))
     var duration: TimeSpan?
@@ -39,32 +44,25 @@ extension Swipc {
     @Flag(help: "Do not print the heading lines.")
     var noHeadings = false
 
-    func validate() throws {
-      if let messages, messages < 1 || messages > 100_000_000 { throw ValidationError("invalid --messages \(messages): 1 to 100000000") }
-      if messages != nil && duration != nil { throw ValidationError("give --messages or --duration, not both") }
-      if let duration, duration.milliseconds < 1 {
-        throw ValidationError("invalid --duration \(duration): give a time of at least 1ms per cell, e.g. 1s")
-      }
-      if format == .prometheus { throw ValidationError("bench writes table, json or csv") }
+    var request: BenchRequest {
+      var request = BenchRequest()
+      (request.mechanisms, request.sizes, request.messages, request.slots) = (mechanisms, sizes, messages, slots)
+      (request.duration, request.pin, request.format, request.headings) = (duration, pin, format, !noHeadings)
+      return request
     }
 
-    func run() throws {
-      var sizeList: [Int] = []
-      for item in sizes.split(separator: ",", omittingEmptySubsequences: false) {
-        let size = try ByteCount(parsing: item.trimmingBlanks())
-        guard size.bytes >= 1, size.bytes <= 16 << 20 else { throw ValidationError("invalid size '\(item)' in --sizes: 1 byte to 16M") }
-        sizeList.append(Int(size.bytes))
-      }
-      var list: [BenchMechanism] = []
-      for m in mechanisms.isEmpty ? BenchMechanism.allCases : mechanisms where !list.contains(m) { list.append(m) }
-      let count = messages ?? 20_000
-      var runner = BenchRunner(pings: count, messages: count, pinning: pin)
+    static func perform(_ plan: BenchRequest.Plan, _ request: BenchRequest) throws {
+      let (sizeList, list, messages, duration) = (plan.sizes, plan.mechanisms, request.messages, request.duration)
+      var runner = BenchRunner(pings: 1, messages: 1, pinning: request.pin, slots: request.slots)
       let progress = isatty(2) == 1
       var results: [BenchResult] = []
       let outcome = Result { () throws(SwipcError) in
         for size in sizeList {
           for mechanism in list {
             if progress { Terminal.progress("bench: \(mechanism.rawValue), \(size) bytes ...") }
+            let count = messages ?? BenchRunner.defaultMessages(size: size)
+            runner.pings = count
+            runner.messages = count
             if let duration {
               // A short cell first, to size the real one to the duration.
               runner.pings = 500
@@ -89,10 +87,10 @@ extension Swipc {
         throw error
       }
       var out = OutputBuffer()
-      switch format {
+      switch request.format {
       case .json: BenchRenderer.json(results, into: &out)
-      case .csv: BenchRenderer.csv(results, headings: !noHeadings, into: &out)
-      default: BenchRenderer.table(results, sizes: sizeList, headings: !noHeadings, into: &out)
+      case .csv: BenchRenderer.csv(results, headings: request.headings, into: &out)
+      default: BenchRenderer.table(results, sizes: sizeList, headings: request.headings, into: &out)
       }
       try Terminal.write(out)
     }
@@ -108,6 +106,8 @@ extension Swipc {
       // Stopped by swipc bench (SIGTERM) or by its death: nothing to say.
       let result = Result { () throws(SwipcError) in try BenchPeer.run(arguments) }
       if case .failure(let error) = result, error.category == .interrupted { throw ExitCode(130) }
+      // Reported through the parent, which prints the one line.
+      if case .failure = result, BenchPeer.reported { throw ExitCode(1) }
       try result.get()
     }
   }

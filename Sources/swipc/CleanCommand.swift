@@ -34,8 +34,7 @@ extension Swipc {
     @Flag(name: [.customShort("y"), .long], help: "Remove without asking (required when not on a terminal).")
     var yes = false
 
-    @Option(help: "Report format: table or json (default: table).")
-    var format: OutputFormat = .table
+    @OptionGroup var format: FormatOption<CleanReportRenderer>
 
     @Flag(name: [.customShort("b"), .long], help: "Print sizes in bytes rather than in human-readable units.")
     var bytes = false
@@ -50,7 +49,7 @@ extension Swipc {
       var request = CleanRequest.interactive()
       (request.namespace, request.allNamespaces) = (namespaceOption.namespace, allNamespaces.allNamespaces)
       (request.kinds, request.filters, request.all, request.allUsers) = (types, filters.settings, all, allUsers)
-      (request.dryRun, request.yes, request.format, request.bytes, request.noHeadings) = (dryRun, yes, format, bytes, noHeadings)
+      (request.dryRun, request.yes, request.format, request.bytes, request.noHeadings) = (dryRun, yes, format.format, bytes, noHeadings)
       return request
     }
   }
@@ -72,8 +71,9 @@ extension Swipc.Clean: QuickCommand {
     QuickTable(
       options: QuickGroups.filters.map { $0.within(\.filters) } + [
         .flag("--all", \.all), .flag("--all-users", \.allUsers), .flag("--dry-run", \.dryRun), .flag("--yes", short: "y", \.yes),
-        .value("--format", \.format, OutputFormat.init(rawValue:)), .flag("--bytes", short: "b", \.bytes),
-        .flag("--no-headings", \.noHeadings), QuickNamespace.option(\.namespace), .flag("--all-namespaces", short: "A", \.allNamespaces),
+        .value("--format", \.format, { try? OutputFormat(parsing: $0, accepted: CleanReportRenderer.formats) }),
+        .flag("--bytes", short: "b", \.bytes), .flag("--no-headings", \.noHeadings),
+        QuickNamespace.option(\.namespace), .flag("--all-namespaces", short: "A", \.allNamespaces),
       ],
       positionals: QuickPositionals.kinds(\.kinds))
   }
@@ -82,7 +82,6 @@ extension Swipc.Clean: QuickCommand {
     let sweep = sweeper(selection)
     let formatter = CellFormatter(
       options: RenderOptions(exactBytes: request.bytes, headings: !request.noHeadings, now: Clock.now()), users: UserDirectory())
-    let renderer = CleanReportRenderer(formatter: formatter)
     var confirmed: CleanReport?
     if request.asks {
       // On a terminal: show what would go, and ask. What is removed after the answer is decided
@@ -91,12 +90,10 @@ extension Swipc.Clean: QuickCommand {
       for warning in preview.warnings { Terminal.warn(warning) }
       let count = preview.candidates.count
       if count == 0 {
-        try write(preview, renderer: renderer, format: request.format, removing: false)
+        try write(preview, formatter: formatter, format: request.format, removing: false)
         return
       }
-      var table = OutputBuffer()
-      renderer.table(preview, into: &table)
-      Terminal.write(fd: 2, table.bytes)
+      Terminal.write(fd: 2, try CleanReportRenderer(preview).render(as: .table, formatter: formatter).bytes)
       guard Terminal.confirm(count == 1 ? "Remove this object? [y/N] " : "Remove these \(count) objects? [y/N] ") else {
         Terminal.warn("nothing removed")
         throw ExitCode(1)
@@ -108,7 +105,7 @@ extension Swipc.Clean: QuickCommand {
     }
     let report = try sweep(!selection.dryRun, confirmed, false)
     if confirmed == nil { for warning in report.warnings { Terminal.warn(warning) } }
-    try write(report, renderer: renderer, format: request.format, removing: !selection.dryRun)
+    try write(report, formatter: formatter, format: request.format, removing: !selection.dryRun)
     if report.hasFailures { throw ExitCode(1) }
   }
 
@@ -131,9 +128,8 @@ extension Swipc.Clean: QuickCommand {
     }
   }
 
-  static func write(_ report: CleanReport, renderer: CleanReportRenderer, format: OutputFormat, removing: Bool) throws {
-    var out = OutputBuffer(capacity: 128 + report.rows.count * 64)
-    if format == .json { renderer.json(report, into: &out) } else { renderer.table(report, into: &out) }
+  static func write(_ report: CleanReport, formatter: CellFormatter, format: OutputFormat, removing: Bool) throws {
+    let out = try CleanReportRenderer(report).render(as: format, formatter: formatter, capacity: 128 + report.rows.count * 64)
     try Terminal.write(
       out,
       consequence: removing

@@ -14,13 +14,13 @@ extension Swipc {
     @Argument(help: ArgumentHelp("Kinds to show: msg, shm, sem, pmsg, pshm, psem (default: all).", valueName: "type"), completion: LiveCompletion.kinds, transform: parsed(KindArgument.parse))
     var types: [IPCKind] = []
 
-    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var output: OutputOptions<LimitsRenderer>
 
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
     var request: LimitsRequest {
       var request = LimitsRequest()
-      (request.kinds, request.output) = (types, output.settings)
+      (request.kinds, request.output) = (types, output.settings())
       request.namespace = namespaceOption.namespace
       return request
     }
@@ -31,25 +31,16 @@ extension Swipc.Limits: QuickCommand {
   static var path: [String] { ["limits"] }
   static var blankRequest: LimitsRequest { LimitsRequest() }
   static var table: QuickTable<LimitsRequest> {
-    QuickTable(options: QuickGroups.output.map { $0.within(\.output) } + [QuickNamespace.option(\.namespace)], positionals: QuickPositionals.kinds(\.kinds))
+    QuickTable(
+      options: QuickGroups.output(LimitsRenderer.self).map { $0.within(\.output) } + [QuickNamespace.option(\.namespace)],
+      positionals: QuickPositionals.kinds(\.kinds))
   }
 
   static func perform(_ request: LimitsRequest, _: LimitsRequest) throws {
     let output = request.output
     var rows = LimitsReader.read(view: CommandView.current)
     if let wanted = request.shownKinds { rows = rows.filter { wanted.contains($0.kind) } }
-    let renderer = LimitsRenderer(
-      formatter: CellFormatter(options: output.renderOptions(now: Clock.now()), users: UserDirectory()))
-    var out = OutputBuffer()
-    switch output.format {
-    case .table: renderer.table(rows, into: &out)
-    case .csv: renderer.csv(rows, into: &out)
-    case .json: renderer.json(rows, into: &out)
-    case .prometheus:
-      var writer = PrometheusWriter()
-      renderer.prometheus(rows, into: &writer)
-      out = writer.out
-    }
-    try Terminal.write(out)
+    let formatter = CellFormatter(options: output.renderOptions(now: Clock.now()), users: UserDirectory())
+    try Terminal.write(try LimitsRenderer(rows).render(as: output.format, formatter: formatter))
   }
 }

@@ -20,7 +20,8 @@ extension Swipc {
     var types: [String] = []
 
     @OptionGroup(title: "Filters") var filters: FilterOptions
-    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var output: OutputOptions<ObjectListRenderer>
+    @OptionGroup(title: "Output") var columns: ColumnOption
 
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
     @OptionGroup(title: "Namespace") var allNamespaces: AllNamespacesOption
@@ -30,7 +31,7 @@ extension Swipc {
 
     var request: ListRequest {
       var request = ListRequest()
-      (request.types, request.filters, request.output) = (types, filters.settings, output.settings)
+      (request.types, request.filters, request.output) = (types, filters.settings, output.settings(columns: columns.columns))
       (request.namespace, request.allNamespaces, request.namespaces) = (namespaceOption.namespace, allNamespaces.allNamespaces, namespaces)
       return request
     }
@@ -42,9 +43,10 @@ extension Swipc.Ls: QuickCommand {
   static var blankRequest: ListRequest { ListRequest() }
   static var table: QuickTable<ListRequest> {
     QuickTable(
-      options: QuickGroups.filters.map { $0.within(\.filters) } + QuickGroups.output.map { $0.within(\.output) } + [
-        QuickNamespace.option(\.namespace), .flag("--all-namespaces", short: "A", \.allNamespaces), .flag("--namespaces", \.namespaces),
-      ],
+      options: QuickGroups.filters.map { $0.within(\.filters) }
+        + (QuickGroups.output(ObjectListRenderer.self) + [QuickGroups.columns]).map { $0.within(\.output) } + [
+          QuickNamespace.option(\.namespace), .flag("--all-namespaces", short: "A", \.allNamespaces), .flag("--namespaces", \.namespaces),
+        ],
       positionals: { request, words in
         request.types = words
         return true
@@ -81,26 +83,13 @@ extension Swipc.Ls: QuickCommand {
     if let failure = listing.failure { throw failure }
     for warning in listing.warnings { Terminal.warn(warning) }
 
-    let users = UserDirectory()
-    let formatter = CellFormatter(options: output.renderOptions(now: listing.now), users: users)
     var renderer = ObjectListRenderer(
-      formatter: formatter,
+      objects: listing.objects, kinds: kinds,
       context: ColumnContext(now: listing.now, processes: ProcessTable(), orphans: listing.detector, namespaces: listing.namespaces),
-      columns: columns)
+      columns: columns, orphaned: listing.orphanCounts, unknownOrphans: listing.unknownOrphanCounts)
     if allNamespaces { renderer.leadingColumns = ObjectColumn.namespaceColumns }
-    var out = OutputBuffer(capacity: 64 + listing.objects.count * 160)
-    switch output.format {
-    case .table: renderer.table(listing.objects, kinds: kinds, into: &out)
-    case .csv: renderer.csv(listing.objects, kinds: kinds, into: &out)
-    case .json: renderer.json(listing.objects, into: &out)
-    case .prometheus:
-      var writer = PrometheusWriter()
-      InventoryMetrics.write(
-        listing.objects, kinds: kinds, orphaned: listing.orphanCounts, unknownOrphans: listing.unknownOrphanCounts, users: users,
-        namespaces: listing.namespaces, into: &writer)
-      out = writer.out
-    }
-    try Terminal.write(out)
+    let formatter = CellFormatter(options: output.renderOptions(now: listing.now), users: UserDirectory())
+    try Terminal.write(try renderer.render(as: output.format, formatter: formatter, capacity: 64 + listing.objects.count * 160))
   }
 
   /// `ls ns`: every namespace, with what it holds.
@@ -109,35 +98,21 @@ extension Swipc.Ls: QuickCommand {
       kinds: IPCKind.allCases, filter: ObjectFilter(), orphanStates: false, segmentMemory: false)
     if let warning = skipped.warning { Terminal.warn(warning) }
     let rows = NamespaceSummary.rows(listing, skipped: skipped.namespaces)
-    let renderer = NamespaceSummaryRenderer(
-      formatter: CellFormatter(options: output.renderOptions(now: listing.now), users: UserDirectory()))
-    var out = OutputBuffer(capacity: 64 + rows.count * 160)
-    switch output.format {
-    case .csv: renderer.csv(rows, into: &out)
-    case .json: renderer.json(rows, into: &out)
-    default: renderer.table(rows, into: &out)
-    }
-    try Terminal.write(out)
+    let formatter = CellFormatter(options: output.renderOptions(now: listing.now), users: UserDirectory())
+    try Terminal.write(try NamespaceSummaryRenderer(rows).render(as: output.format, formatter: formatter, capacity: 64 + rows.count * 160))
   }
 
   /// `ls pipe` and `ls sock`: one pass over /proc/*/fd, then the records in the chosen format.
   static func listStreams(sockets: Bool, output: OutputSettings) throws {
     let scan = DescriptorScan.scan(procDirectory: IPCView.fromEnvironment().proc)
-    let (renderer, rows, types) = sockets
-      ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan), headings: !output.noHeadings)
-      : RecordRenderer.pipes(scan.pipes, headings: !output.noHeadings)
+    let renderer = sockets ? RecordRenderer.sockets(try UnixSocketTable.read(scan: scan)) : RecordRenderer.pipes(scan.pipes)
     if scan.processesHidden {
       Terminal.warn("/proc hides other users' processes (hidepid): the \(sockets ? "holders" : "readers and writers") shown are only those this user may see")
     }
     if scan.uninspectable > 0 {
       Terminal.warn("\(scan.uninspectable) process\(scan.uninspectable == 1 ? "" : "es") could not be inspected (another user's; run as root to see \(sockets ? "which sockets they hold" : "their pipes"))")
     }
-    var out = OutputBuffer(capacity: 64 + rows.count * 96)
-    switch output.format {
-    case .table: renderer.table(rows, into: &out)
-    case .csv: renderer.csv(rows, into: &out)
-    default: renderer.json(rows, types: types, into: &out)
-    }
-    try Terminal.write(out)
+    let formatter = CellFormatter(options: output.renderOptions(now: 0), users: UserDirectory())
+    try Terminal.write(try renderer.render(as: output.format, formatter: formatter, capacity: 64 + renderer.rows.count * 96))
   }
 }

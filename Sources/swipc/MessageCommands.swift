@@ -11,7 +11,6 @@ struct WaitOptions: ParsableArguments {
   var timeout: TimeSpan?
 
   var settings: WaitSettings { WaitSettings(nowait: nowait, timeout: timeout) }
-  var call: BlockingCall { BlockingCall(timeout: timeout) }
 }
 
 /// --lines and --null: one message per line or per NUL-terminated record.
@@ -158,6 +157,7 @@ extension Swipc.Msg {
       if piped { signal(SIGPIPE, SIG_IGN) }
       let paced = piped && (plan.count ?? 2) > 1 && OutputWriter.holdOnePage(1)
       var first = true
+      var lines = MessageLines(posix: posix)
       let result = try MessageTransfer.receive(
         from: endpoint, type: request.type ?? 0, except: request.except, truncate: request.truncate, count: plan.count,
         wait: !wait.nowait, call: BlockingCall(timeout: wait.timeout),
@@ -170,7 +170,7 @@ extension Swipc.Msg {
       ) { message throws(SwipcError) in
         out.bytes.removeAll(keepingCapacity: true)
         if request.format == .json {
-          out.writeMessageJSON(message.bytes, type: message.type, posix: posix)
+          lines.write(message.bytes, type: message.type, into: &out)
         } else {
           out.bytes.append(contentsOf: message.bytes)
           if let delimiter { out.write(byte: delimiter) }

@@ -15,15 +15,21 @@ extension IPCKind: ExpressibleByArgument {
   public init?(argument: String) { self.init(rawValue: argument) }
 }
 
-/// --format, -o, --no-headings, --bytes, --numeric: shared by ls, show and limits.
-struct OutputOptions: ParsableArguments {
-  @Option(help: "Output format: table, json, csv or prometheus (default: table).")
+/// --format for a command whose output `R` renders: its help lists only the formats `R` has, and
+/// any other is a usage error.
+struct FormatOption<R: Rendering>: ParsableArguments {
+  @Option(
+    help: ArgumentHelp("Output format: \(OutputFormat.list(R.formats)) (default: table).", valueName: "format"),
+    completion: .list(R.formats.map(\.rawValue)),
+    transform: parsed { [formats = R.formats] (text) throws(SwipcError) in try OutputFormat(parsing: text, accepted: formats) })
   var format: OutputFormat = .table
+}
 
-  @Option(name: [.customShort("o"), .long], help: "Comma-separated columns to show, e.g. -o KEY,ID,OWNER,SIZE (see 'swipc ls --help' for the list).")
-  var columns: String?
+/// --format, --no-headings, --bytes, --numeric: shared by ls, show and limits.
+struct OutputOptions<R: Rendering>: ParsableArguments {
+  @OptionGroup var formatOption: FormatOption<R>
 
-  @Flag(help: "Do not print the heading line of tables and CSV.")
+  @Flag(help: "Do not print heading lines.")
   var noHeadings = false
 
   @Flag(name: [.customShort("b"), .long], help: "Print sizes in bytes rather than in human-readable units such as 4K.")
@@ -32,9 +38,19 @@ struct OutputOptions: ParsableArguments {
   @Flag(name: [.customShort("n"), .long], help: "Print user and group ids and octal permissions rather than names.")
   var numeric = false
 
-  var settings: OutputSettings {
+  var format: OutputFormat { formatOption.format }
+
+  func settings(columns: String? = nil) -> OutputSettings {
     OutputSettings(format: format, columns: columns, noHeadings: noHeadings, bytes: bytes, numeric: numeric)
   }
+
+  func renderOptions(now: Int64) -> RenderOptions { settings().renderOptions(now: now) }
+}
+
+/// -o/--columns: `ls` alone chooses columns.
+struct ColumnOption: ParsableArguments {
+  @Option(name: [.customShort("o"), .long], help: "Comma-separated columns to show, e.g. -o KEY,ID,OWNER,SIZE (see 'swipc ls --help' for the list).")
+  var columns: String?
 }
 
 /// The filters shared by ls and clean (docs/DESIGN.md, "Cleanup rules").

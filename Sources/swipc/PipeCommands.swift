@@ -28,7 +28,7 @@ extension Swipc {
       }
     }
 
-    struct Send: ParsableCommand {
+    struct Send: RequestCommand {
       static let configuration = CommandConfiguration(
         commandName: "send",
         abstract: "Write TEXT (with a newline, as echo does) or standard input into a FIFO.",
@@ -49,26 +49,21 @@ extension Swipc {
 
       @OptionGroup var wait: WaitOptions
 
-      func validate() throws {
-        _ = try records.settings.validate()
-        try wait.settings.validate()
-        if arguments.isEmpty { throw ValidationError("name the FIFO: swipc pipe send PATH [TEXT...]") }
-        if let count, count < 1 { throw ValidationError("invalid --count \(count): at least 1") }
-        if arguments.count > 1 && (count != nil || records.delimiter != nil) {
-          throw ValidationError("--lines, --null and --count read standard input; give TEXT or those, not both")
-        }
+      var request: PipeSendRequest {
+        var request = PipeSendRequest()
+        (request.arguments, request.records, request.count, request.wait) = (arguments, records.settings, count, wait.settings)
+        return request
       }
 
-      func run() throws {
+      static func perform(_ plan: PipeSendRequest.Plan, _ request: PipeSendRequest) throws {
         signal(SIGPIPE, SIG_IGN)
-        let path = arguments[0]
-        let call = wait.nowait ? BlockingCall(timeout: TimeSpan(milliseconds: 0)) : wait.call
+        let path = plan.path
+        let call = request.wait.streamCall
         let fd = try FIFO.open(path: path, forWriting: true, call: call)
         defer { close(fd) }
         let output = StreamEnd(fd: fd, nonBlocking: true, label: "FIFO \(path)")
         try interruptible { () throws(SwipcError) in
-          if arguments.count > 1 {
-            let text = Array((arguments.dropFirst().joined(separator: " ") + "\n").utf8)
+          if let text = plan.text {
             try text.withUnsafeBytes { raw in
               Result { () throws(SwipcError) in try StreamCopy.write(raw, to: output, call: call, copied: 0) }
             }.get()
@@ -76,14 +71,14 @@ extension Swipc {
             // --lines/--null: whole records per write, at most PIPE_BUF each, so that the
             // records of several writers never interleave.
             _ = try StreamCopy.copy(from: StreamEnd(fd: 0, nonBlocking: false, label: "standard input"), to: output,
-              call: call, delimiter: records.delimiter ?? (count != nil ? 10 : nil), count: count,
-              recordWrites: records.delimiter != nil ? Int(PIPE_BUF) : nil)
+              call: call, delimiter: plan.delimiter, count: request.count,
+              recordWrites: plan.recordWrites ? Int(PIPE_BUF) : nil)
           }
         }
       }
     }
 
-    struct Recv: ParsableCommand {
+    struct Recv: RequestCommand {
       static let configuration = CommandConfiguration(
         commandName: "recv",
         abstract: "Read from a FIFO to standard output, until every writer closes it or --count records.",
@@ -105,22 +100,23 @@ extension Swipc {
 
       @OptionGroup var wait: WaitOptions
 
-      func validate() throws {
-        _ = try records.settings.validate()
-        try wait.settings.validate()
-        if let count, count < 1 { throw ValidationError("invalid --count \(count): at least 1") }
+      var request: PipeReceiveRequest {
+        var request = PipeReceiveRequest()
+        (request.path, request.records, request.count, request.wait) = (path, records.settings, count, wait.settings)
+        return request
       }
 
-      func run() throws {
+      static func perform(_ delimiter: UInt8?, _ request: PipeReceiveRequest) throws {
+        let path = request.path
         // What is read from the FIFO is gone from it: its output is its only copy.
         try OutputWriter.requireWritable(1, consequence: "nothing was read from FIFO \(path)")
-        let call = wait.nowait ? BlockingCall(timeout: TimeSpan(milliseconds: 0)) : wait.call
+        let call = request.wait.streamCall
         let fd = try FIFO.open(path: path, forWriting: false, call: call)
         defer { close(fd) }
         let input = StreamEnd(fd: fd, nonBlocking: true, label: "FIFO \(path)")
         try interruptible { () throws(SwipcError) in
           _ = try StreamCopy.copy(from: input, to: StreamEnd(fd: 1, nonBlocking: false, label: "standard output"),
-            call: call, delimiter: count != nil || records.delimiter != nil ? (records.delimiter ?? 10) : nil, count: count)
+            call: call, delimiter: delimiter, count: request.count)
         }
       }
     }

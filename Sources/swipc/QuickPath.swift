@@ -1,4 +1,3 @@
-import Glibc
 import SwipcCore
 
 /// The command lines people run in shell loops, from monitoring and from cron — `ls`, `limits`,
@@ -178,10 +177,14 @@ enum QuickValue {
 
 /// The tables of the option groups several commands share, declared once.
 enum QuickGroups {
-  static var output: [QuickOption<OutputSettings>] { [
-    .value("--format", \.format, OutputFormat.init(rawValue:)), .optional("--columns", short: "o", \.columns, QuickValue.text),
+  /// The output options of a command whose output `R` renders: a format `R` does not write is
+  /// left to argument-parser, which refuses it (see `FormatOption`).
+  static func output<R: Rendering>(_: R.Type) -> [QuickOption<OutputSettings>] { [
+    .value("--format", \.format, { try? OutputFormat(parsing: $0, accepted: R.formats) }),
     .flag("--no-headings", \.noHeadings), .flag("--bytes", short: "b", \.bytes), .flag("--numeric", short: "n", \.numeric),
   ] }
+  /// `ls` alone chooses columns.
+  static var columns: QuickOption<OutputSettings> { .optional("--columns", short: "o", \.columns, QuickValue.text) }
   static var filters: [QuickOption<FilterSettings>] { [
     .values("--owner", \.owner, QuickValue.text), .values("--creator", \.creator, QuickValue.text),
     .values("--key", short: "k", unconditional: true, \.key, QuickValue.core(IPCKeyRange.init(parsing:))),

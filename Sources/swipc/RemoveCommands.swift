@@ -36,7 +36,7 @@ extension Swipc {
     }
   }
 
-  struct Chmod: ParsableCommand {
+  struct Chmod: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "chmod",
       abstract: "Change an object's permissions (IPC_SET for System V, the backing file for POSIX).")
@@ -51,15 +51,18 @@ extension Swipc {
 
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
-    func run() throws {
-      let (target, text) = try keys.spec.targetAndValue(
-        arguments, kind: type, valueName: "MODE", example: "32768 600 or /name 600")
-      let mode = try FileMode(parsing: text)
-      try ObjectOperations.setPermissions(kind: type, target: target, mode: mode, uid: nil, gid: nil, view: CommandView.current)
+    var request: ChmodRequest {
+      var request = ChmodRequest(kind: type)
+      (request.arguments, request.keys) = (arguments, keys.spec)
+      return request
+    }
+
+    static func perform(_ plan: (ObjectTarget, FileMode), _ request: ChmodRequest) throws {
+      try ObjectOperations.setPermissions(kind: request.kind, target: plan.0, mode: plan.1, uid: nil, gid: nil, view: CommandView.current)
     }
   }
 
-  struct Chown: ParsableCommand {
+  struct Chown: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "chown",
       abstract: "Change an object's owner and group (IPC_SET for System V, the backing file for POSIX).")
@@ -74,14 +77,14 @@ extension Swipc {
 
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
-    func run() throws {
-      let (target, owner) = try keys.spec.targetAndValue(
-        arguments, kind: type, valueName: "OWNER", example: "32768 alice:staff or /name alice")
-      let parts = owner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-      let uid = parts[0].isEmpty ? nil : try UserDirectory.resolveUser(parts[0])
-      let gid = parts.count > 1 && !parts[1].isEmpty ? try UserDirectory.resolveGroup(parts[1]) : nil
-      guard uid != nil || gid != nil else { throw SwipcError.usage("invalid owner '\(owner)': expected USER, USER:GROUP or :GROUP") }
-      try ObjectOperations.setPermissions(kind: type, target: target, mode: nil, uid: uid, gid: gid, view: CommandView.current)
+    var request: ChownRequest {
+      var request = ChownRequest(kind: type)
+      (request.arguments, request.keys) = (arguments, keys.spec)
+      return request
+    }
+
+    static func perform(_ plan: ChownRequest.Plan, _ request: ChownRequest) throws {
+      try ObjectOperations.setPermissions(kind: request.kind, target: plan.target, mode: nil, uid: plan.uid, gid: plan.gid, view: CommandView.current)
     }
   }
 }

@@ -12,21 +12,24 @@ struct IndexOption: ParsableArguments {
 struct UndoOption: ParsableArguments {
   @Flag(help: "System V: SEM_UNDO; the kernel reverses the change when the process exits.")
   var undo = false
+}
 
-  func check(_ semaphore: SemaphoreHandle) throws {
-    if undo && semaphore.isPOSIX { throw ValidationError("--undo applies to System V semaphores; POSIX semaphores have no undo") }
+extension TargetOptions {
+  /// The semaphore these options and --index name, for a request to check.
+  func semaphore(_ which: IndexOption) -> SemaphoreOperand {
+    SemaphoreOperand(target: target, keys: keys.spec, index: which.index)
   }
 }
 
 /// Runs a semaphore operation with the wait options.
-func perform(_ operation: SemaphoreHandle.Operation, on semaphore: SemaphoreHandle, index: Int, undo: Bool, wait: WaitOptions)
+func operate(_ operation: SemaphoreHandle.Operation, on semaphore: SemaphoreHandle, index: Int, undo: Bool, wait: WaitSettings)
   throws
 {
-  try semaphore.perform(operation, index: index, undo: undo, wait: !wait.nowait, call: wait.call)
+  try semaphore.perform(operation, index: index, undo: undo, wait: !wait.nowait, call: BlockingCall(timeout: wait.timeout))
 }
 
 extension Swipc.Sem {
-  struct Init: ParsableCommand {
+  struct Init: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "init",
       abstract: "Set a semaphore's value (SETVAL), or every value of a set with --values (SETALL).",
@@ -46,24 +49,18 @@ extension Swipc.Sem {
 
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
-    func run() throws {
-      let expected = (keys.spec.isGiven ? 0 : 1) + (values == nil ? 1 : 0)
-      guard arguments.count == expected else {
-        throw ValidationError(values == nil
-          ? "expected TARGET VALUE, e.g. 'swipc sem init 32768 1' (or VALUE alone after --key/--ftok)"
-          : "--values replaces VALUE: give TARGET alone (or nothing after --key/--ftok)")
+    var request: SemInitRequest {
+      var request = SemInitRequest()
+      (request.arguments, request.keys, request.index, request.values) = (arguments, keys.spec, which.index, values)
+      return request
+    }
+
+    static func perform(_ plan: SemInitRequest.Plan, _ request: SemInitRequest) throws {
+      let semaphore = try SemaphoreHandle(target: plan.target, view: CommandView.current)
+      switch plan.setting {
+      case .all(let values): try semaphore.setValues(values)
+      case .one(let value): try semaphore.setValue(value, index: request.index)
       }
-      let target = try keys.spec.target(keys.spec.isGiven ? nil : arguments[0], kind: .sem)
-      let view = CommandView.current
-      let semaphore = try SemaphoreHandle(target: target, view: view)
-      if let values {
-        try semaphore.setValues(parseValueList(values))
-        return
-      }
-      guard let value = Int(arguments[expected - 1]) else {
-        throw ValidationError("invalid value '\(arguments[expected - 1])': expected a number from 0 to \(semaphore.maximum)")
-      }
-      try semaphore.setValue(value, index: which.index)
     }
   }
 
@@ -101,16 +98,11 @@ extension Swipc.Sem {
       }
       var out = OutputBuffer()
       if format == .json {
-        if case .name(let name) = target {
-          out.write("{\"type\":\"psem\",\"name\":")
-          out.writeJSONString(name.rawValue)
-        } else {
-          out.write("{\"type\":\"sem\",\"id\":")
-          out.write(int: Int64(try ObjectOperations.systemVID(kind: .sem, target: target, view: view)))
-        }
-        out.write(",\"semaphores\":")
-        out.writeSemaphoresJSON(states, posix: semaphore.isPOSIX)
-        out.write("}\n")
+        var name: POSIXName?
+        if case .name(let n) = target { name = n }
+        let renderer = SemaphoreValuesRenderer(
+          name: name, id: name == nil ? try ObjectOperations.systemVID(kind: .sem, target: target, view: view) : nil, states: states)
+        out = try renderer.render(as: .json, formatter: CellFormatter(options: RenderOptions(), users: UserDirectory()))
       } else {
         for s in states {
           out.write(int: Int64(s.value))
@@ -121,7 +113,7 @@ extension Swipc.Sem {
     }
   }
 
-  struct Wait: ParsableCommand {
+  struct Wait: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "wait",
       abstract: "Take a semaphore (P): wait until it can be lowered by --by, then lower it.",
@@ -147,21 +139,22 @@ extension Swipc.Sem {
 
     @OptionGroup var wait: WaitOptions
 
-    func validate() throws {
-      try wait.settings.validate()
-      if zero && by != 1 { throw ValidationError("--zero waits for 0 and takes nothing: --by does not apply") }
+    var request: SemWaitRequest {
+      var request = SemWaitRequest()
+      (request.semaphore, request.by, request.zero, request.undo, request.wait) = (target.semaphore(which), by, zero, undo.undo, wait.settings)
+      return request
     }
 
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
-    func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: CommandView.current)
-      try undo.check(semaphore)
-      try perform(zero ? .waitForZero : .take(by), on: semaphore, index: which.index, undo: undo.undo, wait: wait)
+    static func perform(_ plan: ObjectTarget, _ request: SemWaitRequest) throws {
+      let semaphore = try SemaphoreHandle(target: plan, view: CommandView.current)
+      try operate(request.zero ? .waitForZero : .take(request.by), on: semaphore, index: request.semaphore.index,
+        undo: request.undo, wait: request.wait)
     }
   }
 
-  struct Post: ParsableCommand {
+  struct Post: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "post",
       abstract: "Give a semaphore (V): raise it by --by, waking waiters.",
@@ -180,14 +173,19 @@ extension Swipc.Sem {
 
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
-    func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: CommandView.current)
-      try undo.check(semaphore)
-      try semaphore.perform(.give(by), index: which.index, undo: undo.undo, wait: true, call: BlockingCall(timeout: nil))
+    var request: SemPostRequest {
+      var request = SemPostRequest()
+      (request.semaphore, request.by, request.undo) = (target.semaphore(which), by, undo.undo)
+      return request
+    }
+
+    static func perform(_ plan: ObjectTarget, _ request: SemPostRequest) throws {
+      let semaphore = try SemaphoreHandle(target: plan, view: CommandView.current)
+      try semaphore.perform(.give(request.by), index: request.semaphore.index, undo: request.undo, wait: true, call: BlockingCall(timeout: nil))
     }
   }
 
-  struct Run: ParsableCommand {
+  struct Run: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "run",
       abstract: "Take a semaphore, run COMMAND, give it back: a cross-process mutex for scripts.",
@@ -209,27 +207,29 @@ extension Swipc.Sem {
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run while holding the semaphore, after '--'.", valueName: "command"))
     var command: [String] = []
 
-    func validate() throws {
-      try wait.settings.validate()
-      if command.isEmpty { throw ValidationError("give the command to run after '--', e.g. swipc sem run 32768 -- ./job.sh") }
+    var request: SemRunRequest {
+      var request = SemRunRequest()
+      (request.semaphore, request.wait, request.command) = (target.semaphore(which), wait.settings, command)
+      return request
     }
 
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
-    func run() throws {
-      let semaphore = try SemaphoreHandle(target: target.resolve(kind: .sem), view: CommandView.current)
+    static func perform(_ plan: ObjectTarget, _ request: SemRunRequest) throws {
+      let (command, index) = (request.command, request.semaphore.index)
+      let semaphore = try SemaphoreHandle(target: plan, view: CommandView.current)
       let undo = !semaphore.isPOSIX
-      try perform(.take(1), on: semaphore, index: which.index, undo: undo, wait: wait)
+      try operate(.take(1), on: semaphore, index: index, undo: undo, wait: request.wait)
       if undo {
         // The SEM_UNDO adjustment survives exec and is applied when COMMAND's process exits.
         let error = ChildProcess.exec(command)
-        try? semaphore.perform(.give(1), index: which.index, undo: true, wait: true, call: BlockingCall(timeout: nil))
+        try? semaphore.perform(.give(1), index: index, undo: true, wait: true, call: BlockingCall(timeout: nil))
         Terminal.warn(error.description)
         if error.category == .interrupted { throw exitInterrupted() }
         throw ExitCode(ChildProcess.failureStatus(of: error))
       }
       let status = try runHolding(command)
-      try semaphore.perform(.give(1), index: which.index, undo: false, wait: true, call: BlockingCall(timeout: nil))
+      try semaphore.perform(.give(1), index: index, undo: false, wait: true, call: BlockingCall(timeout: nil))
       if status != 0 { throw ExitCode(status) }
     }
   }

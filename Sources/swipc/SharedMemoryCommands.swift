@@ -6,7 +6,7 @@ import SwipcCore
 extension ByteDump.Format: ExpressibleByArgument {}
 
 extension Swipc.Shm {
-  struct Write: ParsableCommand {
+  struct Write: RequestCommand {
     static let configuration = CommandConfiguration(
       commandName: "write",
       abstract: "Write TEXT, a file or standard input into a shared memory segment.",
@@ -30,19 +30,22 @@ extension Swipc.Shm {
 
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
-    func run() throws {
-      let target = try keys.spec.target(keys.spec.isGiven ? nil : arguments.first, kind: .shm)
-      let text = keys.spec.isGiven ? arguments : Array(arguments.dropFirst())
-      if !text.isEmpty && file != nil { throw ValidationError("give TEXT or --file, not both") }
+    var request: ShmWriteRequest {
+      var request = ShmWriteRequest()
+      (request.arguments, request.keys, request.offset, request.file) = (arguments, keys.spec, offset, file)
+      return request
+    }
+
+    static func perform(_ plan: ShmWriteRequest.Plan, _ request: ShmWriteRequest) throws {
       // A POSIX object is written through its descriptor, never mapped: it may shrink meanwhile.
-      let mapping = try SharedMemoryMapping(target: target, readOnly: false, map: false, view: CommandView.current)
-      let start = Int(clamping: offset?.bytes ?? 0)
+      let mapping = try SharedMemoryMapping(target: plan.target, readOnly: false, map: false, view: CommandView.current)
+      let start = Int(clamping: request.offset?.bytes ?? 0)
       let room = try mapping.room(from: start)
-      if !text.isEmpty {
-        let bytes = Array(text.joined(separator: " ").utf8)
+      if let bytes = plan.text {
         try bytes.withUnsafeBytes { raw in try mapping.write(raw, at: start) }
         return
       }
+      let file = request.file
       var fd: Int32 = 0
       if let file {
         fd = open(file, O_RDONLY | O_CLOEXEC)

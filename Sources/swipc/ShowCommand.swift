@@ -17,13 +17,13 @@ extension Swipc {
     var type: IPCKind
 
     @OptionGroup var target: TargetOptions
-    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var output: OutputOptions<DetailsRenderer>
 
     @OptionGroup(title: "Namespace") var namespaceOption: NamespaceOption
 
     var request: ShowRequest {
       var request = ShowRequest()
-      (request.kind, request.target, request.keys, request.output) = (type, target.target, target.keys.spec, output.settings)
+      (request.kind, request.target, request.keys, request.output) = (type, target.target, target.keys.spec, output.settings())
       return request
     }
 
@@ -35,12 +35,10 @@ extension Swipc {
       let object = try ObjectDetails.locate(target, kind: kind, in: snapshot)
       let details = ObjectDetails.gather(object, processes: processes, holderIndex: snapshot.holderIndex, view: view)
       let formatter = CellFormatter(options: output.renderOptions(now: snapshot.now), users: UserDirectory())
-      let renderer = DetailsRenderer(formatter: formatter, context: ColumnContext(
+      let renderer = DetailsRenderer(details, context: ColumnContext(
           now: snapshot.now, processes: processes,
           orphans: OrphanDetector(view: view, processes: processes, holderIndex: snapshot.holderIndex, now: snapshot.now)))
-      var out = OutputBuffer()
-      if output.format == .json { renderer.json(details, into: &out) } else { renderer.table(details, into: &out) }
-      try Terminal.write(out)
+      try Terminal.write(try renderer.render(as: output.format, formatter: formatter))
     }
   }
 }

@@ -10,7 +10,7 @@ extension Swipc {
       commandName: "sock", abstract: "Unix and loopback TCP sockets: listen and send.",
       subcommands: [Listen.self, Send.self])
 
-    struct Listen: ParsableCommand {
+    struct Listen: RequestCommand {
       static let configuration = CommandConfiguration(
         commandName: "listen",
         abstract: "Listen on ADDRESS and write what arrives to standard output.",
@@ -43,23 +43,24 @@ extension Swipc {
       @Option(help: ArgumentHelp("Permissions of the socket file in octal (default 0600).", valueName: "mode"), transform: parsed(FileMode.init(parsing:)))
       var mode: FileMode = FileMode(0o600)
 
-      func validate() throws {
-        if let count, count < 1 { throw ValidationError("invalid --count \(count): at least 1") }
-        if once && count != nil { throw ValidationError("give --once or --count, not both") }
+      var request: SocketListenRequest {
+        var request = SocketListenRequest(address: address)
+        (request.kind, request.once, request.count, request.peer, request.echo, request.mode) = (kind, once, count, peer, echo, mode)
+        return request
       }
 
-      func run() throws {
+      static func perform(_ limit: Int?, _ request: SocketListenRequest) throws {
+        let (address, kind, peer) = (request.address, request.kind, request.peer)
         try OutputWriter.requireWritable(1, consequence: "not listening on \(address), as what arrives could not be written")
         signal(SIGPIPE, SIG_IGN)
-        let listener = try SocketListener(address: address, kind: kind, mode: mode.rawValue)
+        let listener = try SocketListener(address: address, kind: kind, mode: request.mode.rawValue)
         if listener.replacedStale { Terminal.warn("\(address): removed a stale socket file nobody listened on") }
         var shown = address.description
         if case .tcp(let host, _) = address, let port = listener.boundPort { shown = "tcp:\(host):\(port)" }
         Terminal.warn("listening on \(shown) (\(kind.rawValue))")
         let processes = ProcessTable()
-        let limit = once ? 1 : count
         let served = Result { () throws(SwipcError) in
-          try listener.serve(count: limit, echo: echo, call: BlockingCall(timeout: nil),
+          try listener.serve(count: limit, echo: request.echo, call: BlockingCall(timeout: nil),
             onPeer: { who in
               guard peer else { return }
               if let pid = who.pid {
@@ -81,7 +82,7 @@ extension Swipc {
       }
     }
 
-    struct Send: ParsableCommand {
+    struct Send: RequestCommand {
       static let configuration = CommandConfiguration(
         commandName: "send",
         abstract: "Send TEXT (joined by spaces) or standard input to a socket.",
@@ -103,20 +104,21 @@ extension Swipc {
 
       @OptionGroup var wait: WaitOptions
 
-      func validate() throws {
-        try wait.settings.validate()
-        if arguments.isEmpty { throw ValidationError("name the socket: swipc sock send ADDRESS [TEXT...]") }
+      var request: SocketSendRequest {
+        var request = SocketSendRequest()
+        (request.arguments, request.kind, request.reply, request.wait) = (arguments, kind, reply, wait.settings)
+        return request
       }
 
-      func run() throws {
+      static func perform(_ plan: SocketSendRequest.Plan, _ request: SocketSendRequest) throws {
         signal(SIGPIPE, SIG_IGN)
-        let address = try SocketAddress(parsing: arguments[0])
-        let call = wait.nowait ? BlockingCall(timeout: TimeSpan(milliseconds: 0)) : wait.call
+        let (address, kind, reply) = (plan.address, request.kind, request.reply)
+        let call = request.wait.streamCall
         let fd = try SocketConnection.connect(to: address, kind: kind, call: call)
         defer { close(fd) }
         let end = StreamEnd(fd: fd, nonBlocking: true, label: "socket \(address)")
         let out = StreamEnd(fd: 1, nonBlocking: false, label: "standard output")
-        let text = arguments.count > 1 ? Array(arguments.dropFirst().joined(separator: " ").utf8) : nil
+        let text = plan.text
         try interruptible { () throws(SwipcError) in
           if kind == .stream && text == nil {
             _ = try StreamCopy.copy(from: StreamEnd(fd: 0, nonBlocking: false, label: "standard input"), to: end, call: call)

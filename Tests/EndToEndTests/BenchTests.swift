@@ -29,7 +29,7 @@ struct BenchTests {
     try #require(r.status == 0, "\(r.stderr)")
     let p = Harness.sections(r.stdout)
     let cells = try #require(Harness.json(p[0]) as? [[String: Any]])
-    #expect(cells.count == 20, "ten mechanisms at two sizes")
+    #expect(cells.count == 22, "eleven mechanisms at two sizes")
     for cell in cells {
       let name = "\(cell["mechanism"] ?? "?") \(cell["size"] ?? "?")"
       if let skipped = cell["skipped"] as? String {

@@ -112,7 +112,7 @@ struct FaultTests {
     for needle in ["MSGMNI (1, /proc/sys/kernel/msgmni)", "SHMMNI (1, /proc/sys/kernel/shmmni)",
       "SHMALL (8192, /proc/sys/kernel/shmall)", "SEMMNI (1, /proc/sys/kernel/sem field 4)",
       "SEMMNS (2, /proc/sys/kernel/sem field 2)", "queues_max (1, /proc/sys/fs/mqueue/queues_max)",
-      "shm write: nothing was written", "no room for 131328 bytes in /dev/shm"]
+      "shm write: nothing was written", "no room for 262400 bytes in /dev/shm"]
     {
       let words = needle.hasPrefix("shm write: ") ? ["/big", "nothing was written"] : [needle]
       #expect(errors.contains { line in words.allSatisfy { line.contains($0) } }, "no error names \(needle): \(r.stderr)")

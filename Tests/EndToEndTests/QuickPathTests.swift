@@ -306,7 +306,8 @@ struct QuickPathTests {
     ["shm", "create", "--size", "-4K"], ["shm", "create", "--size", "4K", "--help"],
     ["sem", "create", "--count", "-1"], ["msg", "create", "--max-messages", "many"], ["msg", "create", "--max-bytes", "1Q"],
     ["msg", "create", "-z"], ["msg", "send"], ["shm", "dump", "1"], ["sem", "get", "1"], ["show", "shm", "1"],
-    ["limits", "bogus"], ["limits", "--format"], ["limits", "pipe"],
+    ["limits", "bogus"], ["limits", "--format"], ["limits", "pipe"], ["limits", "-o", "KEY"],
+    ["clean", "--all", "--yes", "--format", "csv"], ["show", "shm", "1", "--format", "csv"],
     ["rm"], ["rm", "bogus", "1"], ["rm", "shm", "-1"],
     ["clean", "--all", "-yb"], ["clean", "bogus", "--all", "--yes"], ["clean", "--all", "--yes", "--help"],
     ["clean", "--all", "--yes", "-o", "ID"], ["clean", "--all", "--yes=no"], ["clean", "--", "msg", "--all", "--yes"],
@@ -329,9 +330,8 @@ struct QuickPathTests {
     ["shm", "create", "/a/b", "--size", "4K"], ["shm", "create", "--size", "4K", "--ftok", "/nonexistent/swipc"],
     ["shm", "create"], ["shm", "create", "--size", "0"], ["msg", "create", "--max-messages", "4"],
     ["sem", "create", "--value", "1", "--values", "1,2"], ["sem", "create", "--values", "1,x"], ["sem", "create", "/s", "--count", "2"],
-    ["limits", "-o", "KEY"],
     ["rm", "shm"], ["rm", "shm", "x"], ["rm", "pshm", "/a/b"], ["rm", "shm", "--key", "0"], ["rm", "shm", "--ftok", "/nonexistent/swipc"],
-    ["clean"], ["clean", "--all"], ["clean", "--all", "--yes", "--dry-run"], ["clean", "--all", "--yes", "--format", "csv"],
+    ["clean"], ["clean", "--all"], ["clean", "--all", "--yes", "--dry-run"],
     ["clean", "--owner", "no-such-user-swipc", "--yes"], ["clean", "--min-age", "1m", "--all", "--yes"],
   ]
 

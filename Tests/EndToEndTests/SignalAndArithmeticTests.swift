@@ -242,7 +242,7 @@ struct SignalAndArithmeticTests {
 
       """)
     let bench = try #require(r.stderrLines.last { $0.contains("foo") })
-    #expect(bench.contains("'pipe', 'fifo', 'msg', 'pmsg', 'shm', 'pshm', 'shm-spin', 'unix-stream', 'unix-dgram', 'tcp'"), "\(bench)")
+    #expect(bench.contains("'pipe', 'fifo', 'msg', 'pmsg', 'shm', 'pshm', 'shm-spin', 'shm-futex', 'unix-stream', 'unix-dgram', 'tcp'"), "\(bench)")
     #expect(r.stderrLines.filter { $0.contains("foo") }.count == 1)
   }
 

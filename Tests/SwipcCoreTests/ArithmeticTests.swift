@@ -78,13 +78,13 @@ struct ArithmeticTests {
     for now in Self.extremes {
       let options = RenderOptions(now: now)
       let renderer = ObjectListRenderer(
-        formatter: CellFormatter(options: options, users: UserDirectory()),
+        objects: objects, kinds: [.shm],
         context: ColumnContext(now: now, processes: ProcessTable(procDirectory: "/nonexistent")),
         columns: ObjectColumn.applicable(to: .shm))
-      var table = OutputBuffer(), csv = OutputBuffer(), json = OutputBuffer()
-      renderer.table(objects, kinds: [.shm], into: &table)
-      renderer.csv(objects, kinds: [.shm], into: &csv)
-      renderer.json(objects, into: &json)
+      let formatter = CellFormatter(options: options, users: UserDirectory())
+      let table = try renderer.render(as: .table, formatter: formatter)
+      let csv = try renderer.render(as: .csv, formatter: formatter)
+      let json = try renderer.render(as: .json, formatter: formatter)
       #expect(String(decoding: table.bytes, as: UTF8.self).split(separator: "\n").count == objects.count + 1)
       #expect(String(decoding: csv.bytes, as: UTF8.self).split(separator: "\n").count == objects.count + 1)
       let text = String(decoding: json.bytes, as: UTF8.self)

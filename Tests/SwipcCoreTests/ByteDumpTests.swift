@@ -126,58 +126,20 @@ struct StreamInventoryTests {
     #expect(first.dropLast(2).withUnsafeBytes { UnixSocketTable.parse(netlink: $0, into: &records) } == .failed(.badMessage))
   }
 
-  @Test("ls pipe rows: '-' for none in tables, null and arrays in JSON")
-  func renderPipes() {
+  @Test("ls pipe rows: '-' for none in tables, null and arrays in JSON, laid out as ls lays out JSON")
+  func renderPipes() throws {
     let p = PipeRecord(isFIFO: true, inode: 7, path: "/tmp/f, x",
       readers: [ProcessRef(pid: 10, name: "cat")], writers: [])
-    let (renderer, rows, types) = RecordRenderer.pipes([p], headings: true)
-    var table = OutputBuffer()
-    renderer.table(rows, into: &table)
-    #expect(String(decoding: table.bytes, as: UTF8.self) == "TYPE INODE READERS WRITERS PATH\nfifo     7 10:cat  -       /tmp/f, x\n")
-    var csv = OutputBuffer()
-    renderer.csv(rows, into: &csv)
-    #expect(String(decoding: csv.bytes, as: UTF8.self) == "TYPE,INODE,READERS,WRITERS,PATH\nfifo,7,10:cat,-,\"/tmp/f, x\"\n")
-    var json = OutputBuffer()
-    renderer.json(rows, types: types, into: &json)
-    #expect(String(decoding: json.bytes, as: UTF8.self) ==
-      "[\n{\"type\":\"pipe\",\"pipe_type\":\"fifo\",\"inode\":7,\"readers\":[{\"pid\":10,\"command\":\"cat\"}],\"writers\":[],\"path\":\"/tmp/f, x\"}\n]\n")
-    var empty = OutputBuffer()
-    renderer.json([], types: [], into: &empty)
-    #expect(String(decoding: empty.bytes, as: UTF8.self) == "[]\n")
-  }
-}
-
-@Suite("bench output")
-struct BenchRenderTests {
-  @Test("bars in eighths of a cell; fastest first; n/a rows last; CSV and JSON")
-  func render() {
-    #expect(BenchRenderer.bar(1, width: 4) == "████")
-    #expect(BenchRenderer.bar(0.5, width: 3) == "█▌")
-    #expect(BenchRenderer.bar(0, width: 3) == "")
-    var fast = BenchResult(mechanism: .pipe, size: 64)
-    fast.p50 = 61_900
-    fast.p99 = 99_340
-    fast.bytesPerSecond = 137_200_000
-    fast.messagesPerSecond = 2_000_000
-    var slow = fast
-    slow.mechanism = .tcp
-    slow.messagesPerSecond = 1_000_000
-    var skipped = BenchResult(mechanism: .msg, size: 64)
-    skipped.skipped = "n/a (limit 8192, MSGMAX)"
-    var table = OutputBuffer()
-    BenchRenderer.table([slow, skipped, fast], sizes: [64], headings: true, into: &table)
-    let lines = String(decoding: table.bytes, as: UTF8.self).split(separator: "\n")
-    #expect(lines[0] == "64B messages")
-    #expect(lines[2].hasPrefix("pipe") && lines[3].hasPrefix("tcp") && lines[4].hasPrefix("msg"))
-    #expect(lines[2].hasSuffix(BenchRenderer.bar(1)) && lines[3].hasSuffix(BenchRenderer.bar(0.5)))
-    #expect(lines[4].hasSuffix("n/a (limit 8192, MSGMAX)"))
-    var csv = OutputBuffer()
-    BenchRenderer.csv([fast, skipped], headings: false, into: &csv)
-    #expect(String(decoding: csv.bytes, as: UTF8.self) == "pipe,64,61.90,99.34,137.2,2000000,\nmsg,64,,,,,\"n/a (limit 8192, MSGMAX)\"\n")
-    var json = OutputBuffer()
-    BenchRenderer.json([skipped], into: &json)
-    #expect(String(decoding: json.bytes, as: UTF8.self) ==
-      "[\n{\"mechanism\":\"msg\",\"size\":64,\"p50_us\":null,\"p99_us\":null,\"mb_per_s\":null,\"messages_per_s\":null,\"skipped\":\"n/a (limit 8192, MSGMAX)\"}\n]\n")
-    #expect(TextFormat.fixed(0.005, digits: 2) == "0.01" && TextFormat.fixed(12.34, digits: 1) == "12.3")
+    let renderer = RecordRenderer.pipes([p])
+    let formatter = CellFormatter(options: RenderOptions(), users: UserDirectory())
+    func text(_ r: RecordRenderer, _ format: OutputFormat) throws -> String {
+      String(decoding: try r.render(as: format, formatter: formatter).bytes, as: UTF8.self)
+    }
+    #expect(try text(renderer, .table) == "TYPE INODE READERS WRITERS PATH\nfifo     7 10:cat  -       /tmp/f, x\n")
+    #expect(try text(renderer, .csv) == "TYPE,INODE,READERS,WRITERS,PATH\nfifo,7,10:cat,-,\"/tmp/f, x\"\n")
+    #expect(try text(renderer, .json) ==
+      "[\n  {\"type\":\"pipe\",\"pipe_type\":\"fifo\",\"inode\":7,\"readers\":[{\"pid\":10,\"command\":\"cat\"}],\"writers\":[],\"path\":\"/tmp/f, x\"}\n]\n")
+    #expect(try text(RecordRenderer.pipes([]), .json) == "[]\n")
+    #expect(throws: SwipcError.self) { try text(renderer, .prometheus) }
   }
 }

@@ -205,8 +205,8 @@ struct InventoryTests {
     #expect(row("MSGQUEUED")?.used == 2 && row("MSGBYTES")?.used == 11)
     #expect(row("MQ_QUEUES_MAX")?.used == 1 && row("MQ_MSG_MAX")?.limit == nil)
     #expect(row("MSGMNI")?.usePercent == 3.0 / 32000 * 100)
-    #expect(LimitsRenderer.percent(0.0234) == "0.02%")
-    #expect(LimitsRenderer.percent(12.5) == "12.50%")
+    #expect(TextFormat.percent(0.0234) == "0.02%")
+    #expect(TextFormat.percent(12.5) == "12.50%")
     #expect(LimitsReader.parseValues("32000\t1024000000\t500\t32000\n") == [32000, 1_024_000_000, 500, 32000])
     #expect(LimitsReader.parseValues("abc") == nil)
   }

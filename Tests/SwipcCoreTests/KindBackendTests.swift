@@ -74,10 +74,10 @@ struct KindBackendTests {
   func posixKindWithKey() throws {
     let view = IPCView.fixture(proc: "/nonexistent", sysctl: "/nonexistent", sysvipc: "/nonexistent", shm: "/nonexistent", mqueue: nil)
     for kind in IPCKind.posix {
-      let byKey = Result { () throws(SwipcError) in try Creator.create(CreateRequest(kind: kind, target: .key(IPCKey(rawValue: 0x5171_7a01))), view: view) }
+      let byKey = Result { () throws(SwipcError) in try Creator.create(CreatePlan(kind: kind, target: .key(IPCKey(rawValue: 0x5171_7a01))), view: view) }
       guard case .failure(let e) = byKey else { Issue.record("\(kind) with a key was created"); continue }
       #expect(e.category == .usage)
-      let private_ = Result { () throws(SwipcError) in try Creator.create(CreateRequest(kind: kind, target: nil), view: view) }
+      let private_ = Result { () throws(SwipcError) in try Creator.create(CreatePlan(kind: kind, target: nil), view: view) }
       guard case .failure(let p) = private_ else { Issue.record("\(kind) made private"); continue }
       #expect(p.category == .usage)
       let removed = Result { () throws(SwipcError) in try ObjectOperations.remove(kind: kind, target: .id(1), view: view) }
@@ -105,7 +105,7 @@ struct KindBackendTests {
     let executor = ThreadHoppingExecutor()
     var view = IPCView.fromEnvironment()
     view.executor = executor
-    var request = CreateRequest(kind: .msg, target: nil)
+    var request = CreatePlan(kind: .msg, target: nil)
     request.mode = FileMode(0o600)
     let created = try Creator.create(request, view: view)
     guard case .id(let id) = created else { Issue.record("no id"); return }

@@ -29,18 +29,21 @@ struct RenderTests {
     SysVProcParser.parse(Array(Fixtures.shm16.utf8), kind: .shm).objects
   }
 
-  func renderer(columns: [ObjectColumn]? = nil, options: RenderOptions = RenderOptions(now: 1_795_637_900)) -> ObjectListRenderer {
-    ObjectListRenderer(
-      formatter: CellFormatter(options: options, users: UserDirectory()),
-      context: ColumnContext(now: options.now, processes: ProcessTable(procDirectory: "/nonexistent")),
-      columns: columns)
+  /// `objects` rendered as `format`, as `ls` renders them.
+  func render(
+    _ objects: [IPCObject], as format: OutputFormat, kinds: [IPCKind] = [.shm], columns: [ObjectColumn]? = nil,
+    options: RenderOptions = RenderOptions(now: 1_795_637_900)
+  ) -> String {
+    let renderer = ObjectListRenderer(
+      objects: objects, kinds: kinds,
+      context: ColumnContext(now: options.now, processes: ProcessTable(procDirectory: "/nonexistent")), columns: columns)
+    let out = try! renderer.render(as: format, formatter: CellFormatter(options: options, users: UserDirectory()))
+    return String(decoding: out.bytes, as: UTF8.self)
   }
 
   @Test("JSON: typed values, keys as strings, perms octal, never-set times null")
   func json() {
-    var out = OutputBuffer()
-    renderer().json(sampleObjects(), into: &out)
-    let text = String(decoding: out.bytes, as: UTF8.self)
+    let text = render(sampleObjects(), as: .json)
     #expect(text.hasPrefix("[\n  {\"type\":\"shm\",\"key\":\"0x00001234\",\"id\":0,\"perms\":\"0640\",\"owner\":\"root\",\"uid\":0,"))
     #expect(text.contains("\"size\":65536,\"nattch\":0,\"status\":[],\"holders\":0,\"ctime\":\"2026-11-25T20:17:01Z\",\"attach\":null"))
     #expect(text.contains("\"status\":[\"dest\"]"))
@@ -52,40 +55,33 @@ struct RenderTests {
 
   @Test("JSON of nothing is an empty array")
   func emptyJSON() {
-    var out = OutputBuffer()
-    renderer().json([], into: &out)
-    #expect(String(decoding: out.bytes, as: UTF8.self) == "[]\n")
+    #expect(render([], as: .json) == "[]\n")
   }
 
   @Test("-o picks the JSON keys too")
   func selectedColumnsJSON() {
-    var out = OutputBuffer()
-    renderer(columns: ["ID", "SIZE"].compactMap(ObjectColumn.named)).json(Array(sampleObjects().prefix(1)), into: &out)
-    #expect(String(decoding: out.bytes, as: UTF8.self) == "[\n  {\"type\":\"shm\",\"id\":0,\"size\":65536}\n]\n")
+    #expect(render(Array(sampleObjects().prefix(1)), as: .json, columns: ["ID", "SIZE"].compactMap(ObjectColumn.named))
+      == "[\n  {\"type\":\"shm\",\"id\":0,\"size\":65536}\n]\n")
   }
 
   @Test("tables align and print human sizes unless --bytes")
   func table() {
-    var out = OutputBuffer()
     let cols = ["KEY", "ID", "SIZE", "STATUS"].compactMap(ObjectColumn.named)
-    renderer(columns: cols).table(sampleObjects(), kinds: [.shm], into: &out)
-    #expect(String(decoding: out.bytes, as: UTF8.self) == """
+    #expect(render(sampleObjects(), as: .table, columns: cols) == """
       KEY        ID SIZE STATUS
       0x00001234  0  64K 
       0x00000000  1   4K dest
       0x00005678  2  16E locked
 
       """)
-    var exact = OutputBuffer()
-    renderer(columns: cols, options: RenderOptions(exactBytes: true, headings: false, now: 0)).table(Array(sampleObjects().prefix(1)), kinds: [.shm], into: &exact)
-    #expect(String(decoding: exact.bytes, as: UTF8.self) == "0x00001234 0 65536 \n")
+    #expect(render(Array(sampleObjects().prefix(1)), as: .table, columns: cols, options: RenderOptions(exactBytes: true, headings: false, now: 0))
+      == "0x00001234 0 65536 \n")
   }
 
   @Test("CSV quotes fields with commas")
   func csv() {
-    var out = OutputBuffer()
-    renderer(columns: ["ID", "STATUS"].compactMap(ObjectColumn.named)).csv(sampleObjects(), kinds: [.shm], into: &out)
-    #expect(String(decoding: out.bytes, as: UTF8.self) == "TYPE,ID,STATUS\nshm,0,\nshm,1,dest\nshm,2,locked\n")
+    #expect(render(sampleObjects(), as: .csv, columns: ["ID", "STATUS"].compactMap(ObjectColumn.named))
+      == "TYPE,ID,STATUS\nshm,0,\nshm,1,dest\nshm,2,locked\n")
     var quoted = OutputBuffer()
     quoted.writeCSVField("a,\"b\"")
     #expect(String(decoding: quoted.bytes, as: UTF8.self) == "\"a,\"\"b\"\"\"")

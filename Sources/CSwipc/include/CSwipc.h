@@ -85,6 +85,16 @@ int swipc_restrict_nss_if_static(void);
 /// Atomic load (acquire) and store (release) of a 32-bit word in shared memory, for shm-spin.
 static inline unsigned swipc_atomic_load(const volatile unsigned *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void swipc_atomic_store(volatile unsigned *p, unsigned v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+/// Sequentially consistent load and store, for the shm-futex ring: a side stores "I sleep" (or
+/// its index) and then loads the other side's index (or flag); with both seq_cst, at least one of
+/// the two sees the other's store, so no wake-up is lost.
+static inline unsigned swipc_atomic_load_sc(const volatile unsigned *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static inline void swipc_atomic_store_sc(volatile unsigned *p, unsigned v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+/// FUTEX_WAIT on a word in shared memory (not FUTEX_PRIVATE: the sleeper and the waker are two
+/// processes): sleeps while `*p == expected`; 0, or -1 with errno (EAGAIN, EINTR).
+int swipc_futex_wait(volatile unsigned *p, unsigned expected);
+/// FUTEX_WAKE of one sleeper on `p`.
+void swipc_futex_wake(volatile unsigned *p);
 static inline void swipc_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();

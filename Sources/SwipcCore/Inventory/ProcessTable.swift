@@ -85,6 +85,22 @@ public final class ProcessTable {
   ///     only stat'ed when this is not empty.
   ///   - segments: whether to look for System V segment mappings.
   public func scanHolders(files: Set<HolderIndex.FileID>, segments: Bool) -> HolderIndex {
+    guard remembersHolders, !segments, !files.isEmpty else { return scan(files: files, segments: segments, all: false) }
+    // One scan of every file held, answering each later question from memory.
+    let all = rememberedHolders ?? scan(files: files, segments: false, all: true)
+    rememberedHolders = all
+    var index = all
+    index.scannedFiles = files
+    index.files = all.files.filter { files.contains($0.key) }
+    return index
+  }
+
+  /// Whether `scanHolders` scans /proc once for every file any process holds and answers every
+  /// later call from that scan: for listings over many namespaces, each with its own files.
+  public var remembersHolders = false
+  private var rememberedHolders: HolderIndex?
+
+  func scan(files: Set<HolderIndex.FileID>, segments: Bool, all: Bool) -> HolderIndex {
     var index = HolderIndex()
     index.scannedFiles = files
     let me = getpid()
@@ -108,7 +124,7 @@ public final class ProcessTable {
               guard case .success(let st) = FileReader.status(table + "/fd/" + fd, followLinks: true)
               else { continue }
               let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-              if files.contains(id) { found.append((.open, id, nil)) }
+              if all || files.contains(id) { found.append((.open, id, nil)) }
             }
           }
         }
@@ -127,7 +143,7 @@ public final class ProcessTable {
               found.append((.attached, nil, id))
             } else if !files.isEmpty {
               let id = HolderIndex.FileID(device: device, inode: inode)
-              if files.contains(id) { found.append((.mapped, id, nil)) }
+              if all || files.contains(id) { found.append((.mapped, id, nil)) }
             }
           }
         }

@@ -70,6 +70,10 @@ public struct AllNamespaces {
       }
     }
     let wantStates = orphanStates
+    // The holders of every namespace's POSIX objects come from one scan of /proc, unless a
+    // decision rests on them: a file made after that scan must then have unknown holders, never none.
+    let processes = ProcessTable(procDirectory: base.proc)
+    processes.remembersHolders = !filter.orphaned && !filter.unattached && !orphanStates
     for namespace in scan.namespaces {
       if !inNamespace.isEmpty {
         switch IPCView.entering(namespace, base: base, shm: .none) {
@@ -78,7 +82,8 @@ public struct AllNamespaces {
           skipped.errors.append(error)
           continue
         case .success(let view):
-          let (part, states) = Self.list(kinds: inNamespace, filter: filter, view: view, orphanStates: wantStates, segmentMemory: segmentMemory)
+          let (part, states) = Self.list(
+            kinds: inNamespace, filter: filter, view: view, processes: processes, orphanStates: wantStates, segmentMemory: segmentMemory)
           labels.add(namespace)
           take(part, namespace, states: states)
         }
@@ -91,7 +96,8 @@ public struct AllNamespaces {
         view.namespace = namespace.inode
         guard case .success(let fd) = root.duplicate() else { continue }
         view.shm = .descriptor(OwnedDescriptor(fd), label: root.label, live: true)
-        let (part, states) = Self.list(kinds: inDirectory, filter: filter, view: view, orphanStates: wantStates, segmentMemory: false)
+        let (part, states) = Self.list(
+          kinds: inDirectory, filter: filter, view: view, processes: processes, orphanStates: wantStates, segmentMemory: false)
         take(part, namespace, states: states)
       }
     }
@@ -103,10 +109,11 @@ public struct AllNamespaces {
 
   /// One namespace's (or one directory's) listing, with the orphan state of each object when asked.
   static func list(
-    kinds: [IPCKind], filter: ObjectFilter, view: IPCView, orphanStates: Bool, segmentMemory: Bool
+    kinds: [IPCKind], filter: ObjectFilter, view: IPCView, processes: ProcessTable, orphanStates: Bool, segmentMemory: Bool
   ) -> (Listing, [OrphanState]?) {
     let listing = Listing.make(
-      kinds: kinds, filter: filter, inventory: Inventory(view: view), orphanStates: orphanStates, segmentMemory: segmentMemory)
+      kinds: kinds, filter: filter, inventory: Inventory(view: view), processes: processes, orphanStates: orphanStates,
+      segmentMemory: segmentMemory)
     guard orphanStates, let detector = listing.detector else { return (listing, nil) }
     return (listing, listing.objects.map { detector.state(of: $0) })
   }

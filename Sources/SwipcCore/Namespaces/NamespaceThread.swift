@@ -12,85 +12,87 @@ import SystemPackage
 /// back or left behind. The mount table is never touched.
 public final class EnteredNamespace: NamespaceExecutor, @unchecked Sendable {
   private var thread = pthread_t()
-  private let request = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-  private let done = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-  /// The body to run next; set by `perform` under `serial`, read by the thread between the
-  /// semaphores, which order the two.
-  private var job: (() -> Void)?
-  private var entered: Errno?
+  /// What the caller and the thread share; the thread holds only this, so the executor can go.
+  private let channel = Channel()
   private let serial = Mutex<Void>(())
 
+  /// The job handed over and the two semaphores that order the hand-over.
+  final class Channel: @unchecked Sendable {
+    let request = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    let done = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    /// Written by the caller before posting `request`, read by the thread after waiting on it.
+    var job: (() -> Void)?
+    /// Why the thread could not enter the namespace.
+    var entered: Errno?
+
+    init() {
+      sem_init(request, 0, 0)
+      sem_init(done, 0, 0)
+    }
+
+    deinit {
+      sem_destroy(request)
+      sem_destroy(done)
+      request.deallocate()
+      done.deallocate()
+    }
+
+    /// The thread: the first job enters the namespace; a thread that could not enter it runs
+    /// nothing else. No job means stop.
+    func loop() {
+      while true {
+        while sem_wait(request) != 0 {}
+        guard runJob() else { return }
+        let failed = entered != nil
+        sem_post(done)
+        if failed { return }
+      }
+    }
+
+    /// Runs and drops the job, so that nothing of it is left on the thread once `done` is posted.
+    @inline(never)
+    func runJob() -> Bool {
+      guard let job else { return false }
+      self.job = nil
+      job()
+      return true
+    }
+  }
+
   /// Starts the thread and has it enter the namespace `descriptor` (an open `ns/ipc` file);
-  /// fails with setns's errno (EPERM without CAP_SYS_ADMIN) and no thread left running.
+  /// fails with setns's errno (EPERM without CAP_SYS_ADMIN), and then no thread is left.
   public static func enter(_ descriptor: Int32) -> Result<EnteredNamespace, Errno> {
     let executor = EnteredNamespace()
-    executor.job = { if swipc_setns_ipc(descriptor) != 0 { executor.entered = currentErrno } }
-    let unmanaged = Unmanaged.passRetained(Box(executor))
+    let channel = executor.channel
+    channel.job = { if swipc_setns_ipc(descriptor) != 0 { channel.entered = currentErrno } }
+    let unmanaged = Unmanaged.passRetained(channel)
     let rc = pthread_create(&executor.thread, nil, { raw in
-      let executor = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().executor
-      executor.loop()
+      Unmanaged<Channel>.fromOpaque(raw!).takeRetainedValue().loop()
       return nil
     }, unmanaged.toOpaque())
     guard rc == 0 else {
       unmanaged.release()
+      channel.job = nil
       return .failure(Errno(rawValue: rc))
     }
-    executor.started = true
     executor.wake()
-    if let e = executor.entered {
-      executor.stop()
+    if let e = channel.entered {
+      pthread_join(executor.thread, nil)
+      executor.joined = true
       return .failure(e)
     }
     return .success(executor)
   }
 
-  /// The executor, without a reference from its own thread (which would keep it alive for ever).
-  final class Box {
-    unowned let executor: EnteredNamespace
-    init(_ executor: EnteredNamespace) { self.executor = executor }
-  }
+  private var joined = false
 
-  private var started = false
-  private var stopping = false
-
-  private init() {
-    sem_init(request, 0, 0)
-    sem_init(done, 0, 0)
-  }
+  private init() {}
 
   deinit {
-    if started && !stopping { stop() }
-    sem_destroy(request)
-    sem_destroy(done)
-    request.deallocate()
-    done.deallocate()
-  }
-
-  private func stop() {
-    stopping = true
-    job = nil
-    sem_post(request)
+    guard !joined else { return }
+    channel.job = nil
+    sem_post(channel.request)
     pthread_join(thread, nil)
-  }
-
-  private func loop() {
-    // The first job enters the namespace; a thread that could not enter it runs nothing else.
-    while true {
-      while sem_wait(request) != 0 {}
-      guard runJob() else { return }
-      let failed = entered != nil
-      sem_post(done)
-      if failed { return }
-    }
-  }
-
-  /// Runs and drops the job, so that nothing of it is left on this thread once `done` is posted.
-  @inline(never)
-  private func runJob() -> Bool {
-    guard let job = self.job else { return false }
-    self.job = nil
-    job()
-    return true
   }
 
   /// Hands the current job to the thread and waits for it. Meanwhile the calling thread blocks
@@ -101,8 +103,8 @@ public final class EnteredNamespace: NamespaceExecutor, @unchecked Sendable {
     var previous = sigset_t()
     swipc_interrupt_signals(&interrupts)
     pthread_sigmask(SIG_BLOCK, &interrupts, &previous)
-    sem_post(request)
-    while sem_wait(done) != 0 {}
+    sem_post(channel.request)
+    while sem_wait(channel.done) != 0 {}
     pthread_sigmask(SIG_SETMASK, &previous, nil)
   }
 
@@ -112,7 +114,7 @@ public final class EnteredNamespace: NamespaceExecutor, @unchecked Sendable {
     var result: Result<T, E>?
     withoutActuallyEscaping(body) { escapable in
       serial.withLock { _ in
-        job = { result = Result(catching: escapable) }
+        channel.job = { result = Result(catching: escapable) }
         wake()
       }
     }

@@ -28,22 +28,31 @@ public enum Base64 {
   }
 }
 
-extension OutputBuffer {
-  /// One received message as a JSON line: `{"type":1,"size":5,"encoding":"utf-8","data":"hello"}`
-  /// (`priority` for POSIX queues; base64 when the bytes are not valid UTF-8).
-  public mutating func writeMessageJSON(_ bytes: UnsafeRawBufferPointer, type: Int, posix: Bool) {
-    write(posix ? "{\"priority\":" : "{\"type\":")
-    write(int: Int64(type))
-    write(",\"size\":")
-    write(int: Int64(bytes.count))
+/// `msg recv --format json`: a JSON line per message received,
+/// `{"type":1,"size":5,"encoding":"utf-8","data":"hello"}` (`priority` for POSIX queues; base64
+/// when the bytes are not valid UTF-8).
+public struct MessageLines {
+  var json: JSONOutput
+  let columns: [OutputColumn]
+
+  public init(posix: Bool) {
+    json = JSONOutput(formatter: CellFormatter(options: RenderOptions(), users: UserDirectory()), layout: .lines, capacity: 0)
+    columns = [OutputColumn(posix ? "PRIORITY" : "TYPE"), OutputColumn("SIZE"), OutputColumn("ENCODING"), OutputColumn("DATA")]
+  }
+
+  /// Appends the line of one message to `out`.
+  public mutating func write(_ bytes: UnsafeRawBufferPointer, type: Int, into out: inout OutputBuffer) {
+    swap(&json.out, &out)
+    json.begin(columns, title: nil)
+    json.cell(.int(Int64(type)))
+    json.cell(.int(Int64(bytes.count)))
     if let text = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) {
-      write(",\"encoding\":\"utf-8\",\"data\":")
-      writeJSONString(text)
+      json.cell(.text("utf-8"))
+      json.cell(.text(text))
     } else {
-      write(",\"encoding\":\"base64\",\"data\":\"")
-      Base64.encode(bytes, into: &self)
-      write(byte: 34)
+      json.cell(.text("base64"))
+      json.cell(.base64(Array(bytes)))
     }
-    write("}\n")
+    swap(&json.out, &out)
   }
 }

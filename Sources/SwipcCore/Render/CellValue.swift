@@ -1,7 +1,10 @@
-/// A typed cell: renderers decide how each type reads in a table, in CSV and in JSON.
+/// A typed cell: how each type reads in a table, in CSV and in JSON is decided here, once, for
+/// every renderer (docs/DESIGN.md, "Output pipeline").
 public enum CellValue: Sendable, Equatable {
   case null
   case int(Int64)
+  /// A count that may exceed Int64 (SHMALL's default).
+  case uint(UInt64)
   case text(String)
   /// A POSIX name: its exact bytes in tables (escaped there like all text), text in JSON and CSV
   /// (invalid bytes replaced; JSON adds `name_base64`).
@@ -19,11 +22,25 @@ public enum CellValue: Sendable, Equatable {
   case key(IPCKey)
   case list([String])
   case bool(Bool)
-}
+  /// A percentage: `12.50%` in tables, the number in CSV, rounded to four decimals in JSON.
+  case percent(Double)
+  /// Processes: `4321:bash,4400:cat` (`-` for none) in tables and CSV, objects in JSON.
+  case processes([ProcessRef])
+  /// Bytes written in base64 (RFC 4648) in every format.
+  case base64([UInt8])
+  /// A JSON array; in tables and CSV its items joined by commas.
+  case array([CellValue])
+  /// A JSON object; in tables and CSV its values joined by commas.
+  case fields([Field])
 
-/// Output formats of `ls`, `show`, `limits` (docs/DESIGN.md, "Output").
-public enum OutputFormat: String, CaseIterable, Sendable {
-  case table, json, csv, prometheus
+  public struct Field: Sendable, Equatable {
+    public var key: String
+    public var value: CellValue
+    public init(_ key: String, _ value: CellValue) {
+      self.key = key
+      self.value = value
+    }
+  }
 }
 
 /// Choices that change how values read, shared by every renderer.
@@ -103,6 +120,7 @@ public struct CellFormatter {
     switch value {
     case .null: out.write(byte: 45)
     case .int(let v): out.write(int: v)
+    case .uint(let v): out.write(uint: v)
     case .text(let s): out.write(s)
     case .name(let n): out.bytes.append(contentsOf: n.bytes)
     case .bytes(let b):
@@ -137,6 +155,26 @@ public struct CellFormatter {
         out.write(item)
       }
     case .bool(let b): out.write(b ? "yes" : "no")
+    case .percent(let p): out.write(TextFormat.percent(p))
+    case .processes(let list):
+      if list.isEmpty { out.write(byte: 45) }
+      for (i, p) in list.enumerated() {
+        if i > 0 { out.write(byte: 44) }
+        out.write(int: Int64(p.pid))
+        out.write(byte: 58)
+        out.write(p.name)
+      }
+    case .base64(let data): data.withUnsafeBytes { Base64.encode($0, into: &out) }
+    case .array(let items):
+      for (i, item) in items.enumerated() {
+        if i > 0 { out.write(byte: 44) }
+        writeTable(item, into: &out)
+      }
+    case .fields(let fields):
+      for (i, field) in fields.enumerated() {
+        if i > 0 { out.write(byte: 44) }
+        writeTable(field.value, into: &out)
+      }
     }
   }
 
@@ -155,17 +193,19 @@ public struct CellFormatter {
     case .perms(let m): return TextFormat.octalPermissions(m)
     case .bool(let b): return b ? "true" : "false"
     case .name(let n): return n.rawValue
+    case .percent(let p): return String(p)
     default: return tableText(value)
     }
   }
 
   /// Writes a JSON value: numbers as numbers, times as RFC 3339 UTC or null (never set, or out of
-  /// RFC 3339's range), names as strings or
-  /// null when the id has no name.
+  /// RFC 3339's range), user and group names as strings or null when the id has no name. A POSIX
+  /// name is text with invalid bytes replaced; `JSONOutput` adds its exact bytes beside it.
   public func writeJSON(_ value: CellValue, to out: inout OutputBuffer) {
     switch value {
     case .null: out.write("null")
     case .int(let v): out.write(int: v)
+    case .uint(let v): out.write(uint: v)
     case .text(let s): out.writeJSONString(s)
     case .name(let n): out.writeJSONString(n.rawValue)
     case .bytes(let b): out.write(uint: b)
@@ -196,6 +236,43 @@ public struct CellFormatter {
       }
       out.write(byte: 93)
     case .bool(let b): out.write(b ? "true" : "false")
+    case .percent(let p):
+      // JSON has no NaN or infinity.
+      if p.isFinite { out.write(String((p * 10000).rounded() / 10000)) } else { out.write("null") }
+    case .processes(let list):
+      writeJSON(.array(list.map { .fields([CellValue.Field("pid", .int(Int64($0.pid))), CellValue.Field("command", .text($0.name))]) }), to: &out)
+    case .base64(let data):
+      out.write(byte: 34)
+      data.withUnsafeBytes { Base64.encode($0, into: &out) }
+      out.write(byte: 34)
+    case .array(let items):
+      out.write(byte: 91)
+      for (i, item) in items.enumerated() {
+        if i > 0 { out.write(byte: 44) }
+        writeJSON(item, to: &out)
+      }
+      out.write(byte: 93)
+    case .fields(let fields):
+      out.write(byte: 123)
+      for (i, field) in fields.enumerated() {
+        if i > 0 { out.write(byte: 44) }
+        out.writeJSONString(field.key)
+        out.write(byte: 58)
+        writeJSON(field.value, to: &out)
+        if case .name(let name) = field.value { writeExactBytes(of: name, key: field.key, to: &out) }
+      }
+      out.write(byte: 125)
     }
+  }
+
+  /// After a POSIX name that is not UTF-8, whose JSON text cannot hold it exactly:
+  /// `,"KEY_base64":"…"`, the base64 of the name's bytes, with its slash.
+  func writeExactBytes(of name: POSIXName, key: String, to out: inout OutputBuffer) {
+    guard !name.isValidUTF8 else { return }
+    out.write(",\"")
+    out.write(key)
+    out.write("_base64\":\"")
+    name.bytes.withUnsafeBytes { Base64.encode($0, into: &out) }
+    out.write(byte: 34)
   }
 }

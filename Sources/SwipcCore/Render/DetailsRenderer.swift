@@ -1,14 +1,19 @@
-/// Renders `swipc show`: a list of fields, then holders and semaphores, in a table or JSON.
-public struct DetailsRenderer {
-  public var formatter: CellFormatter
+/// `swipc show`: a list of fields, then holders and semaphores, in a table; one JSON object.
+public struct DetailsRenderer: Rendering {
+  public static let formats: [OutputFormat] = [.table, .json]
+  public static var jsonLayout: JSONOutput.Layout { .object }
+
+  public var details: ObjectDetails
   public var context: ColumnContext
 
-  public init(formatter: CellFormatter, context: ColumnContext) {
-    self.formatter = formatter
+  public init(_ details: ObjectDetails, context: ColumnContext) {
+    self.details = details
     self.context = context
   }
 
-  public func table(_ d: ObjectDetails, into out: inout OutputBuffer) {
+  public func customTable(formatter: CellFormatter) -> OutputBuffer? {
+    let d = details
+    var out = OutputBuffer()
     let o = d.object
     out.write("\(o.kind.title.dropLast()) \(o.name.map { TextEscape.escaped(bytes: $0.bytes) } ?? String(o.id ?? 0))\n")
     var fields = TableWriter(headers: ["FIELD", "VALUE"], rightAligned: [false, false])
@@ -60,73 +65,78 @@ public struct DetailsRenderer {
       }
     }
     for note in d.notes { out.write("note: \(TextEscape.escaped(note))\n") }
+    return out
   }
 
-  public func json(_ d: ObjectDetails, into out: inout OutputBuffer) {
-    var list = ObjectListRenderer(formatter: formatter, context: context, columns: nil)
-    list.columns = nil
-    list.writeJSONObject(d.object, into: &out)
-    out.bytes.removeLast()  // reopen the object to add the details
-    out.write(",\"qbytes\":")
-    formatter.writeJSON(d.queueByteLimit.map { .bytes($0) } ?? .null, to: &out)
-    if let state = context.orphans?.state(of: d.object) {
-      out.write(",\"orphan\":")
-      out.writeJSONString(state.word)
-      out.write(",\"orphan_reason\":")
-      formatter.writeJSON(state.reason.map { .text($0) } ?? .null, to: &out)
+  static let extraColumns = [
+    OutputColumn("QBYTES"), OutputColumn("COMMANDS"), OutputColumn("SEMAPHORES"), OutputColumn("HOLDER_PROCESSES"),
+    OutputColumn("NOTES"),
+  ]
+  static let orphanColumns = [OutputColumn("ORPHAN"), OutputColumn("ORPHAN_REASON")]
+
+  /// One record: every column of its kind (as `ls --format json` writes it), then the details.
+  public func write(to writer: inout some RecordWriter) {
+    let o = details.object
+    let columns = ObjectColumn.applicable(to: o.kind)
+    let orphan = context.orphans?.state(of: o)
+    writer.begin(
+      columns.map(\.output) + Self.extraColumns.prefix(1) + (orphan == nil ? [] : Self.orphanColumns) + Self.extraColumns.dropFirst(),
+      title: nil)
+    for column in columns { writer.cell(column.value(of: o, context: context)) }
+    writer.cell(details.queueByteLimit.map { .bytes($0) } ?? .null)
+    if let orphan {
+      writer.cell(.text(orphan.word))
+      writer.cell(orphan.reason.map { .text($0) } ?? .null)
     }
-    out.write(",\"commands\":{")
-    for (i, pid) in d.commands.keys.sorted().enumerated() {
-      if i > 0 { out.write(byte: 44) }
-      out.write("\"\(pid)\":")
-      out.writeJSONString(d.commands[pid]!)
-    }
-    out.write("},\"semaphores\":")
-    if let semaphores = d.semaphores {
-      out.writeSemaphoresJSON(semaphores, posix: false)
-    } else {
-      out.write("null")
-    }
-    out.write(",\"holder_processes\":")
-    if let holders = d.holders {
-      out.write(byte: 91)
-      for (i, h) in holders.enumerated() {
-        if i > 0 { out.write(byte: 44) }
-        out.write("{\"pid\":\(h.pid),\"access\":\"\(h.access.rawValue)\",\"command\":")
-        out.writeJSONString(h.command)
-        out.write(byte: 125)
-      }
-      out.write(byte: 93)
-    } else {
-      out.write("null")
-    }
-    out.write(",\"notes\":")
-    formatter.writeJSON(.list(d.notes), to: &out)
-    out.write("}\n")
+    writer.cell(.fields(details.commands.keys.sorted().map { .init(String($0), .text(details.commands[$0]!)) }))
+    writer.cell(details.semaphores.map { .semaphores($0, posix: false) } ?? .null)
+    writer.cell(details.holders.map { holders in
+      .array(holders.map { .fields([.init("pid", .int(Int64($0.pid))), .init("access", .text($0.access.rawValue)), .init("command", .text($0.command))]) })
+    } ?? .null)
+    writer.cell(.list(details.notes))
   }
 }
 
-extension OutputBuffer {
-  /// `[{"semnum":0,"value":1,"ncount":0,"zcount":0,"pid":123}]`; POSIX semaphores have a value
-  /// alone.
-  public mutating func writeSemaphoresJSON(_ semaphores: [SemaphoreState], posix: Bool) {
-    write(byte: 91)
-    for (i, s) in semaphores.enumerated() {
-      if i > 0 { write(byte: 44) }
-      write("{\"semnum\":")
-      write(int: Int64(s.index))
-      write(",\"value\":")
-      write(int: Int64(s.value))
+extension CellValue {
+  /// `[{"semnum":0,"value":1,"ncount":0,"zcount":0,"pid":123}]` in JSON; POSIX semaphores have a
+  /// value alone.
+  public static func semaphores(_ states: [SemaphoreState], posix: Bool) -> CellValue {
+    .array(states.map { s in
+      var fields: [Field] = [.init("semnum", .int(Int64(s.index))), .init("value", .int(Int64(s.value)))]
       if !posix {
-        write(",\"ncount\":")
-        write(int: Int64(s.waitingForIncrease))
-        write(",\"zcount\":")
-        write(int: Int64(s.waitingForZero))
-        write(",\"pid\":")
-        write(int: Int64(s.lastPid))
+        fields += [.init("ncount", .int(Int64(s.waitingForIncrease))), .init("zcount", .int(Int64(s.waitingForZero))),
+          .init("pid", .int(Int64(s.lastPid)))]
       }
-      write(byte: 125)
+      return .fields(fields)
+    })
+  }
+}
+
+/// `sem get --format json`: the semaphore, by name or id, and its semaphores' states.
+public struct SemaphoreValuesRenderer: Rendering {
+  public static let formats: [OutputFormat] = [.json]
+  public static var jsonLayout: JSONOutput.Layout { .object }
+
+  public var name: POSIXName?
+  public var id: Int32?
+  public var states: [SemaphoreState]
+
+  public init(name: POSIXName?, id: Int32?, states: [SemaphoreState]) {
+    self.name = name
+    self.id = id
+    self.states = states
+  }
+
+  public func write(to writer: inout some RecordWriter) {
+    if let name {
+      writer.begin([OutputColumn("TYPE"), OutputColumn("NAME"), OutputColumn("SEMAPHORES")], title: nil)
+      writer.cell(.text(IPCKind.psem.rawValue))
+      writer.cell(.name(name))
+    } else {
+      writer.begin([OutputColumn("TYPE"), OutputColumn("ID"), OutputColumn("SEMAPHORES")], title: nil)
+      writer.cell(.text(IPCKind.sem.rawValue))
+      writer.cell(id.map { .int(Int64($0)) } ?? .null)
     }
-    write(byte: 93)
+    writer.cell(.semaphores(states, posix: name != nil))
   }
 }

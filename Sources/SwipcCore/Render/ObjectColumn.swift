@@ -1,5 +1,6 @@
 /// A column of `swipc ls`: its name (also the JSON key, in lower case), the kinds it applies to,
-/// and how to read its value from an object.
+/// and how to read its value from an object. Adding a column is adding an entry to `catalog`: the
+/// table, CSV and JSON writers, `-o` and its help take it from there.
 ///
 /// A class, not a struct: a listing reads a column for every row, and a struct copy would retain
 /// each of its strings every time.
@@ -8,10 +9,8 @@ public final class ObjectColumn: Sendable {
   public let help: String
   public let kinds: IPCKindSet
   public let rightAligned: Bool
-  /// The key this column has in JSON output: the name in lower case.
-  public let jsonKey: String
-  /// `,"key":` as bytes, written before the value in a JSON object.
-  let jsonPrefix: [UInt8]
+  /// Its heading and JSON key (the name in lower case) for the writers.
+  public let output: OutputColumn
   let value: @Sendable (IPCObject, ColumnContext) -> CellValue
 
   init(
@@ -22,8 +21,7 @@ public final class ObjectColumn: Sendable {
     self.help = help
     self.kinds = kinds
     self.rightAligned = rightAligned
-    self.jsonKey = name.lowercased()
-    self.jsonPrefix = Array(",\"\(name.lowercased())\":".utf8)
+    self.output = OutputColumn(name, rightAligned: rightAligned)
     self.value = value
   }
 

@@ -1,98 +1,83 @@
-/// Renders a list of objects as a table, CSV or JSON.
-public struct ObjectListRenderer {
-  public var formatter: CellFormatter
+/// `swipc ls`: IPC objects as records, and as Prometheus samples.
+public struct ObjectListRenderer: Rendering {
+  public static let formats: [OutputFormat] = [.table, .json, .csv, .prometheus]
+
+  public var objects: [IPCObject]
+  /// The kinds listed, in order: a table per kind, and zeros in Prometheus for a kind with none.
+  public var kinds: [IPCKind]
   public var context: ColumnContext
   /// Columns chosen with `-o`; nil for each kind's defaults (table) or everything (JSON, CSV).
   public var columns: [ObjectColumn]?
+  /// Per kind, the orphaned objects and those whose state is unknown, for Prometheus.
+  public var orphaned: [IPCKind: Int]?
+  public var unknownOrphans: [IPCKind: Int]?
   /// Columns put before the defaults when no -o was given (the namespace columns of -A).
   public var leadingColumns: [ObjectColumn] = []
 
-  public init(formatter: CellFormatter, context: ColumnContext, columns: [ObjectColumn]?) {
-    self.formatter = formatter
+  public init(
+    objects: [IPCObject], kinds: [IPCKind], context: ColumnContext, columns: [ObjectColumn]?,
+    orphaned: [IPCKind: Int]? = nil, unknownOrphans: [IPCKind: Int]? = nil
+  ) {
+    self.objects = objects
+    self.kinds = kinds
     self.context = context
     self.columns = columns
+    self.orphaned = orphaned
+    self.unknownOrphans = unknownOrphans
   }
 
-  /// A table per kind, each with its own columns; a title above each when there are several.
-  public func table(_ objects: [IPCObject], kinds: [IPCKind], into out: inout OutputBuffer) {
-    for (n, kind) in kinds.enumerated() {
-      let cols = columns ?? leadingColumns + ObjectColumn.defaults(for: kind)
-      if kinds.count > 1 {
-        if n > 0 { out.newline() }
-        out.write("------ \(kind.title) ------\n")
-      }
-      var table = TableWriter(headers: cols.map(\.name), rightAligned: cols.map(\.rightAligned))
-      for object in objects where object.kind == kind {
-        for column in cols {
-          formatter.writeTable(column.value(of: object, context: context), into: &table.cells)
-          table.endCell()
-        }
-      }
-      table.write(to: &out, headings: formatter.options.headings)
-    }
-  }
+  static let typeColumn = ObjectColumn.named("TYPE")!
 
-  /// One header line, TYPE first, then the union of the kinds' columns.
-  public func csv(_ objects: [IPCObject], kinds: [IPCKind], into out: inout OutputBuffer) {
-    var cols = columns ?? []
-    if columns == nil {
+  /// A table per kind with that kind's columns, titled when there are several; CSV with one
+  /// heading, TYPE then the union of the kinds' columns; JSON objects with `type` then the columns
+  /// of their kind.
+  public func write(to writer: inout some RecordWriter) {
+    switch type(of: writer).format {
+    case .table:
       for kind in kinds {
-        for column in ObjectColumn.applicable(to: kind) where !cols.contains(where: { $0.name == column.name }) {
-          cols.append(column)
+        let cols = columns ?? leadingColumns + ObjectColumn.defaults(for: kind)
+        writer.begin(cols.map(\.output), title: kinds.count > 1 ? kind.title : nil)
+        for object in objects where object.kind == kind { write(object, cols, to: &writer) }
+      }
+    case .csv:
+      var cols = columns ?? leadingColumns
+      if columns == nil {
+        for kind in kinds {
+          for column in ObjectColumn.applicable(to: kind) where !cols.contains(where: { $0 === column }) {
+            cols.append(column)
+          }
         }
       }
-      cols.removeAll { $0.name == "TYPE" }
-      cols = leadingColumns + cols
-    }
-    let all = [ObjectColumn.named("TYPE")!] + cols.filter { $0.name != "TYPE" }
-    if formatter.options.headings {
-      for (i, c) in all.enumerated() {
-        if i > 0 { out.write(byte: 44) }
-        out.write(c.name)
+      cols = typed(cols)
+      writer.begin(cols.map(\.output), title: nil)
+      for object in objects { write(object, cols, to: &writer) }
+    default:
+      let chosen = columns.map(typed)
+      var current: IPCKind?
+      var cols: [ObjectColumn] = []
+      for object in objects {
+        if current != object.kind {
+          current = object.kind
+          cols = chosen ?? typed(leadingColumns + ObjectColumn.applicable(to: object.kind))
+          writer.begin(cols.map(\.output), title: nil)
+        }
+        write(object, cols, to: &writer)
       }
-      out.newline()
-    }
-    for object in objects {
-      for (i, c) in all.enumerated() {
-        if i > 0 { out.write(byte: 44) }
-        out.writeCSVField(formatter.csvText(c.value(of: object, context: context)))
-      }
-      out.newline()
     }
   }
 
-  /// A JSON array, one object per IPC object; `[]` when there are none.
-  public func json(_ objects: [IPCObject], into out: inout OutputBuffer) {
-    out.write(byte: 91)
-    for (n, object) in objects.enumerated() {
-      out.write(n == 0 ? "\n  " : ",\n  ")
-      writeJSONObject(object, into: &out)
-    }
-    out.write(objects.isEmpty ? "]\n" : "\n]\n")
+  /// TYPE first, once.
+  func typed(_ cols: [ObjectColumn]) -> [ObjectColumn] {
+    [Self.typeColumn] + cols.filter { $0 !== Self.typeColumn }
   }
 
-  /// One object's fields as a JSON object: `type` first, then its columns.
-  public func writeJSONObject(_ object: IPCObject, into out: inout OutputBuffer) {
-    let cols = columns ?? leadingColumns + ObjectColumn.applicable(to: object.kind)
-    out.write("{\"type\":\"")
-    out.write(object.kind.rawValue)
-    out.write(byte: 34)
-    for column in cols where column.name != "TYPE" {
-      out.bytes.append(contentsOf: column.jsonPrefix)
-      formatter.writeJSON(column.value(of: object, context: context), to: &out)
-      if column.name == "NAME", let name = object.name { out.writeNameBase64(name) }
-    }
-    out.write(byte: 125)
+  func write(_ object: IPCObject, _ cols: [ObjectColumn], to writer: inout some RecordWriter) {
+    for column in cols { writer.cell(column.value(of: object, context: context)) }
   }
-}
 
-extension OutputBuffer {
-  /// `,"name_base64":"…"` after a `name` that is not UTF-8, whose JSON text cannot hold it
-  /// exactly: the base64 of the name's bytes, with its slash.
-  public mutating func writeNameBase64(_ name: POSIXName) {
-    guard !name.isValidUTF8 else { return }
-    write(",\"name_base64\":\"")
-    name.bytes.withUnsafeBytes { Base64.encode($0, into: &self) }
-    write(byte: 34)
+  public func metrics(into writer: inout PrometheusWriter, formatter: CellFormatter) {
+    InventoryMetrics.write(
+      objects, kinds: kinds, orphaned: orphaned, unknownOrphans: unknownOrphans, users: formatter.users,
+      namespaces: context.namespaces, into: &writer)
   }
 }

@@ -113,3 +113,42 @@ public struct TableWriter {
     out.bytes.removeLast(out.bytes.count - written)
   }
 }
+
+/// The table format: one `TableWriter` per group of records, a title above each group that has one.
+public struct TableOutput: RecordWriter {
+  public static let format = OutputFormat.table
+  let formatter: CellFormatter
+  var out: OutputBuffer
+  var table: TableWriter?
+  var groups = 0
+
+  public init(formatter: CellFormatter, capacity: Int = 4096) {
+    self.formatter = formatter
+    self.out = OutputBuffer(capacity: capacity)
+  }
+
+  public mutating func begin(_ columns: [OutputColumn], title: String?) {
+    flush()
+    if let title {
+      if groups > 0 { out.newline() }
+      out.write("------ \(title) ------\n")
+    }
+    groups += 1
+    table = TableWriter(headers: columns.map(\.heading), rightAligned: columns.map(\.rightAligned))
+  }
+
+  public mutating func cell(_ value: CellValue) {
+    formatter.writeTable(value, into: &table!.cells)
+    table!.endCell()
+  }
+
+  mutating func flush() {
+    table?.write(to: &out, headings: formatter.options.headings)
+    table = nil
+  }
+
+  public mutating func finish() -> OutputBuffer {
+    flush()
+    return out
+  }
+}

@@ -70,6 +70,9 @@ public enum TextFormat {
       + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))"
   }
 
+  /// `12.50%`: a percentage as tables show it.
+  public static func percent(_ p: Double) -> String { fixed(p, digits: 2) + "%" }
+
   /// `rw-r--r--` for 0644.
   public static func symbolicPermissions(_ mode: UInt32) -> String {
     var s = [UInt8](repeating: UInt8(ascii: "-"), count: 9)

@@ -20,7 +20,7 @@ public struct CleanRequest: CommandRequest {
 
   public func validate() throws(SwipcError) -> CleanSelection {
     let scope = try NamespaceScope(namespace: namespace, all: allNamespaces)
-    if format == .csv || format == .prometheus { throw .usage("clean reports as table or json") }
+    try format.check(accepted: CleanReportRenderer.formats)
     if dryRun && yes { throw .usage("give --dry-run or --yes, not both") }
     var selection = CleanSelection(kinds: KindArgument.distinct(kinds), filter: try filters.validate())
     if selection.filter.isEmpty && !all {

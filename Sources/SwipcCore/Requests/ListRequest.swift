@@ -18,15 +18,19 @@ public struct ListRequest: CommandRequest {
       guard types.count == 1 else { throw .usage("list '\(stream)' on its own: its columns differ from the other types'") }
       guard filters.isEmpty else { throw .usage("the filters apply to IPC objects, not to 'ls \(stream)'") }
       guard output.columns == nil else { throw .usage("-o/--columns applies to IPC objects; 'ls \(stream)' has fixed columns") }
-      guard output.format != .prometheus else { throw .usage("'ls \(stream)' writes table, json or csv") }
       guard scope == .own else {
         throw .usage(stream == "ns"
           ? "'ls ns' lists every namespace: -N and -A do not apply"
           : "'ls \(stream)' lists what /proc shows, whatever the IPC namespace: -N and -A do not apply")
       }
-      if stream == "ns" { return .namespaces(output: output) }
+      if stream == "ns" {
+        try output.format.check(accepted: NamespaceSummaryRenderer.formats)
+        return .namespaces(output: output)
+      }
+      try output.format.check(accepted: RecordRenderer.formats)
       return .streams(sockets: stream == "sock", output: output)
     }
+    try output.format.check(accepted: ObjectListRenderer.formats)
     var kinds = [IPCKind]()
     for text in types { kinds.append(try KindArgument.parse(text)) }
     return .objects(
@@ -55,7 +59,7 @@ public struct LimitsRequest: CommandRequest {
   public init() {}
 
   public func validate() throws(SwipcError) -> LimitsRequest {
-    if output.columns != nil { throw .usage("-o/--columns applies to ls, not limits") }
+    try output.format.check(accepted: LimitsRenderer.formats)
     return self
   }
 
@@ -102,10 +106,7 @@ public struct ShowRequest: CommandRequest {
 
   /// The object named, and the kind it is (a /name given to msg, shm or sem is POSIX).
   public func validate() throws(SwipcError) -> (target: ObjectTarget, kind: IPCKind) {
-    if output.format == .csv || output.format == .prometheus {
-      throw .usage("show prints table or json; use 'swipc ls --format \(output.format.rawValue)' for lists")
-    }
-    if output.columns != nil { throw .usage("-o/--columns applies to ls, not show") }
+    try output.format.check(accepted: DetailsRenderer.formats)
     let target = try keys.target(self.target, kind: kind)
     return (target, target.resolvedKind(kind))
   }

@@ -211,7 +211,7 @@ public final class SharedMemoryMapping {
   /// the pages first turns that into ENOSPC before a byte is stored.
   ///
   /// The corresponding C function is `posix_fallocate`.
-  static func reservePages(
+  public static func reservePages(
     _ fd: Int32, offset: Int, count: Int, object: String, afterFailure: String = ""
   ) throws(SwipcError) {
     let e = posix_fallocate(fd, off_t(offset), off_t(count))

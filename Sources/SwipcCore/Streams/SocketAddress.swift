@@ -1,3 +1,4 @@
+import CSwipc
 import Glibc
 
 /// Where a socket lives: a path, an abstract name (`@name`), or `tcp:HOST:PORT` (IPv4).

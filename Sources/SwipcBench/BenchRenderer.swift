@@ -1,5 +1,7 @@
+import SwipcCore
+
 /// `swipc bench` output: per size a table sorted fastest first with a bar chart of messages per
-/// second; or JSON and CSV rows.
+/// second, and the ranking per size next to the classic one; or JSON and CSV rows.
 public enum BenchRenderer {
   static let eighths = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
 
@@ -31,6 +33,21 @@ public enum BenchRenderer {
       }
       t.write(to: &out, headings: headings)
     }
+    let ranked = sizes.compactMap { size in ranking(results, size: size).map { "  \(TextFormat.humanSize(UInt64(size))): \($0)\n" } }
+    if !ranked.isEmpty {
+      out.newline()
+      out.write("Ranking by throughput (classic: \(classic)):\n")
+      for line in ranked { out.write(line) }
+    }
+  }
+
+  /// The textbook order, which holds for bulk data and rings, not for one-slot hand-offs.
+  public static let classic = "shared memory > message queues, pipes > sockets"
+
+  /// The measured mechanisms at one size, fastest first ("pipe > msg > tcp"), or nil if none.
+  public static func ranking(_ results: [BenchResult], size: Int) -> String? {
+    let measured = results.filter { $0.size == size && $0.skipped == nil }.sorted { $0.messagesPerSecond > $1.messagesPerSecond }
+    return measured.isEmpty ? nil : measured.map(\.mechanism.rawValue).joined(separator: " > ")
   }
 
   public static func csv(_ results: [BenchResult], headings: Bool, into out: inout OutputBuffer) {

@@ -1,0 +1,69 @@
+/// JSON: a record is an object, its columns' keys in order; values as `CellFormatter.writeJSON`
+/// writes them. Every command's JSON comes from here, in one of three layouts.
+public struct JSONOutput: RecordWriter {
+  public static let format = OutputFormat.json
+
+  public enum Layout: Sendable {
+    /// `[` and `]` on lines of their own, each object on a line indented by two spaces, `[]`
+    /// when there is none: `ls`, `clean`, `limits`.
+    case array
+    /// One object and a newline: `show`, `sem get`.
+    case object
+    /// An object a line, with no enclosing array (JSON Lines): `msg recv`.
+    case lines
+  }
+
+  let formatter: CellFormatter
+  let layout: Layout
+  /// The output so far; a caller that writes each record at once (`msg recv`) may take and empty it.
+  public var out: OutputBuffer
+  var columns: [OutputColumn] = []
+  /// Every column's `"key":`, end to end, and where each ends: a cell copies no column.
+  var keys: [UInt8] = []
+  var keyEnds: [Int] = []
+  var column = 0
+  var records = 0
+
+  public init(formatter: CellFormatter, layout: Layout, capacity: Int = 4096) {
+    self.formatter = formatter
+    self.layout = layout
+    self.out = OutputBuffer(capacity: capacity)
+  }
+
+  public mutating func begin(_ columns: [OutputColumn], title: String?) {
+    self.columns = columns
+    keys.removeAll(keepingCapacity: true)
+    keyEnds.removeAll(keepingCapacity: true)
+    for c in columns {
+      keys += c.jsonKey
+      keyEnds.append(keys.count)
+    }
+    column = 0
+  }
+
+  public mutating func cell(_ value: CellValue) {
+    if column == 0 {
+      if layout == .array { out.write(records == 0 ? "[\n  " : ",\n  ") }
+      out.write(byte: 123)
+    } else {
+      out.write(byte: 44)
+    }
+    let start = column == 0 ? 0 : keyEnds[column - 1]
+    let end = keyEnds[column]
+    keys.withUnsafeBufferPointer { out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
+    formatter.writeJSON(value, to: &out)
+    if case .name(let name) = value { formatter.writeExactBytes(of: name, key: columns[column].key, to: &out) }
+    column += 1
+    if column == columns.count {
+      out.write(byte: 125)
+      if layout != .array { out.newline() }
+      column = 0
+      records += 1
+    }
+  }
+
+  public mutating func finish() -> OutputBuffer {
+    if layout == .array { out.write(records == 0 ? "[]\n" : "\n]\n") }
+    return out
+  }
+}
