@@ -1,8 +1,19 @@
 import SwipcCore
 
 /// `swipc bench` output: per size a table sorted fastest first with a bar chart of messages per
-/// second, and the ranking per size next to the classic one; or JSON and CSV rows.
-public enum BenchRenderer {
+/// second, and the ranking per size next to the classic one; or a record per cell in JSON and CSV.
+public struct BenchRenderer: Rendering {
+  public static let formats: [OutputFormat] = [.table, .json, .csv]
+
+  public var results: [BenchResult]
+  /// The sizes in the order asked: one table section each.
+  public var sizes: [Int]
+
+  public init(_ results: [BenchResult], sizes: [Int]) {
+    self.results = results
+    self.sizes = sizes
+  }
+
   static let eighths = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
 
   /// A bar of `fraction` of `width` cells, in eighths of a cell.
@@ -11,72 +22,72 @@ public enum BenchRenderer {
     return String(repeating: "█", count: units / 8) + eighths[units % 8]
   }
 
-  static func micros(_ ns: UInt64) -> String { TextFormat.fixed(Double(ns) / 1000, digits: 2) }
+  /// The measurements of a cell, in the order of `measures`: nulls when it was not measured.
+  static func measurements(_ r: BenchResult) -> [CellValue] {
+    guard r.skipped == nil else { return [.null, .null, .null, .null] }
+    return [.fixed(Double(r.p50) / 1000, digits: 2), .fixed(Double(r.p99) / 1000, digits: 2),
+      .fixed(r.bytesPerSecond / 1e6, digits: 1), Int64(exactly: r.messagesPerSecond.rounded()).map { .int($0) } ?? .null]
+  }
 
-  public static func table(_ results: [BenchResult], sizes: [Int], headings: Bool, into out: inout OutputBuffer) {
+  static let measures = [OutputColumn("p50_us", rightAligned: true), OutputColumn("p99_us", rightAligned: true),
+    OutputColumn("mb_per_s", rightAligned: true), OutputColumn("messages_per_s", rightAligned: true)]
+  /// CSV headings and JSON keys; the reason a cell was not measured is `note` in CSV, `skipped` in JSON.
+  static let dataColumns = [OutputColumn("mechanism"), OutputColumn("size", rightAligned: true)] + measures
+    + [OutputColumn("note", key: "skipped")]
+  static let tableColumns = [OutputColumn("MECHANISM")]
+    + zip(["P50(us)", "P99(us)", "MB/S", "MSG/S"], measures).map { OutputColumn($0, key: $1.key, rightAligned: true) }
+    + [OutputColumn("MSG/S (bar)")]
+
+  public func write(to writer: inout some RecordWriter) {
+    writer.begin(Self.dataColumns, title: nil)
+    for r in results {
+      writer.cell(.text(r.mechanism.rawValue))
+      writer.cell(.int(Int64(r.size)))
+      for value in Self.measurements(r) { writer.cell(value) }
+      writer.cell(r.skipped.map { .text($0) } ?? .null)
+    }
+  }
+
+  /// Sections per size, fastest first with bars, cells not measured last, then the ranking.
+  public func customTable(formatter: CellFormatter) -> OutputBuffer? {
+    var out = OutputBuffer()
     for (n, size) in sizes.enumerated() {
       let cells = results.filter { $0.size == size }
       guard !cells.isEmpty else { continue }
       if n > 0 { out.newline() }
       out.write("\(TextFormat.humanSize(UInt64(size))) messages\n")
-      let measured = cells.filter { $0.skipped == nil }.sorted { $0.messagesPerSecond > $1.messagesPerSecond }
+      let measured = Self.fastestFirst(cells)
       let best = measured.first?.messagesPerSecond ?? 1
-      var t = TableWriter(headers: ["MECHANISM", "P50(us)", "P99(us)", "MB/S", "MSG/S", "MSG/S (bar)"],
-        rightAligned: [false, true, true, true, true, false])
-      for r in measured {
-        t.add([r.mechanism.rawValue, micros(r.p50), micros(r.p99),
-          TextFormat.fixed(r.bytesPerSecond / 1e6, digits: 1), String(Int(r.messagesPerSecond.rounded())),
-          bar(r.messagesPerSecond / best)])
+      var t = TableWriter(headers: Self.tableColumns.map(\.heading), rightAligned: Self.tableColumns.map(\.rightAligned))
+      for r in measured + cells.filter({ $0.skipped != nil }) {
+        t.add([r.mechanism.rawValue])
+        for value in Self.measurements(r) {
+          formatter.writeTable(value, into: &t.cells)
+          t.endCell()
+        }
+        t.add([r.skipped ?? Self.bar(r.messagesPerSecond / best)])
       }
-      for r in cells where r.skipped != nil {
-        t.add([r.mechanism.rawValue, "-", "-", "-", "-", r.skipped!])
-      }
-      t.write(to: &out, headings: headings)
+      t.write(to: &out, headings: formatter.options.headings)
     }
-    let ranked = sizes.compactMap { size in ranking(results, size: size).map { "  \(TextFormat.humanSize(UInt64(size))): \($0)\n" } }
+    let ranked = sizes.compactMap { size in ranking(size: size).map { "  \(TextFormat.humanSize(UInt64(size))): \($0)\n" } }
     if !ranked.isEmpty {
       out.newline()
-      out.write("Ranking by throughput (classic: \(classic)):\n")
+      out.write("Ranking by throughput (classic: \(Self.classic)):\n")
       for line in ranked { out.write(line) }
     }
+    return out
   }
 
   /// The textbook order, which holds for bulk data and rings, not for one-slot hand-offs.
   public static let classic = "shared memory > message queues, pipes > sockets"
 
+  static func fastestFirst(_ results: [BenchResult]) -> [BenchResult] {
+    results.filter { $0.skipped == nil }.sorted { $0.messagesPerSecond > $1.messagesPerSecond }
+  }
+
   /// The measured mechanisms at one size, fastest first ("pipe > msg > tcp"), or nil if none.
-  public static func ranking(_ results: [BenchResult], size: Int) -> String? {
-    let measured = results.filter { $0.size == size && $0.skipped == nil }.sorted { $0.messagesPerSecond > $1.messagesPerSecond }
+  public func ranking(size: Int) -> String? {
+    let measured = Self.fastestFirst(results.filter { $0.size == size })
     return measured.isEmpty ? nil : measured.map(\.mechanism.rawValue).joined(separator: " > ")
-  }
-
-  public static func csv(_ results: [BenchResult], headings: Bool, into out: inout OutputBuffer) {
-    if headings { out.write("mechanism,size,p50_us,p99_us,mb_per_s,messages_per_s,note\n") }
-    for r in results {
-      out.write("\(r.mechanism.rawValue),\(r.size),")
-      if r.skipped == nil {
-        out.write("\(micros(r.p50)),\(micros(r.p99)),\(TextFormat.fixed(r.bytesPerSecond / 1e6, digits: 1)),\(Int(r.messagesPerSecond.rounded())),\n")
-      } else {
-        out.write(",,,,")
-        out.writeCSVField(r.skipped!)
-        out.newline()
-      }
-    }
-  }
-
-  public static func json(_ results: [BenchResult], into out: inout OutputBuffer) {
-    out.write(byte: 91)
-    for (i, r) in results.enumerated() {
-      out.write(i == 0 ? "\n{" : ",\n{")
-      out.write("\"mechanism\":\"\(r.mechanism.rawValue)\",\"size\":\(r.size),")
-      if let skipped = r.skipped {
-        out.write("\"p50_us\":null,\"p99_us\":null,\"mb_per_s\":null,\"messages_per_s\":null,\"skipped\":")
-        out.writeJSONString(skipped)
-      } else {
-        out.write("\"p50_us\":\(micros(r.p50)),\"p99_us\":\(micros(r.p99)),\"mb_per_s\":\(TextFormat.fixed(r.bytesPerSecond / 1e6, digits: 1)),\"messages_per_s\":\(Int(r.messagesPerSecond.rounded())),\"skipped\":null")
-      }
-      out.write(byte: 125)
-    }
-    out.write(results.isEmpty ? "]\n" : "\n]\n")
   }
 }

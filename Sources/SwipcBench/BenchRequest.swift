@@ -28,7 +28,7 @@ public struct BenchRequest: CommandRequest {
     if let duration, duration.milliseconds < 1 {
       throw .usage("invalid --duration \(duration): give a time of at least 1ms per cell, e.g. 1s")
     }
-    if format == .prometheus { throw .usage("bench writes table, json or csv") }
+    try format.check(accepted: BenchRenderer.formats)
     var sizeList: [Int] = []
     for item in sizes.split(separator: ",", omittingEmptySubsequences: false) {
       let size = try ByteCount(parsing: item.trimmingBlanks())

@@ -38,8 +38,7 @@ extension Swipc {
     @Option(help: "CPU placement: cross (default with two usable CPUs), same or none.")
     var pin: BenchPinning?
 
-    @Option(help: "Output format: table (with bars), json or csv.")
-    var format: OutputFormat = .table
+    @OptionGroup var format: FormatOption<BenchRenderer>
 
     @Flag(help: "Do not print the heading lines.")
     var noHeadings = false
@@ -47,7 +46,7 @@ extension Swipc {
     var request: BenchRequest {
       var request = BenchRequest()
       (request.mechanisms, request.sizes, request.messages, request.slots) = (mechanisms, sizes, messages, slots)
-      (request.duration, request.pin, request.format, request.headings) = (duration, pin, format, !noHeadings)
+      (request.duration, request.pin, request.format, request.headings) = (duration, pin, format.format, !noHeadings)
       return request
     }
 
@@ -86,13 +85,8 @@ extension Swipc {
         }
         throw error
       }
-      var out = OutputBuffer()
-      switch request.format {
-      case .json: BenchRenderer.json(results, into: &out)
-      case .csv: BenchRenderer.csv(results, headings: request.headings, into: &out)
-      default: BenchRenderer.table(results, sizes: sizeList, headings: request.headings, into: &out)
-      }
-      try Terminal.write(out)
+      let formatter = CellFormatter(options: RenderOptions(headings: request.headings), users: UserDirectory())
+      try Terminal.write(try BenchRenderer(results, sizes: sizeList).render(as: request.format, formatter: formatter))
     }
   }
 

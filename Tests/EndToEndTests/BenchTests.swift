@@ -29,6 +29,7 @@ struct BenchTests {
     try #require(r.status == 0, "\(r.stderr)")
     let p = Harness.sections(r.stdout)
     let cells = try #require(Harness.json(p[0]) as? [[String: Any]])
+    #expect(p[0].hasPrefix("[\n  {\"mechanism\":") && p[0].hasSuffix("}\n]\n"), "the array layout of every command: \(p[0].prefix(80))")
     #expect(cells.count == 22, "eleven mechanisms at two sizes")
     for cell in cells {
       let name = "\(cell["mechanism"] ?? "?") \(cell["size"] ?? "?")"
@@ -91,10 +92,17 @@ struct BenchTests {
     #expect(r.stderr.contains("the peer process exited"))
   }
 
+  @Test("bench --help offers the formats its renderer declares, as every command's help does")
+  func helpListsFormats() {
+    let r = Harness.swipc(["bench", "--help"])
+    let text = r.stdout.replacingOccurrences(of: "\n                          ", with: " ")
+    #expect(text.contains("--format <format>       Output format: table, json or csv (default: table)."), "\(r.stdout)")
+  }
+
   @Test("bad sizes and options are usage errors")
   func usage() throws {
     for args in [["--sizes", "0"], ["--sizes", "64,x"], ["--messages", "0"], ["nosuch"], ["--pin", "left"],
-      ["--messages", "5", "--duration", "1s"], ["--format", "prometheus"]]
+      ["--messages", "5", "--duration", "1s"], ["--format", "prometheus"], ["--format", "xml"]]
     {
       let r = Harness.swipc(["bench"] + args)
       #expect(r.status == 64, "\(args): \(r.stderr)")

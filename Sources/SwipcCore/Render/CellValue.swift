@@ -24,6 +24,9 @@ public enum CellValue: Sendable, Equatable {
   case bool(Bool)
   /// A percentage: `12.50%` in tables, the number in CSV, rounded to four decimals in JSON.
   case percent(Double)
+  /// A measurement with one or two decimals (`61.90`), the same digits in every format; a value
+  /// that is not finite is null, as JSON has no NaN or infinity.
+  case fixed(Double, digits: Int)
   /// Processes: `4321:bash,4400:cat` (`-` for none) in tables and CSV, objects in JSON.
   case processes([ProcessRef])
   /// Bytes written in base64 (RFC 4648) in every format.
@@ -156,6 +159,7 @@ public struct CellFormatter {
       }
     case .bool(let b): out.write(b ? "yes" : "no")
     case .percent(let p): out.write(TextFormat.percent(p))
+    case .fixed(let v, let digits): if v.isFinite { out.write(TextFormat.fixed(v, digits: digits)) } else { out.write(byte: 45) }
     case .processes(let list):
       if list.isEmpty { out.write(byte: 45) }
       for (i, p) in list.enumerated() {
@@ -194,6 +198,7 @@ public struct CellFormatter {
     case .bool(let b): return b ? "true" : "false"
     case .name(let n): return n.rawValue
     case .percent(let p): return String(p)
+    case .fixed(let v, let digits): return v.isFinite ? TextFormat.fixed(v, digits: digits) : ""
     default: return tableText(value)
     }
   }
@@ -239,6 +244,7 @@ public struct CellFormatter {
     case .percent(let p):
       // JSON has no NaN or infinity.
       if p.isFinite { out.write(String((p * 10000).rounded() / 10000)) } else { out.write("null") }
+    case .fixed(let v, let digits): out.write(v.isFinite ? TextFormat.fixed(v, digits: digits) : "null")
     case .processes(let list):
       writeJSON(.array(list.map { .fields([CellValue.Field("pid", .int(Int64($0.pid))), CellValue.Field("command", .text($0.name))]) }), to: &out)
     case .base64(let data):
