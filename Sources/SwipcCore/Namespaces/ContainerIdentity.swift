@@ -154,22 +154,7 @@ public struct ContainerIdentity: Sendable, Equatable, Hashable {
 
   /// systemd escapes unit names' bytes as `\xNN` (a dash in a machine's name is `\x2d`).
   static func unescapeUnit(_ text: String) -> String {
-    guard text.contains("\\x") else { return text }
-    var out = [UInt8]()
-    let bytes = Array(text.utf8)
-    var i = 0
-    while i < bytes.count {
-      if bytes[i] == 92, i + 3 < bytes.count, bytes[i + 1] == 120, isHexDigit(bytes[i + 2]), isHexDigit(bytes[i + 3]),
-        let v = UInt8(String(decoding: bytes[(i + 2)...(i + 3)], as: UTF8.self), radix: 16)
-      {
-        out.append(v)
-        i += 4
-      } else {
-        out.append(bytes[i])
-        i += 1
-      }
-    }
-    return String(decoding: out, as: UTF8.self)
+    EscapedText.decode(text, marker: 120, digits: 2, radix: 16)
   }
 }
 

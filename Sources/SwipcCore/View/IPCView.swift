@@ -216,22 +216,7 @@ public struct IPCView: Sendable {
 
   /// /proc/self/mounts escapes blanks and backslashes as octal (`\040`).
   static func unescapeMountPath(_ text: String) -> String {
-    guard text.contains("\\") else { return text }
-    var out = [UInt8]()
-    let bytes = Array(text.utf8)
-    var i = 0
-    while i < bytes.count {
-      if bytes[i] == 92, i + 3 < bytes.count,
-        let v = UInt8(String(decoding: bytes[(i + 1)...(i + 3)], as: UTF8.self), radix: 8)
-      {
-        out.append(v)
-        i += 4
-      } else {
-        out.append(bytes[i])
-        i += 1
-      }
-    }
-    return String(decoding: out, as: UTF8.self)
+    EscapedText.decode(text, digits: 3, radix: 8)
   }
 
   /// The message that says how to make POSIX queues visible.
