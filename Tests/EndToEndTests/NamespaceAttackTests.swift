@@ -9,6 +9,9 @@ import Testing
 struct NamespaceAttackTests {
   static let setup = """
     nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+    # The test's own /tmp hides the host's, where the binaries under test may live (a clone in
+    # /tmp): they are copied to a tmpfs of this mount namespace first.
+    mount -t tmpfs -o size=512m tmpfs /mnt; cp "$S" /mnt/swipc; cp "$H" /mnt/ipchelper; S=/mnt/swipc; H=/mnt/ipchelper
     mount -t tmpfs -o size=16m tmpfs /dev/shm; mount -t tmpfs -o size=16m tmpfs /tmp; chmod 1777 /tmp
     # ready FIFO: the hostile process writes a line when it has set itself up.
     ready() { local f; f=$(mktemp -u /tmp/ready.XXXXXX); mkfifo -m 666 "$f"; echo "$f"; }

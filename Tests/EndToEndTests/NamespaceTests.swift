@@ -12,6 +12,9 @@ struct NamespaceTests {
   /// Makes `mkns NAME [CGROUP]`: a namespace populated by `populate`, its pid in $ns_NAME.
   static let setup = """
     nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+    # The test's own /tmp hides the host's, where the binaries under test may live (a clone in
+    # /tmp): they are copied to a tmpfs of this mount namespace first.
+    mount -t tmpfs -o size=512m tmpfs /mnt; cp "$S" /mnt/swipc; cp "$H" /mnt/ipchelper; S=/mnt/swipc; H=/mnt/ipchelper
     mount -t tmpfs -o size=16m tmpfs /dev/shm; mount -t tmpfs -o size=16m tmpfs /tmp
     base=/sys/fs/cgroup/pids/swipc-test-$(cat /proc/sys/kernel/random/uuid)
     did=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \\n'); kid=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \\n')
