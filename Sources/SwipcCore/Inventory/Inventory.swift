@@ -140,7 +140,8 @@ public struct Inventory {
     })
     if !files.isEmpty {
       let table = processes ?? ProcessTable(procDirectory: view.proc)
-      let index = table.scanHolders(files: files, segments: false)
+      let mapped = snapshot.objects.contains { $0.kind == .pshm || $0.kind == .psem }
+      let index = table.scanHolders(files: files, segments: false, mappings: mapped)
       snapshot.holderIndex = index
       for i in snapshot.objects.indices where snapshot.objects[i].kind.isPOSIX {
         if index.uninspectable == 0 {

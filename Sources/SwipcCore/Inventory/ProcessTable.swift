@@ -27,12 +27,15 @@ public struct HolderIndex: Sendable {
   /// The files the scan looked for: a file outside them (one that took a name after the scan)
   /// has unknown holders, never none.
   public var scannedFiles: Set<FileID> = []
+  /// Whether memory maps were read: a queue (which cannot be mapped) is held only through
+  /// descriptors, so a scan for queues alone leaves them out, and then says nothing of other files.
+  public var scannedMappings = true
 
   public func holders(of object: IPCObject) -> [Holder]? {
     if object.kind == .shm, let id = object.id { return segments[id] ?? [] }
     if object.kind.isPOSIX, let device = object.device, let inode = object.inode {
       let file = FileID(device: device, inode: inode)
-      guard scannedFiles.contains(file) else { return nil }
+      guard scannedFiles.contains(file), scannedMappings || object.kind == .pmsg else { return nil }
       return files[file] ?? []
     }
     return nil
@@ -84,10 +87,19 @@ public final class ProcessTable {
   ///   - files: the (device, inode) pairs of the POSIX objects of interest; open descriptors are
   ///     only stat'ed when this is not empty.
   ///   - segments: whether to look for System V segment mappings.
-  public func scanHolders(files: Set<HolderIndex.FileID>, segments: Bool) -> HolderIndex {
-    guard remembersHolders, !segments, !files.isEmpty else { return scan(files: files, segments: segments, all: false) }
-    // One scan of every file held, answering each later question from memory.
-    let all = rememberedHolders ?? scan(files: files, segments: false, all: true)
+  ///   - mappings: whether the files may be mapped (shared memory and semaphores, not queues).
+  public func scanHolders(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true) -> HolderIndex {
+    guard remembersHolders, !segments, !files.isEmpty else {
+      return scan(files: files, segments: segments, mappings: mappings, all: false)
+    }
+    // One scan of every file held, answering each later question from memory; read again with
+    // the maps when a later question needs them.
+    let all: HolderIndex
+    if let remembered = rememberedHolders, remembered.scannedMappings || !mappings {
+      all = remembered
+    } else {
+      all = scan(files: files, segments: false, mappings: mappings, all: true)
+    }
     rememberedHolders = all
     var index = all
     index.scannedFiles = files
@@ -100,9 +112,10 @@ public final class ProcessTable {
   public var remembersHolders = false
   private var rememberedHolders: HolderIndex?
 
-  func scan(files: Set<HolderIndex.FileID>, segments: Bool, all: Bool) -> HolderIndex {
+  func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool) -> HolderIndex {
     var index = HolderIndex()
     index.scannedFiles = files
+    index.scannedMappings = mappings
     let me = getpid()
     for pid in FileReader.numericEntries(procDirectory) {
       let base = "\(procDirectory)/\(pid)"
@@ -130,7 +143,7 @@ public final class ProcessTable {
         }
       }
       // Threads share one address space: the first thread that still has one shows it.
-      for view in [base] + others.map({ "\(base)/task/\($0)" }) {
+      for view in segments || mappings ? [base] + others.map({ "\(base)/task/\($0)" }) : [] {
         var mapped = false
         switch FileReader.read(view + "/maps") {
         case .failure(let e):

@@ -74,9 +74,10 @@ public struct AllNamespaces {
     // decision rests on them: a file made after that scan must then have unknown holders, never none.
     let processes = ProcessTable(procDirectory: base.proc)
     processes.remembersHolders = !filter.orphaned && !filter.unattached && !orphanStates
+    NamespaceVisitor.run { visitor in
     for namespace in scan.namespaces {
       if !inNamespace.isEmpty {
-        switch IPCView.entering(namespace, base: base, shm: .none) {
+        switch IPCView.entering(namespace, base: base, shm: .none, visitor: visitor) {
         case .failure(let error):
           skipped.namespaces.append(namespace)
           skipped.errors.append(error)
@@ -100,6 +101,7 @@ public struct AllNamespaces {
           kinds: inDirectory, filter: filter, view: view, processes: processes, orphanStates: wantStates, segmentMemory: false)
         take(part, namespace, states: states)
       }
+    }
     }
     if listed == 0, let failure {
       merged.failure = failure
@@ -162,12 +164,13 @@ public struct NamespacedCleaner {
       }
       return part
     }
+    try NamespaceVisitor.run { (visitor) throws(SwipcError) in
     for namespace in namespaces.scan.namespaces {
       if !inNamespace.isEmpty {
         var sub = request
         sub.kinds = inNamespace
         let approved = confirmedPart(namespace, kinds: inNamespace, device: nil)
-        switch IPCView.entering(namespace, base: namespaces.base, shm: .none) {
+        switch IPCView.entering(namespace, base: namespaces.base, shm: .none, visitor: visitor) {
         case .failure(let error):
           skipped.namespaces.append(namespace)
           skipped.errors.append(error)
@@ -192,6 +195,7 @@ public struct NamespacedCleaner {
           forConfirmation: forConfirmation)
         take(part, namespace)
       }
+    }
     }
     return (merged, skipped)
   }

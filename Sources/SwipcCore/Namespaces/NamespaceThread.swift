@@ -3,16 +3,14 @@ import Glibc
 import Synchronization
 import SystemPackage
 
-/// A `NamespaceExecutor` for another IPC namespace: a thread made for one view, which enters the
-/// namespace once (setns(2) with CLONE_NEWIPC) and then runs every body the view's backends give
-/// it, until the view is gone.
-///
-/// setns changes the namespace of the calling thread only: swipc's main thread, every other
-/// thread and every child started from them stay where they were, and nothing is ever entered
-/// back or left behind. The mount table is never touched.
-public final class EnteredNamespace: NamespaceExecutor, @unchecked Sendable {
+/// A thread of swipc's own that runs the jobs handed to it, one at a time, while the caller waits.
+/// setns(2) with CLONE_NEWIPC changes the namespace of the calling thread only, so a namespace is
+/// entered on such a thread: swipc's main thread, every other thread and every child started from
+/// them stay where they were, and nothing is ever entered back or left behind. The mount table is
+/// never touched.
+final class WorkerThread: @unchecked Sendable {
   private var thread = pthread_t()
-  /// What the caller and the thread share; the thread holds only this, so the executor can go.
+  /// What the caller and the thread share; the thread holds only this, so the worker can go.
   private let channel = Channel()
   private let serial = Mutex<Void>(())
 
@@ -22,8 +20,6 @@ public final class EnteredNamespace: NamespaceExecutor, @unchecked Sendable {
     let done = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
     /// Written by the caller before posting `request`, read by the thread after waiting on it.
     var job: (() -> Void)?
-    /// Why the thread could not enter the namespace.
-    var entered: Errno?
 
     init() {
       sem_init(request, 0, 0)
@@ -37,15 +33,12 @@ public final class EnteredNamespace: NamespaceExecutor, @unchecked Sendable {
       done.deallocate()
     }
 
-    /// The thread: the first job enters the namespace; a thread that could not enter it runs
-    /// nothing else. No job means stop.
+    /// The thread: runs jobs until it is handed none.
     func loop() {
       while true {
         while sem_wait(request) != 0 {}
         guard runJob() else { return }
-        let failed = entered != nil
         sem_post(done)
-        if failed { return }
       }
     }
 
@@ -59,41 +52,35 @@ public final class EnteredNamespace: NamespaceExecutor, @unchecked Sendable {
     }
   }
 
-  /// Starts the thread and has it enter the namespace `descriptor` (an open `ns/ipc` file);
-  /// fails with setns's errno (EPERM without CAP_SYS_ADMIN), and then no thread is left.
-  public static func enter(_ descriptor: Int32) -> Result<EnteredNamespace, Errno> {
-    let executor = EnteredNamespace()
-    let channel = executor.channel
-    channel.job = { if swipc_setns_ipc(descriptor) != 0 { channel.entered = currentErrno } }
-    let unmanaged = Unmanaged.passRetained(channel)
-    let rc = pthread_create(&executor.thread, nil, { raw in
+  /// A new thread, in the caller's namespaces; fails with pthread_create's error.
+  static func start() -> Result<WorkerThread, Errno> {
+    let worker = WorkerThread()
+    let unmanaged = Unmanaged.passRetained(worker.channel)
+    let rc = pthread_create(&worker.thread, nil, { raw in
       Unmanaged<Channel>.fromOpaque(raw!).takeRetainedValue().loop()
       return nil
     }, unmanaged.toOpaque())
     guard rc == 0 else {
       unmanaged.release()
-      channel.job = nil
+      worker.started = false
       return .failure(Errno(rawValue: rc))
     }
-    executor.wake()
-    if let e = channel.entered {
-      pthread_join(executor.thread, nil)
-      executor.joined = true
-      return .failure(e)
-    }
-    return .success(executor)
+    return .success(worker)
   }
 
-  private var joined = false
+  private var started = true
 
   private init() {}
 
   deinit {
-    guard !joined else { return }
+    guard started else { return }
     channel.job = nil
     sem_post(channel.request)
     pthread_join(thread, nil)
   }
+
+  /// Whether the caller is this thread.
+  var isCurrent: Bool { pthread_equal(pthread_self(), thread) != 0 }
 
   /// Hands the current job to the thread and waits for it. Meanwhile the calling thread blocks
   /// the interrupt signals, so that a SIGINT reaches the thread doing the work and interrupts its
@@ -108,9 +95,9 @@ public final class EnteredNamespace: NamespaceExecutor, @unchecked Sendable {
     pthread_sigmask(SIG_SETMASK, &previous, nil)
   }
 
-  public func perform<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-    // A body that itself performs (a backend calling another) is already in the namespace.
-    if pthread_equal(pthread_self(), thread) != 0 { return try body() }
+  /// Runs `body` on the thread (inline when already on it) and returns what it returned.
+  func perform<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    if isCurrent { return try body() }
     var result: Result<T, E>?
     withoutActuallyEscaping(body) { escapable in
       serial.withLock { _ in
@@ -119,5 +106,87 @@ public final class EnteredNamespace: NamespaceExecutor, @unchecked Sendable {
       }
     }
     return try result!.get()
+  }
+}
+
+/// A `NamespaceExecutor` for one other IPC namespace: a thread made for one view, which enters
+/// the namespace once and then runs every body the view's backends give it, until the view is gone.
+public final class EnteredNamespace: NamespaceExecutor, @unchecked Sendable {
+  private let worker: WorkerThread
+
+  private init(worker: WorkerThread) { self.worker = worker }
+
+  /// Starts the thread and has it enter the namespace `descriptor` (an open `ns/ipc` file);
+  /// fails with setns's errno (EPERM without CAP_SYS_ADMIN), and then no thread is left.
+  public static func enter(_ descriptor: Int32) -> Result<EnteredNamespace, Errno> {
+    switch WorkerThread.start() {
+    case .failure(let e): return .failure(e)
+    case .success(let worker):
+      let failure: Errno? = worker.perform { swipc_setns_ipc(descriptor) == 0 ? nil : currentErrno }
+      if let failure { return .failure(failure) }
+      return .success(EnteredNamespace(worker: worker))
+    }
+  }
+
+  public func perform<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    try worker.perform(body)
+  }
+}
+
+/// One thread that visits many IPC namespaces in turn (`ls` and `clean --all-namespaces`): the
+/// whole pass runs on it, and it enters each namespace as the pass comes to it, so that a pass over
+/// N namespaces costs one thread and one hand-over rather than N of each.
+///
+/// It starts in the caller's namespaces and is never in two at once: a view made for one visit
+/// is used only during that visit (`VisitedNamespace` checks it).
+public final class NamespaceVisitor: @unchecked Sendable {
+  fileprivate let worker: WorkerThread
+  /// The namespace the thread is in; nil until it first leaves the caller's.
+  private var current: UInt64?
+  /// Counts the visits, so that a view can tell whether its visit is the current one.
+  fileprivate private(set) var visit = 0
+
+  private init(worker: WorkerThread) { self.worker = worker }
+
+  /// Runs `body` on a visiting thread, given that thread; or, if no thread can be started, on the
+  /// caller's, given nil (each namespace then gets a thread of its own).
+  public static func run<T, E: Error>(_ body: (NamespaceVisitor?) throws(E) -> T) throws(E) -> T {
+    guard case .success(let worker) = WorkerThread.start() else { return try body(nil) }
+    let visitor = NamespaceVisitor(worker: worker)
+    return try worker.perform { () throws(E) -> T in try body(visitor) }
+  }
+
+  /// On the visiting thread: moves it into `namespace`, unless it is there (the caller's own, or
+  /// the last one entered), and returns the executor of this visit.
+  func enter(_ namespace: IPCNamespace) -> Result<VisitedNamespace, Errno> {
+    guard worker.isCurrent else { return .failure(.invalidArgument) }
+    visit += 1
+    if current != namespace.inode && !(current == nil && namespace.isOwn) {
+      switch namespace.open() {
+      case .failure(let e): return .failure(e)
+      case .success(let fd):
+        defer { closeIgnoringErrors(fd) }
+        guard swipc_setns_ipc(fd) == 0 else {
+          let e = currentErrno
+          // A failed setns leaves the thread where it was, in no namespace a view may assume.
+          current = .max
+          return .failure(e)
+        }
+        current = namespace.inode
+      }
+    }
+    return .success(VisitedNamespace(visitor: self, visit: visit))
+  }
+}
+
+/// The executor of one visit: bodies run inline on the visiting thread, which is in the namespace.
+public struct VisitedNamespace: NamespaceExecutor, @unchecked Sendable {
+  let visitor: NamespaceVisitor
+  let visit: Int
+
+  public func perform<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    // A view kept past its visit would act in whatever namespace the thread has moved to.
+    precondition(visitor.worker.isCurrent && visitor.visit == visit, "a namespace view used after its visit")
+    return try body()
   }
 }

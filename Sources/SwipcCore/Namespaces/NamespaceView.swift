@@ -20,10 +20,12 @@ extension IPCView {
   /// private instance of its mqueue filesystem (fsopen and fsmount on that thread: nothing is
   /// mounted anywhere), its POSIX shared memory and semaphores in `shm`.
   ///
-  /// - Parameter base: the caller's own view: its /proc, and its directories when `namespace`
-  ///   is its own.
+  /// - Parameters:
+  ///   - base: the caller's own view: its /proc, and its directories when `namespace` is its own.
+  ///   - visitor: when called on a visiting thread, the visitor: it enters the namespace itself,
+  ///     and the view is good for this visit only. Else a thread is made for the view.
   public static func entering(
-    _ namespace: IPCNamespace, base: IPCView, shm: SharedMemoryChoice
+    _ namespace: IPCNamespace, base: IPCView, shm: SharedMemoryChoice, visitor: NamespaceVisitor? = nil
   ) -> Result<IPCView, SwipcError> {
     var view = base
     view.namespace = namespace.inode
@@ -40,24 +42,31 @@ extension IPCView {
     case .missing(let label, let e): view.shm = ObjectDirectory(label: label) { .failed(path: label, e) }
     }
     let mqueueLabel = "the mqueue filesystem of \(namespace.label)"
+    if let visitor {
+      switch visitor.enter(namespace) {
+      case .failure(let e): return .failure(enterError(namespace, errno: e))
+      case .success(let visit): view.executor = visit
+      }
+    }
     if namespace.isOwn {
       // Root lists this namespace's queues even where none is mounted.
-      if !base.mqueue.exists, case .success(let fd) = mqueueInstance() {
+      if !base.mqueue.exists, case .success(let fd) = view.executor.perform({ mqueueInstance() }) {
         view.mqueue = .descriptor(OwnedDescriptor(fd), label: mqueueLabel, live: true)
       }
       return .success(view)
     }
-    let executor: EnteredNamespace
-    switch namespace.open() {
-    case .failure(let e): return .failure(enterError(namespace, errno: e))
-    case .success(let fd):
-      defer { closeIgnoringErrors(fd) }
-      switch EnteredNamespace.enter(fd) {
+    if visitor == nil {
+      switch namespace.open() {
       case .failure(let e): return .failure(enterError(namespace, errno: e))
-      case .success(let entered): executor = entered
+      case .success(let fd):
+        defer { closeIgnoringErrors(fd) }
+        switch EnteredNamespace.enter(fd) {
+        case .failure(let e): return .failure(enterError(namespace, errno: e))
+        case .success(let entered): view.executor = entered
+        }
       }
     }
-    view.executor = executor
+    let executor = view.executor
     // Read by the thread that entered: /proc/sysvipc and the IPC sysctls show the namespace of
     // their reader.
     view.sysvipc = "/proc/sysvipc"
