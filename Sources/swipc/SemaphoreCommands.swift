@@ -195,7 +195,10 @@ extension Swipc.Sem {
         in swipc's own process (exec), so the kernel gives it back when COMMAND exits, however \
         it exits (even killed with SIGKILL). POSIX: COMMAND runs in a child and swipc posts \
         after it exits, passing SIGINT, SIGTERM, SIGHUP and SIGQUIT on to it; a POSIX semaphore \
-        has no undo, so if swipc itself is killed with SIGKILL the semaphore stays taken. Exit \
+        has no undo, so if swipc itself is killed with SIGKILL the semaphore stays taken. With \
+        --namespace, a System V semaphore is taken with SEM_UNDO by swipc's thread in that \
+        namespace and COMMAND runs in a child in the caller's namespace; killed, swipc still \
+        gives it back. Exit \
         status: COMMAND's; 75 when --nowait or --timeout gave up; 126/127 when COMMAND cannot \
         be run; 130 when interrupted while waiting.
         """)
@@ -220,7 +223,10 @@ extension Swipc.Sem {
       let semaphore = try SemaphoreHandle(target: plan, view: CommandView.current)
       let undo = !semaphore.isPOSIX
       try operate(.take(1), on: semaphore, index: index, undo: undo, wait: request.wait)
-      if undo {
+      // In another namespace the semaphore was taken by the thread that entered it, and the
+      // adjustment is that thread's: exec would end the thread and give the semaphore back before
+      // COMMAND starts. COMMAND runs in a child instead; killed, swipc still gives it back.
+      if undo && CommandView.current.isCallersNamespace {
         // The SEM_UNDO adjustment survives exec and is applied when COMMAND's process exits.
         let error = ChildProcess.exec(command)
         try? semaphore.perform(.give(1), index: index, undo: true, wait: true, call: BlockingCall(timeout: nil))
@@ -229,7 +235,7 @@ extension Swipc.Sem {
         throw ExitCode(ChildProcess.failureStatus(of: error))
       }
       let status = try runHolding(command)
-      try semaphore.perform(.give(1), index: index, undo: false, wait: true, call: BlockingCall(timeout: nil))
+      try semaphore.perform(.give(1), index: index, undo: undo, wait: true, call: BlockingCall(timeout: nil))
       if status != 0 { throw ExitCode(status) }
     }
   }

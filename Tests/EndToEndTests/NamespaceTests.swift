@@ -7,16 +7,15 @@ import Testing
 /// nobody's) and a sleeping process; one sits in a cgroup shaped like a Docker container, one in
 /// one shaped like a Kubernetes pod (made under the writable cgroup v1 `pids` hierarchy with a
 /// unique name, removed by a trap).
-@Suite("Namespaces and containers", .enabled(if: Harness.canUnshareAll && FileManager.default.isWritableFile(atPath: "/sys/fs/cgroup/pids"), "needs unshare and a writable cgroup v1 pids hierarchy"),
-  .enabled(if: !FileManager.default.currentDirectoryPath.hasPrefix("/tmp/"), "hangs from a checkout under /tmp, which its own tmpfs over /tmp hides (open defect)"))
+@Suite("Namespaces and containers", .enabled(if: Harness.canUnshareAll && FileManager.default.isWritableFile(atPath: "/sys/fs/cgroup/pids"), "needs unshare and a writable cgroup v1 pids hierarchy"))
 struct NamespaceTests {
   /// Makes `mkns NAME [CGROUP]`: a namespace populated by `populate`, its pid in $ns_NAME.
   static let setup = """
     nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
-    # The test's own /tmp hides the host's, where the binaries under test may live (a clone in
-    # /tmp): they are copied to a tmpfs of this mount namespace first.
-    mount -t tmpfs -o size=512m tmpfs /mnt; cp "$S" /mnt/swipc; cp "$H" /mnt/ipchelper; S=/mnt/swipc; H=/mnt/ipchelper
-    mount -t tmpfs -o size=16m tmpfs /dev/shm; mount -t tmpfs -o size=16m tmpfs /tmp
+    # A temporary directory of the test's own ($TD) on a tmpfs of this mount namespace: the
+    # host's /tmp, where the checkout may be, is neither used nor hidden.
+    mount -t tmpfs -o size=64m tmpfs /mnt; TD=/mnt/tmp; mkdir -m 1777 $TD
+    mount -t tmpfs -o size=16m tmpfs /dev/shm
     base=/sys/fs/cgroup/pids/swipc-test-$(cat /proc/sys/kernel/random/uuid)
     did=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \\n'); kid=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \\n')
     pod=$(cat /proc/sys/kernel/random/uuid)
@@ -54,7 +53,7 @@ struct NamespaceTests {
       echo ready > $1
       exec sleep 1000'
     mkns() {  # NAME [CGROUP]
-      local f; f=$(mktemp -u); mkfifo "$f"
+      local f; f=$(mktemp -u $TD/ready.XXXXXX); mkfifo "$f"
       S=$S unshare --ipc --mount --propagation private --fork bash -c "$populate" x "$f" >/dev/null &
       pids+=($!); eval "ns_$1=$!"
       if [ -n "${2:-}" ]; then echo $! > "$2/cgroup.procs"; fi
@@ -152,8 +151,8 @@ struct NamespaceTests {
       $S ls -N $P msg shm sem pshm -o TYPE,KEY,NAME --no-headings; echo =====
       $S ls -N "ipc:[$(inode $P)]" sem -o KEY --no-headings; echo =====
       $S ls -N /proc/$P/ns/ipc sem -o KEY --no-headings; echo =====
-      touch /tmp/nsfile-$$; mount --bind /proc/$P/ns/ipc /tmp/nsfile-$$
-      $S ls -N /tmp/nsfile-$$ sem -o KEY --no-headings; umount /tmp/nsfile-$$; rm /tmp/nsfile-$$; echo =====
+      touch $TD/nsfile-$$; mount --bind /proc/$P/ns/ipc $TD/nsfile-$$
+      $S ls -N $TD/nsfile-$$ sem -o KEY --no-headings; umount $TD/nsfile-$$; rm $TD/nsfile-$$; echo =====
       $S ls -N ${did:0:12} psem -o NAME --no-headings; echo =====
       q=$($S msg create -N $P --key 0x77); $S msg send -N $P --key 0x77 hello; $S msg recv -N $P --key 0x77; echo; echo =====
       $S ls msg -o KEY --no-headings | grep -c 0x00000077 || true; echo =====
@@ -180,10 +179,10 @@ struct NamespaceTests {
   @Test("a container's /dev/shm that is a symlink resolves inside the container's root, never the host's")
   func hostileSharedMemorySymlink() throws {
     let r = Harness.inNamespace(Self.setup + """
-      root=$(mktemp -d); victim=$(mktemp -d)
+      root=$(mktemp -d $TD/root.XXXXXX); victim=$(mktemp -d $TD/victim.XXXXXX)
       echo host > $victim/victim; mkdir -p $root/dev $root$victim; echo inside > $root$victim/inside
       ln -s $victim $root/dev/shm
-      f=$(mktemp -u); mkfifo $f
+      f=$(mktemp -u $TD/ready.XXXXXX); mkfifo $f
       unshare --ipc --fork python3 -c 'import os,sys,signal; r=open(sys.argv[2],"w"); os.chroot(sys.argv[1]); os.chdir("/"); r.write("ready\\n"); r.close(); signal.pause()' $root $f &
       pids+=($!); read -r -t 60 _ < $f; rm $f
       $S ls -A pshm -o NAME --no-headings; echo =====

@@ -10,6 +10,7 @@ import Testing
 struct ContainerIdentityTests {
   static let id = "9ec39b91f3d70e1beff50a308f77067065ea6be0d91a3378375056cd4422cf3d"
   static let pod = "5759a1ae-36ca-48a8-b20a-b0b5c8a90fb8"
+  static let other = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
   static let shapes: [(String, String?)] = [
     // Docker, cgroupfs driver (v1) and systemd driver (v1 and v2).
@@ -42,6 +43,17 @@ struct ContainerIdentityTests {
     // Plain systemd units, also in a sub-slice.
     ("0::/system.slice/postgresql.service\n", "unit/postgresql.service"),
     ("0::/system.slice/system-getty.slice/getty@tty1.service\n", "unit/getty@tty1.service"),
+    // The outermost container on a path is the one: below it, the container's own root may make
+    // cgroups named after any other container (a forgery of its name), or run its own engine.
+    ("0::/docker/\(id)/docker/\(other)\n", "docker/9ec39b91f3d7"),
+    ("9:pids:/kubepods/besteffort/pod\(pod)/\(id)/docker/\(other)\n", "k8s/\(pod)/9ec39b91f3d7"),
+    ("0::/system.slice/docker-\(id).scope/system.slice/docker-\(other).scope\n", "docker/9ec39b91f3d7"),
+    ("0::/machine.slice/machine-web.scope/payload/docker/\(other)\n", "machine/web"),
+    ("0::/system.slice/ci-runner.service/docker/\(other)\n", "unit/ci-runner.service"),
+    // Below a user's own systemd manager, the user chose the name: it carries the user.
+    ("0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-\(id).scope/container\n", "user-1000/podman/9ec39b91f3d7"),
+    ("0::/user.slice/user-1000.slice/user@1000.service/app.slice/docker-\(id).scope\n", "user-1000/docker/9ec39b91f3d7"),
+    ("0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n", nil),
     // A container id wins over a unit on another line.
     ("1:name=systemd:/system.slice/containerd.service\n0::/docker/\(id)\n", "docker/9ec39b91f3d7"),
     // Nothing recognisable: a login session, the root, a short or upper-case id, garbage.

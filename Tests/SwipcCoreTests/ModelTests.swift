@@ -88,7 +88,9 @@ struct ModelTests {
   @Test("errors read as one line naming the call and the object")
   func errorText() {
     let e = SwipcError(call: "msgctl(IPC_STAT)", object: "queue 5", errno: .permissionDenied)
-    #expect(e.description == "msgctl(IPC_STAT) queue 5: permission denied (run as the object's owner or as root)")
+    #expect(e.description == "msgctl(IPC_STAT) queue 5: " + SwipcError.explain(.permissionDenied))
+    #expect(SwipcError.explain(.permissionDenied, asRoot: false) == "permission denied (run as the object's owner or as root)")
+    #expect(SwipcError.explain(.notPermitted, asRoot: true).hasPrefix("permission denied (even to root"))
     #expect(e.category == .permissionDenied)
     #expect(SwipcError.usage("bad").description == "bad")
     #expect(SwipcError(call: "x", object: "", errno: .invalidArgument).category == .notFound)

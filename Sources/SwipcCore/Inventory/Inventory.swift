@@ -118,6 +118,7 @@ public struct Inventory {
     if !posixFileKinds.isEmpty {
       let listed = view.shm.open().mapError { failure -> Errno in
         if case .system(_, let e) = failure { return e }
+        if case .refused = failure { return .notPermitted }
         return .notDirectory
       }.flatMap { POSIXReader.sharedMemoryAndSemaphores(in: $0, kinds: posixFileKinds) }
       switch listed {
@@ -125,7 +126,7 @@ public struct Inventory {
         let error = SwipcError(
           category: e == .noSuchFileOrDirectory ? .unavailable : nil, call: "opendir",
           object: view.shm.label, errno: e,
-          reason: e == .noSuchFileOrDirectory ? "not found: no tmpfs for POSIX shared memory is mounted there" : nil)
+          reason: view.shm.refusal ?? (e == .noSuchFileOrDirectory ? "not found: no tmpfs for POSIX shared memory is mounted there" : nil))
         for kind in posixFileKinds.sorted() { snapshot.unavailable.append((kind, error)) }
       case .success(let objects): snapshot.objects.append(contentsOf: objects)
       }

@@ -1,3 +1,4 @@
+import Glibc
 import SystemPackage
 
 /// The one error type of the core: what was attempted, on which object, and why.
@@ -70,11 +71,14 @@ public struct SwipcError: Error, Sendable, CustomStringConvertible, Equatable {
     return text.isEmpty ? detail : text + ": " + detail
   }
 
-  /// A short explanation of an errno with what to do, for the common cases.
-  static func explain(_ errno: Errno) -> String {
+  /// A short explanation of an errno with what to do, for the common cases. Root refused is
+  /// not told to run as root.
+  static func explain(_ errno: Errno, asRoot: Bool = geteuid() == 0) -> String {
     switch errno {
     case .permissionDenied, .notPermitted:
-      return "permission denied (run as the object's owner or as root)"
+      return asRoot
+        ? "permission denied (even to root: a capability this process lacks, or a security module)"
+        : "permission denied (run as the object's owner or as root)"
     case .noSuchFileOrDirectory: return "no such object"
     case .identifierRemoved: return "the object was removed"
     default: return SwipcError.strerror(errno)

@@ -21,6 +21,13 @@ public struct AllNamespaces {
     public var namespaces: [IPCNamespace] = []
     public var errors: [SwipcError] = []
     public var uninspectable = 0
+    /// `/dev/shm` directories of mount namespaces owned by other user namespaces.
+    public var foreignSharedMemory = 0
+
+    init(_ scan: NamespaceScan) {
+      uninspectable = scan.uninspectable
+      foreignSharedMemory = scan.foreignSharedMemory
+    }
 
     /// One line for stderr, or nil when nothing was left out.
     public var warning: String? {
@@ -30,7 +37,13 @@ public struct AllNamespaces {
         parts.append("\(namespaces.count) namespace\(namespaces.count == 1 ? "" : "s") skipped (\(reason))")
       }
       if uninspectable > 0 {
-        parts.append("\(uninspectable) process\(uninspectable == 1 ? "" : "es") could not be examined, so their namespaces are not listed (another user's: run as root)")
+        // Root is refused a process that holds capabilities root lacks (ptrace access mode).
+        let why = geteuid() == 0 ? "they hold capabilities this process lacks" : "another user's: run as root"
+        parts.append("\(uninspectable) process\(uninspectable == 1 ? "" : "es") could not be examined, so their namespaces are not listed (\(why))")
+      }
+      if foreignSharedMemory > 0 {
+        parts.append(
+          "\(foreignSharedMemory) /dev/shm director\(foreignSharedMemory == 1 ? "y" : "ies") not listed: \(foreignSharedMemory == 1 ? "its mount namespace belongs" : "their mount namespaces belong") to another user namespace (a rootless container's), where a bind mount can pass any directory off as /dev/shm (list one from inside: nsenter -t PID -U -m swipc ls pshm psem)")
       }
       return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
@@ -49,7 +62,7 @@ public struct AllNamespaces {
     let labels = NamespaceLabels()
     var merged = Listing(kinds: kinds, objects: [], now: Clock.now(), warnings: [])
     merged.namespaces = labels
-    var skipped = Skipped(uninspectable: scan.uninspectable)
+    var skipped = Skipped(scan)
     let inNamespace = kinds.filter { Self.namespaceKinds.contains($0) }
     let inDirectory = kinds.filter { Self.directoryKinds.contains($0) }
     var listed = 0
@@ -139,7 +152,7 @@ public struct NamespacedCleaner {
     let labels = NamespaceLabels()
     var merged = CleanReport()
     merged.namespaces = labels
-    var skipped = AllNamespaces.Skipped(uninspectable: namespaces.scan.uninspectable)
+    var skipped = AllNamespaces.Skipped(namespaces.scan)
     let inNamespace = request.kinds.filter { AllNamespaces.namespaceKinds.contains($0) }
     let inDirectory = request.kinds.filter { AllNamespaces.directoryKinds.contains($0) }
     func take(_ part: CleanReport, _ namespace: IPCNamespace) {

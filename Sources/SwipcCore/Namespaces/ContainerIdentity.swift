@@ -16,16 +16,23 @@ public struct ContainerIdentity: Sendable, Equatable, Hashable {
   public var id: String
   /// The Kubernetes pod's uid, when the container is in a pod.
   public var pod: String?
+  /// `user-UID` when found below that user's own systemd manager: a rootless container, whose
+  /// name that user chose and may have copied from another one.
+  public var user: String?
 
-  public init(runtime: Runtime, id: String, pod: String? = nil) {
+  public init(runtime: Runtime, id: String, pod: String? = nil, user: String? = nil) {
     self.runtime = runtime
     self.id = id
     self.pod = pod
+    self.user = user
   }
 
   /// How a container is shown and named: `docker/0123456789ab`, `k8s/POD-UID/0123456789ab`,
   /// `machine/NAME`, `unit/NAME.service`; container ids shortened to 12 digits as `docker ps` does.
-  public var name: String {
+  /// A rootless one is prefixed with its user: `user-1000/podman/0123456789ab`.
+  public var name: String { (user.map { $0 + "/" } ?? "") + ownName }
+
+  var ownName: String {
     switch runtime {
     case .kubernetes: return "k8s/" + (pod ?? "?") + (id.isEmpty ? "" : "/" + Self.short(id))
     case .machine, .unit: return runtime.rawValue + "/" + id
@@ -57,61 +64,71 @@ public struct ContainerIdentity: Sendable, Equatable, Hashable {
     }
   }
 
-  /// One cgroup path.
+  /// One cgroup path: the outermost identity on it. A cgroup is made by whoever manages its
+  /// parent, and a container's root may make any cgroup below its own: an identity below another
+  /// one (`/docker/X/docker/Y`) may be a forgery of another container's name, so the outer one
+  /// is the container. Below a user's delegated subtree (`user@UID.service`), the names are that
+  /// user's to choose: the identity carries the user.
   public static func recognize(path: Substring) -> ContainerIdentity? {
     let parts = path.split(separator: Character("/")).map(String.init)
     var pod: String?
-    var container: ContainerIdentity?
-    var machine: ContainerIdentity?
-    var unit: ContainerIdentity?
+    var user: String?
     var underSystemSlice = false
     for (i, part) in parts.enumerated() {
       let previous = i > 0 ? parts[i - 1] : ""
+      if user == nil, let uid = delegatedUser(part) {
+        user = uid
+        continue
+      }
       if let uid = podUID(part) {
-        pod = uid
+        if pod == nil { pod = uid }
         continue
       }
-      if let found = scopedContainer(part) {
-        container = found
-        continue
-      }
-      if isContainerID(part) {
+      var found = scopedContainer(part)
+      if found == nil, isContainerID(part) {
         if previous == "docker" {
-          container = ContainerIdentity(runtime: .docker, id: part)
+          found = ContainerIdentity(runtime: .docker, id: part)
         } else if pod != nil, podUID(previous) != nil {
-          container = ContainerIdentity(runtime: .kubernetes, id: part)
+          found = ContainerIdentity(runtime: .kubernetes, id: part)
         } else if previous == "libpod_parent" {
-          container = ContainerIdentity(runtime: .podman, id: part)
+          found = ContainerIdentity(runtime: .podman, id: part)
         }
-        continue
       }
-      if previous == "machine.slice", part.hasPrefix("machine-"), part.hasSuffix(".scope") {
-        machine = ContainerIdentity(runtime: .machine, id: unescapeUnit(String(part.dropFirst(8).dropLast(6))))
-        continue
+      if found == nil, previous == "machine.slice", part.hasPrefix("machine-"), part.hasSuffix(".scope") {
+        found = ContainerIdentity(runtime: .machine, id: unescapeUnit(String(part.dropFirst(8).dropLast(6))))
       }
-      if part.hasPrefix("systemd-nspawn@"), part.hasSuffix(".service") {
-        machine = ContainerIdentity(runtime: .machine, id: unescapeUnit(String(part.dropFirst(15).dropLast(8))))
-        continue
+      if found == nil, part.hasPrefix("systemd-nspawn@"), part.hasSuffix(".service") {
+        found = ContainerIdentity(runtime: .machine, id: unescapeUnit(String(part.dropFirst(15).dropLast(8))))
       }
+      if var found {
+        if let pod, found.runtime != .machine {
+          // Whatever runtime runs it, a pod's container is named by its pod.
+          found.pod = pod
+          found.runtime = .kubernetes
+        }
+        found.user = user
+        return found
+      }
+      if pod != nil { continue }
       if part == "system.slice" || (underSystemSlice && part.hasPrefix("system-") && part.hasSuffix(".slice")) {
         underSystemSlice = true
         continue
       }
-      if underSystemSlice, unit == nil, part.hasSuffix(".service") || part.hasSuffix(".scope") {
-        unit = ContainerIdentity(runtime: .unit, id: unescapeUnit(part))
+      if underSystemSlice, part.hasSuffix(".service") || part.hasSuffix(".scope") {
+        return ContainerIdentity(runtime: .unit, id: unescapeUnit(part), user: user)
       }
       underSystemSlice = false
     }
-    if var container {
-      if let pod {
-        // Whatever runtime runs it, a pod's container is named by its pod.
-        container.pod = pod
-        container.runtime = .kubernetes
-      }
-      return container
-    }
-    if let pod { return ContainerIdentity(runtime: .kubernetes, id: "", pod: pod) }
-    return machine ?? unit
+    if let pod { return ContainerIdentity(runtime: .kubernetes, id: "", pod: pod, user: user) }
+    return nil
+  }
+
+  /// `user@1000.service`, systemd's per-user manager, which owns (and may delegate) what is below it.
+  static func delegatedUser(_ part: String) -> String? {
+    guard part.hasPrefix("user@"), part.hasSuffix(".service") else { return nil }
+    let uid = part.dropFirst(5).dropLast(8)
+    guard !uid.isEmpty, uid.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+    return "user-" + uid
   }
 
   /// `docker-ID.scope`, `cri-containerd-ID.scope`, `crio-ID.scope` (also without `.scope`, as

@@ -149,6 +149,10 @@ public struct NamespaceScan {
   public var namespaces: [IPCNamespace] = []
   /// Processes whose namespaces could not be read (another user's, without CAP_SYS_PTRACE).
   public var uninspectable = 0
+  /// `/dev/shm` directories left out because their mount namespace belongs to another user
+  /// namespace (a rootless container's, or one any user made), where they can be bind mounts of
+  /// anything that user can reach.
+  public var foreignSharedMemory = 0
   /// The caller's own IPC namespace (that of the calling thread).
   public var own: UInt64 = 0
 
@@ -194,13 +198,17 @@ public struct NamespaceScan {
       // mount namespace sees another one).
       guard sharedMemory, case .success(let mount) = process.namespaceInode("mnt"),
         case .success(let rootIdentity) = process.rootIdentity(),
-        places.insert(Place(mount: mount, root: rootIdentity)).inserted,
-        case .success(let root) = SharedMemoryRoot.open(in: process),
-        // The root was that of the mount namespace scanned: not one the process moved to since.
-        case .success(mount) = process.namespaceInode("mnt"),
-        directories.insert(root.identity).inserted
+        places.insert(Place(mount: mount, root: rootIdentity)).inserted
       else { continue }
-      namespace.sharedMemory.append(root)
+      switch SharedMemoryRoot.open(in: process) {
+      case .failure(.notPermitted): scan.foreignSharedMemory += 1
+      case .failure: break
+      case .success(let root):
+        // The root was that of the mount namespace scanned: not one the process moved to since.
+        guard case .success(mount) = process.namespaceInode("mnt"), directories.insert(root.identity).inserted
+        else { continue }
+        namespace.sharedMemory.append(root)
+      }
     }
     var own: IPCNamespace?
     if let i = scan.namespaces.firstIndex(where: { $0.isOwn }) {

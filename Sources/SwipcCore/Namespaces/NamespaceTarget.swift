@@ -59,6 +59,10 @@ public enum NamespaceTarget {
   static func sharedMemory(of process: ProcessDirectory) -> SharedMemoryChoice {
     switch SharedMemoryRoot.open(in: process) {
     case .success(let root): return .root(root)
+    case .failure(.notPermitted):
+      return .missing(
+        "/proc/\(process.pid)/root/dev/shm", .notPermitted,
+        refusal: "not used: its mount namespace belongs to another user namespace, where a bind mount can pass any directory off as /dev/shm (run swipc inside it: nsenter -t \(process.pid) -U -m swipc ...)")
     case .failure(let e): return .missing("/proc/\(process.pid)/root/dev/shm", e)
     }
   }
@@ -87,7 +91,10 @@ public enum NamespaceTarget {
     let scan = NamespaceScan.scan(procDirectory: procDirectory, sharedMemory: false)
     let matches = scan.namespaces.filter { namespace in
       guard let c = namespace.container else { return false }
-      if text == c.name || text == c.id || text == c.pod { return true }
+      if text == c.name { return true }
+      // A user's own container is named only in full, with its user: its id may be a copy.
+      guard c.user == nil else { return false }
+      if text == c.id || text == c.pod { return true }
       // A container id by a prefix of at least 4 digits, as docker accepts one.
       return c.runtime != .machine && c.runtime != .unit && text.utf8.count >= 4 && c.id.hasPrefix(text)
     }

@@ -33,8 +33,11 @@ final class WorkerThread: @unchecked Sendable {
       done.deallocate()
     }
 
-    /// The thread: runs jobs until it is handed none.
+    /// The thread: runs jobs until it is handed none. It takes the interrupt signals and the
+    /// watchdog's SIGALRM (see `BlockingCall`) even when swipc was started with them blocked.
     func loop() {
+      var signals = WorkerThread.handedOver
+      pthread_sigmask(SIG_UNBLOCK, &signals, nil)
       while true {
         while sem_wait(request) != 0 {}
         guard runJob() else { return }
@@ -82,13 +85,21 @@ final class WorkerThread: @unchecked Sendable {
   /// Whether the caller is this thread.
   var isCurrent: Bool { pthread_equal(pthread_self(), thread) != 0 }
 
+  /// The interrupt signals and SIGALRM: while the thread works, they are its to take.
+  static var handedOver: sigset_t {
+    var set = sigset_t()
+    swipc_interrupt_signals(&set)
+    sigaddset(&set, SIGALRM)
+    return set
+  }
+
   /// Hands the current job to the thread and waits for it. Meanwhile the calling thread blocks
-  /// the interrupt signals, so that a SIGINT reaches the thread doing the work and interrupts its
-  /// blocking call (msgrcv, semop) as it would on the main thread.
+  /// the interrupt signals and SIGALRM, so that a SIGINT, and the watchdog that closes the race
+  /// before a blocking call, reach the thread doing the work and interrupt its call (msgrcv,
+  /// semop) as they would on the main thread.
   private func wake() {
-    var interrupts = sigset_t()
+    var interrupts = WorkerThread.handedOver
     var previous = sigset_t()
-    swipc_interrupt_signals(&interrupts)
     pthread_sigmask(SIG_BLOCK, &interrupts, &previous)
     sem_post(channel.request)
     while sem_wait(channel.done) != 0 {}

@@ -10,8 +10,8 @@ public enum SharedMemoryChoice {
   case none
   /// A directory found beneath a process's root.
   case root(SharedMemoryRoot)
-  /// The one that should have been used could not be opened.
-  case missing(String, Errno)
+  /// The one that should have been used could not be opened, or is refused (with the reason).
+  case missing(String, Errno, refusal: String? = nil)
 }
 
 extension IPCView {
@@ -39,7 +39,8 @@ extension IPCView {
         let label = root.label
         view.shm = ObjectDirectory(label: label) { .failed(path: label, e) }
       }
-    case .missing(let label, let e): view.shm = ObjectDirectory(label: label) { .failed(path: label, e) }
+    case .missing(let label, let e, let refusal):
+      view.shm = ObjectDirectory(label: label, refusal: refusal) { .failed(path: label, e) }
     }
     let mqueueLabel = "the mqueue filesystem of \(namespace.label)"
     if let visitor {

@@ -30,6 +30,8 @@ public final class POSIXDirectory: Sendable {
     case changed
     /// The file has other names too (a hard link made to a file elsewhere): not changed.
     case linked(UInt64)
+    /// The directory itself is not used, for this reason (swipc's decision, not the system's).
+    case refused(directory: String, reason: String)
   }
 
   /// A device and inode number: which file a name referred to when it was checked.
@@ -299,6 +301,8 @@ extension POSIXDirectory.Failure {
     case .linked(let links):
       return SwipcError(category: .failed, call: "fstat", object: name.rawValue,
         reason: "its file has \(links) names (a hard link, which no POSIX object has): nothing was changed")
+    case .refused(let directory, let reason):
+      return SwipcError(category: .permissionDenied, call: "", object: directory, reason: reason + "; \(name.rawValue): nothing was done")
     }
   }
 }

@@ -169,8 +169,13 @@ public final class SemaphoreHandle {
       var op = sembuf(sem_num: UInt16(clamping: index), sem_op: Int16(clamping: delta),
         sem_flg: Int16(undo ? SEM_UNDO : 0))
       // semop finds the id in the calling thread's namespace, and keeps SEM_UNDO there too.
-      let outcome = view.executor.perform {
-        call.run(wait: wait) { blocking in
+      let outcome: BlockingCall.Outcome<Int32> = view.executor.perform {
+        // A give never blocks: made even after an interrupt, as the release that follows COMMAND.
+        if case .give = operation {
+          op.sem_flg |= Int16(IPC_NOWAIT)
+          return swipc_semtimedop(id, &op, 1, nil) == 0 ? .done(0) : .failed(currentErrno)
+        }
+        return call.run(wait: wait) { blocking in
           op.sem_flg = Int16(undo ? SEM_UNDO : 0) | Int16(blocking ? 0 : IPC_NOWAIT)
           if !blocking { return swipc_semtimedop(id, &op, 1, nil) }
           guard var timeout = call.remainingTimeout else { return swipc_semtimedop(id, &op, 1, nil) }

@@ -43,12 +43,16 @@ public final class ObjectDirectory: Sendable {
 
   /// A name for messages: the path, or what the descriptor stands for.
   public let label: String
+  /// Why a directory that cannot be used is refused, when it is swipc's own decision rather
+  /// than what the system said.
+  public let refusal: String?
   private let resolve: @Sendable () -> Resolved
   private let cache = Mutex<Resolved?>(nil)
 
   /// A directory found by `resolve`, which runs once, on first use.
-  public init(label: String, resolve: @escaping @Sendable () -> Resolved) {
+  public init(label: String, refusal: String? = nil, resolve: @escaping @Sendable () -> Resolved) {
     self.label = label
+    self.refusal = refusal
     self.resolve = resolve
   }
 
@@ -89,7 +93,9 @@ public final class ObjectDirectory: Sendable {
     switch resolved {
     case .open(let directory, _): return .success(directory)
     case .absent: return .failure(.system("open", .noSuchFileOrDirectory))
-    case .failed(_, let e): return .failure(.system("open", e))
+    case .failed(let path, let e):
+      if let refusal { return .failure(.refused(directory: path, reason: refusal)) }
+      return .failure(.system("open", e))
     }
   }
 
@@ -128,6 +134,9 @@ public struct IPCView: Sendable {
   /// Whether `sysvipc` and `sysctl` are the kernel's own, so System V objects may also be read,
   /// and removed, with calls (*_STAT_ANY, IPC_RMID) through `executor`. False for fixture text.
   public var kernelSystemV: Bool
+
+  /// Whether calls are made by the calling thread, in its own IPC namespace.
+  public var isCallersNamespace: Bool { executor is CurrentNamespace }
   /// Runs every call that depends on the IPC namespace.
   public var executor: any NamespaceExecutor
   /// The namespace's inode number (`ipc:[N]`), when it was named; nil for the caller's own.
