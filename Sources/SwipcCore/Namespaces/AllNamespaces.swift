@@ -87,7 +87,7 @@ public struct AllNamespaces {
     // decision rests on them: a file made after that scan must then have unknown holders, never none.
     let processes = ProcessTable(procDirectory: base.proc)
     processes.remembersHolders = !filter.orphaned && !filter.unattached && !orphanStates
-    NamespaceVisitor.run { visitor in
+    NamespaceVisitor.run(needed: scan.hasOthers) { visitor in
     for namespace in scan.namespaces {
       if !inNamespace.isEmpty {
         switch IPCView.entering(namespace, base: base, shm: .none, visitor: visitor) {
@@ -177,7 +177,7 @@ public struct NamespacedCleaner {
       }
       return part
     }
-    try NamespaceVisitor.run { (visitor) throws(SwipcError) in
+    try NamespaceVisitor.run(needed: namespaces.scan.hasOthers) { (visitor) throws(SwipcError) in
     for namespace in namespaces.scan.namespaces {
       if !inNamespace.isEmpty {
         var sub = request

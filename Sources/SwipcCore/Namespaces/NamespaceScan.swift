@@ -156,6 +156,9 @@ public struct NamespaceScan {
   /// The caller's own IPC namespace (that of the calling thread).
   public var own: UInt64 = 0
 
+  /// Whether any namespace but the caller's was found: only then is one entered.
+  public var hasOthers: Bool { namespaces.contains { !$0.isOwn } }
+
   /// Scans `procDirectory`; with `sharedMemory`, also finds each mount namespace's `/dev/shm`
   /// (the caller's own from `ownShm`).
   public static func scan(procDirectory: String, sharedMemory: Bool = true, ownShm: String = "/dev/shm") -> NamespaceScan {

@@ -159,10 +159,11 @@ public final class NamespaceVisitor: @unchecked Sendable {
 
   private init(worker: WorkerThread) { self.worker = worker }
 
-  /// Runs `body` on a visiting thread, given that thread; or, if no thread can be started, on the
-  /// caller's, given nil (each namespace then gets a thread of its own).
-  public static func run<T, E: Error>(_ body: (NamespaceVisitor?) throws(E) -> T) throws(E) -> T {
-    guard case .success(let worker) = WorkerThread.start() else { return try body(nil) }
+  /// Runs `body` on a visiting thread, given that thread; or on the caller's, given nil, when
+  /// there is no other namespace to visit (`needed` false) or no thread can be started (each
+  /// namespace then gets a thread of its own).
+  public static func run<T, E: Error>(needed: Bool = true, _ body: (NamespaceVisitor?) throws(E) -> T) throws(E) -> T {
+    guard needed, case .success(let worker) = WorkerThread.start() else { return try body(nil) }
     let visitor = NamespaceVisitor(worker: worker)
     return try worker.perform { () throws(E) -> T in try body(visitor) }
   }
