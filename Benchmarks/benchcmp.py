@@ -6,8 +6,10 @@ the ratios swipc/C: round-trip p50 (lower is better) and messages/s (higher is b
 Then the 64 B rings at 8 slots (swipc --slots 8 against C with 8 slots), and at each bulk size
 (64 KiB and up) the best shared-memory MB/s against the best kernel-copy MB/s (pipe, unix-stream).
 Usage: benchcmp.py SWIPC BENCHREF [ROUNDS] [MESSAGES] [MECHANISM,...] [SIZE,...]
-MESSAGES "auto" (the default) is swipc bench's own default per size."""
+MESSAGES "auto" (the default) is swipc bench's own default per size. Last, the C reference against
+itself at 64 B, the noise floor of every ratio (BENCH_NO_NOISE=1 leaves it out)."""
 import csv
+import os
 import statistics
 import subprocess
 import sys
@@ -39,17 +41,22 @@ def cell(command):
     return (float(out[2]), float(out[5]), float(out[4])), None
 
 
-def compare(m, size, slots=None):
-    """Medians (p50, msg/s, MB/s) of swipc and of C, alternating, or a note when not measured."""
+def compare(m, size, slots=None, against_itself=False):
+    """Medians (p50, msg/s, MB/s) of swipc and of C, alternating, or a note when not measured.
+    against_itself: C in both columns, the same way, for the noise floor of a ratio."""
     a, b = [], []
     extra = ["--slots", str(slots)] if slots else []
+    c_cell = [ref, m, str(size), count(size), "cross"] + ([str(slots)] if slots else [])
     for _ in range(rounds):
-        r, note = cell([swipc, "bench", m, "--sizes", str(size), "--messages", count(size), "--format", "csv",
-                        "--no-headings"] + extra)
+        if against_itself:
+            r, note = cell(c_cell)
+        else:
+            r, note = cell([swipc, "bench", m, "--sizes", str(size), "--messages", count(size), "--format", "csv",
+                            "--no-headings"] + extra)
         if r is None:
             return None, None, note
         a.append(r)
-        r2, _ = cell([ref, m, str(size), count(size), "cross"] + ([str(slots)] if slots else []))
+        r2, _ = cell(c_cell)
         b.append(r2)
     med = lambda xs: tuple(statistics.median(x[i] for x in xs) for i in range(3))
     return med(a), med(b), None
@@ -93,3 +100,19 @@ if bulk:
             continue
         sm, km = max(shared, key=shared.get), max(kernel, key=kernel.get)
         print(f"{size:>9}B  {sm} {shared[sm]:.1f}  vs  {km} {kernel[km]:.1f}  = {shared[sm] / kernel[km]:.2f}x")
+
+# The same comparison of the C reference against itself: how far from 1.00 a ratio strays with no
+# difference at all on this machine, the yardstick for the 1.05 and 0.95 targets above.
+if 64 in sizes and not os.environ.get("BENCH_NO_NOISE"):
+    print()
+    print("Noise floor: the C reference against itself, alternating the same way (64 B; ideal 1.00)")
+    spread = []
+    for m in mechanisms:
+        sa, sb, note = compare(m, 64, against_itself=True)
+        if note:
+            continue
+        spread += [sa[0] / sb[0], sa[1] / sb[1]]
+        print(f"{m + ' 64B C/C':24} {sa[0]:10.2f} {sb[0]:9.2f} {sa[0] / sb[0]:6.2f}   {sa[1]:12.0f} {sb[1]:10.0f} {sa[1] / sb[1]:6.2f}",
+              flush=True)
+    if spread:
+        print(f"C against itself: ratios from {min(spread):.2f} to {max(spread):.2f}")
