@@ -70,15 +70,7 @@ struct QuickTable<Request> {
         name = String(argument[..<equals])
         inline = String(argument[argument.index(after: equals)...])
       }
-      let option: QuickOption<Request>?
-      if name.hasPrefix("--") {
-        option = options.first { $0.long == name }
-      } else if name.count == 2 {
-        option = options.first { $0.short != nil && "-\($0.short!)" == name }
-      } else {
-        option = nil
-      }
-      guard let option else { return nil }
+      guard let option = option(named: name) else { return nil }
       var text = ""
       if option.takesValue {
         if let inline {
@@ -95,6 +87,19 @@ struct QuickTable<Request> {
       guard option.apply(&request, text) else { return nil }
     }
     return positionals(&request, positional) ? request : nil
+  }
+
+  /// The option `--long` or `-s` names. A loop over indices, not `first(where:)`: this code is
+  /// generic over the request, and a generic call through Sequence makes the runtime look up
+  /// Array's conformance among every conformance of the static binary, which costs more than the
+  /// whole command line.
+  func option(named name: String) -> QuickOption<Request>? {
+    let long = name.hasPrefix("--")
+    guard long || name.count == 2 else { return nil }
+    for i in options.indices {
+      if long ? options[i].long == name : options[i].short.map({ "-\($0)" == name }) ?? false { return options[i] }
+    }
+    return nil
   }
 }
 

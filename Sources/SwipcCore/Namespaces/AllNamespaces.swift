@@ -52,8 +52,14 @@ public struct AllNamespaces {
     public var forLackOfPrivilege: Bool { errors.contains { $0.category == .permissionDenied } }
   }
 
-  static let namespaceKinds: Set<IPCKind> = [.msg, .shm, .sem, .pmsg]
-  static let directoryKinds: Set<IPCKind> = [.pshm, .psem]
+  /// POSIX shared memory and semaphores are files of a `/dev/shm`; every other kind lives in an
+  /// IPC namespace. (A switch, not a set: a set of a type of swipc's own costs a run-time lookup.)
+  static func inDirectory(_ kind: IPCKind) -> Bool {
+    switch kind {
+    case .pshm, .psem: return true
+    case .msg, .shm, .sem, .pmsg: return false
+    }
+  }
 
   /// Every object of `kinds` in every namespace that matches `filter`.
   public func listing(
@@ -63,8 +69,8 @@ public struct AllNamespaces {
     var merged = Listing(kinds: kinds, objects: [], now: Clock.now(), warnings: [])
     merged.namespaces = labels
     var skipped = Skipped(scan)
-    let inNamespace = kinds.filter { Self.namespaceKinds.contains($0) }
-    let inDirectory = kinds.filter { Self.directoryKinds.contains($0) }
+    let inNamespace = kinds.filter { !Self.inDirectory($0) }
+    let inDirectory = kinds.filter(Self.inDirectory)
     var listed = 0
     var failure: SwipcError?
     func take(_ part: Listing, _ namespace: IPCNamespace, states: [OrphanState]?) {
@@ -75,6 +81,8 @@ public struct AllNamespaces {
       } else {
         listed += 1
       }
+      // Its name is read now, while its process is most likely still there to tell it.
+      if !part.objects.isEmpty { _ = namespace.container }
       let start = merged.objects.count
       merged.objects.append(contentsOf: part.objects)
       for i in start..<merged.objects.count {
@@ -153,8 +161,8 @@ public struct NamespacedCleaner {
     var merged = CleanReport()
     merged.namespaces = labels
     var skipped = AllNamespaces.Skipped(namespaces.scan)
-    let inNamespace = request.kinds.filter { AllNamespaces.namespaceKinds.contains($0) }
-    let inDirectory = request.kinds.filter { AllNamespaces.directoryKinds.contains($0) }
+    let inNamespace = request.kinds.filter { !AllNamespaces.inDirectory($0) }
+    let inDirectory = request.kinds.filter(AllNamespaces.inDirectory)
     func take(_ part: CleanReport, _ namespace: IPCNamespace) {
       for warning in part.warnings { merged.warnings.append(namespace.description + ": " + warning) }
       for (row, result) in zip(part.rows, part.results) {

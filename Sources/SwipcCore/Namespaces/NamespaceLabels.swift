@@ -3,32 +3,32 @@
 /// waiters can only be counted there, so the state is read there, not when a row is written).
 /// Filled while the listing is made, on one thread, and only read once it is handed on.
 public final class NamespaceLabels: @unchecked Sendable {
-  public struct Entry: Sendable {
+  public struct Entry {
     public var inode: UInt64
     /// `ipc:[INODE]`.
     public var label: String
+    /// The namespace, which reads its container and command when first asked.
+    let namespace: IPCNamespace
     /// `docker/0123456789ab`, `k8s/POD/ID`…; nil for none.
-    public var container: String?
+    public var container: String? { namespace.container?.name }
     /// A process in the namespace.
     public var pid: Int32?
     /// That process's command name.
-    public var command: String?
+    public var command: String? { namespace.command }
     /// Processes seen in the namespace.
     public var processes: Int
 
     init(_ namespace: IPCNamespace) {
+      self.namespace = namespace
       inode = namespace.inode
       label = namespace.label
-      container = namespace.container?.name
       pid = namespace.pid
-      command = namespace.command
       processes = namespace.processCount
     }
   }
 
   /// The namespaces in the order they were listed.
   public private(set) var entries: [Entry] = []
-  private var byInode: [UInt64: Int] = [:]
   private var orphanStates: [Slot: OrphanState] = [:]
 
   public init() {}
@@ -44,14 +44,27 @@ public final class NamespaceLabels: @unchecked Sendable {
   }
 
   public func add(_ namespace: IPCNamespace) {
-    guard byInode[namespace.inode] == nil else { return }
-    byInode[namespace.inode] = entries.count
+    guard index(of: namespace.inode) == nil else { return }
     entries.append(Entry(namespace))
   }
 
   public func entry(_ inode: UInt64?) -> Entry? {
-    guard let inode, let i = byInode[inode] else { return nil }
+    guard let inode, let i = index(of: inode) else { return nil }
     return entries[i]
+  }
+
+  /// The last one found is asked for again row after row (a listing holds each namespace's rows
+  /// together), and a host has few namespaces: a search, which costs no run-time setup as a
+  /// dictionary keyed by inode does on every run.
+  private var lastFound = 0
+
+  private func index(of inode: UInt64) -> Int? {
+    if lastFound < entries.count, entries[lastFound].inode == inode { return lastFound }
+    for i in entries.indices where entries[i].inode == inode {
+      lastFound = i
+      return i
+    }
+    return nil
   }
 
   func slot(_ o: IPCObject) -> Slot {

@@ -94,9 +94,12 @@ public final class IPCNamespace {
   public let process: ProcessDirectory?
   /// The `ns/ipc` file the user named, when the namespace was named by a path.
   let file: Int32?
-  public let container: ContainerIdentity?
+  /// Read when first asked (a listing with no object of this namespace never shows it): its
+  /// process's cgroup file is slow to make and to parse.
+  public private(set) lazy var container: ContainerIdentity? =
+    inode == IPCNamespace.initialInode ? nil : process?.container
   /// The representative process's command name, for a namespace that belongs to no container.
-  public let command: String?
+  public private(set) lazy var command: String? = process?.command
   /// Whether this is the caller's own IPC namespace (entered by nobody: the calls are made inline).
   public let isOwn: Bool
   /// The `/dev/shm` directories counted here: each found first (lowest pid) among this
@@ -108,9 +111,6 @@ public final class IPCNamespace {
     self.process = process
     self.isOwn = isOwn
     self.file = file
-    // The initial IPC namespace is the host's: whatever pid 1's cgroup says, it is no container.
-    self.container = inode == IPCNamespace.initialInode ? nil : process?.container
-    self.command = process?.command
   }
 
   deinit { if let file { closeIgnoringErrors(file) } }
@@ -138,7 +138,8 @@ public final class IPCNamespace {
     label + " (" + TextEscape.escaped(container?.name ?? command ?? pid.map { "pid \($0)" } ?? "no process") + ")"
   }
 
-  /// PROC_IPC_INIT_INO (include/linux/proc_ns.h): the IPC namespace the kernel makes at boot.
+  /// PROC_IPC_INIT_INO (include/linux/proc_ns.h): the IPC namespace the kernel makes at boot,
+  /// the host's: whatever pid 1's cgroup says, it is no container.
   public static let initialInode: UInt64 = 0xEFFF_FFFF
 }
 
@@ -164,19 +165,27 @@ public struct NamespaceScan {
   public static func scan(procDirectory: String, sharedMemory: Bool = true, ownShm: String = "/dev/shm") -> NamespaceScan {
     var scan = NamespaceScan()
     scan.own = ownNamespaceInode() ?? 0
-    var byInode: [UInt64: IPCNamespace] = [:]
-    struct Place: Hashable {
+    // Arrays searched in order: a host has few namespaces and mount points of view, and a set
+    // or dictionary of a type of swipc's own costs more to set up at run time (its metadata)
+    // than such searches, which `ls -A` pays on every run.
+    struct Place: Equatable {
       var mount: UInt64
       var root: POSIXDirectory.FileIdentity
     }
-    var places = Set<Place>()
-    var directories = Set<POSIXDirectory.FileIdentity>()
+    var places: [Place] = []
+    var directories: [POSIXDirectory.FileIdentity] = []
     // The caller's own directory is counted first, in its own namespace: the one it would list
     // without --all-namespaces.
     var ownRoot: SharedMemoryRoot?
     if sharedMemory, case .success(let root) = SharedMemoryRoot.open(path: ownShm) {
-      directories.insert(root.identity)
+      directories.append(root.identity)
       ownRoot = root
+      // A process in the caller's mount namespace, with its root, sees that very /dev/shm: it
+      // need not be opened again for each of them (most of a host's processes).
+      var mount = stat(), rootStat = stat()
+      if ownShm == "/dev/shm", stat("/proc/self/ns/mnt", &mount) == 0, stat("/proc/self/root", &rootStat) == 0 {
+        places.append(Place(mount: UInt64(mount.st_ino), root: .init(rootStat)))
+      }
     }
     for pid in FileReader.numericEntries(procDirectory).sorted() {
       guard let process = try? ProcessDirectory(procDirectory: procDirectory, pid: pid) else { continue }
@@ -189,11 +198,10 @@ public struct NamespaceScan {
       case .failure: continue  // exited, or a zombie (which has no namespaces left)
       }
       let namespace: IPCNamespace
-      if let known = byInode[inode] {
+      if let known = scan.namespaces.last(where: { $0.inode == inode }) {
         namespace = known
       } else {
         namespace = IPCNamespace(inode: inode, process: process, isOwn: inode == scan.own)
-        byInode[inode] = namespace
         scan.namespaces.append(namespace)
       }
       namespace.processCount += 1
@@ -201,15 +209,17 @@ public struct NamespaceScan {
       // mount namespace sees another one).
       guard sharedMemory, case .success(let mount) = process.namespaceInode("mnt"),
         case .success(let rootIdentity) = process.rootIdentity(),
-        places.insert(Place(mount: mount, root: rootIdentity)).inserted
+        !places.contains(Place(mount: mount, root: rootIdentity))
       else { continue }
+      places.append(Place(mount: mount, root: rootIdentity))
       switch SharedMemoryRoot.open(in: process) {
       case .failure(.notPermitted): scan.foreignSharedMemory += 1
       case .failure: break
       case .success(let root):
         // The root was that of the mount namespace scanned: not one the process moved to since.
-        guard case .success(mount) = process.namespaceInode("mnt"), directories.insert(root.identity).inserted
+        guard case .success(mount) = process.namespaceInode("mnt"), !directories.contains(root.identity)
         else { continue }
+        directories.append(root.identity)
         namespace.sharedMemory.append(root)
       }
     }

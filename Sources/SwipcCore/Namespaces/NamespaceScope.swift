@@ -17,7 +17,7 @@ public enum NamespaceScope: Sendable, Equatable {
 }
 
 /// A row of `swipc ls --namespaces`: one IPC namespace, what it belongs to, and what it holds.
-public struct NamespaceSummary: Sendable {
+public struct NamespaceSummary {
   public var entry: NamespaceLabels.Entry
   /// Objects and bytes per kind; nil where the namespace could not be entered.
   public var objects: [IPCKind: Int]?
