@@ -44,4 +44,32 @@ struct NamespaceAttack2Tests {
     #expect(p[6].hasSuffix("exit 64\n") && p[6].contains("not an IPC namespace file"), "\(p[6])")
   }
 
+  /// A container's name with a newline (a machine's cgroup `machine-a\x0ab.scope`, which systemd's
+  /// escaping decodes) shown in an error: escaped once, as the table shows it, so that it reads
+  /// `a\nb` and is told apart from a name holding a backslash. Two namespaces by that name make
+  /// `-N` refuse, naming both.
+  @Test("a container name with a control character is escaped once in -N's errors",
+    .enabled(if: FileManager.default.isWritableFile(atPath: "/sys/fs/cgroup/pids"), "needs a writable cgroup v1 pids hierarchy"))
+  func namesEscapedOnceInErrors() throws {
+    let r = Harness.inNamespace(NamespaceAttackTests.setup + """
+      cg=/sys/fs/cgroup/pids/swipc-attack2-$$-$RANDOM; pids=()
+      trap 'kill -KILL ${pids[@]} 2>/dev/null; wait; rmdir $cg/c[12]/machine.slice/machine-* $cg/c[12]/machine.slice $cg/c[12] $cg' EXIT
+      for i in 1 2; do
+        d="$cg/c$i/machine.slice/machine-a\\x0ab.scope"; mkdir -p "$d"
+        f=$(ready)
+        unshare --ipc sh -c 'echo $$ > "$1/cgroup.procs"; echo ok > "$2"; exec sleep 1000' x "$d" $f &
+        pids+=($!); read -r -t 60 _ < $f
+      done
+      $S ls ns | grep -cF ' machine/a\\nb ' || true; echo =====
+      $S ls msg -N $'machine/a\\nb' 2>&1 && echo "exit 0" || echo "exit $?"; echo =====
+      $S ls msg -N $'no\\nsuch' 2>&1 && echo "exit 0" || echo "exit $?"
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p.count == 3, "\(r.stdout)")
+    #expect(p[0] == "2\n", "the table does not show both containers as machine/a\\nb: \(p[0])")
+    #expect(p[1].hasSuffix("exit 64\n") && p[1].contains("'machine/a\\nb' names 2 namespaces")
+      && p[1].components(separatedBy: "(machine/a\\nb)").count == 3 && !p[1].contains("\\\\"), "\(p[1])")
+    #expect(p[2].hasPrefix("swipc: no\\nsuch: ") && p[2].hasSuffix("exit 66\n"), "\(p[2])")
+  }
 }

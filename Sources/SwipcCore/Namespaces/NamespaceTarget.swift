@@ -35,7 +35,7 @@ public enum NamespaceTarget {
     if let inode = parseLabel(text) {
       let scan = NamespaceScan.scan(procDirectory: procDirectory, sharedMemory: false)
       guard let namespace = scan.namespaces.first(where: { $0.inode == inode }) else {
-        throw SwipcError(category: .notFound, call: "", object: TextEscape.escaped(text),
+        throw SwipcError(category: .notFound, call: "", object: text,
           reason: "no process is in this IPC namespace\(scan.uninspectable > 0 ? " that this user may examine (run as root)" : "") (see 'swipc ls --namespaces'; a namespace without processes is named by a path to a bind mount of it)")
       }
       return (namespace, namespace.process.map(sharedMemory(of:)) ?? .none)
@@ -114,7 +114,7 @@ public enum NamespaceTarget {
           closeIgnoringErrors(next)
           if links > 40 { throw failure(.tooManySymbolicLinkLevels) }
           throw SwipcError(category: .permissionDenied, call: "open", object: path,
-            reason: "the symbolic link '\(TextEscape.escaped(name))' on the way belongs to uid \(st.st_uid), who may point it at any namespace: name the namespace file itself or /proc/PID/ns/ipc")
+            reason: "the symbolic link '\(name)' on the way belongs to uid \(st.st_uid), who may point it at any namespace: name the namespace file itself or /proc/PID/ns/ipc")
         }
         if onProc {
           // Proc's links (a namespace, a process) are the kernel's: followed by the kernel.
@@ -167,11 +167,11 @@ public enum NamespaceTarget {
       return c.runtime != .machine && c.runtime != .unit && text.utf8.count >= 4 && c.id.hasPrefix(text)
     }
     guard let first = matches.first else {
-      throw SwipcError(category: .notFound, call: "", object: TextEscape.escaped(text),
+      throw SwipcError(category: .notFound, call: "", object: text,
         reason: "no IPC namespace of a container, pod, machine or unit by that name or id\(scan.uninspectable > 0 ? " among the processes this user may examine (run as root)" : "") (see 'swipc ls --namespaces')")
     }
     guard matches.count == 1 else {
-      throw .usage("--namespace '\(TextEscape.escaped(text))' names \(matches.count) namespaces: \(matches.map(\.description).joined(separator: ", ")); give a longer id or ipc:[INODE]")
+      throw .usage("--namespace '\(text)' names \(matches.count) namespaces: \(matches.map(\.description).joined(separator: ", ")); give a longer id or ipc:[INODE]")
     }
     return (first, first.process.map(sharedMemory(of:)) ?? .none)
   }
