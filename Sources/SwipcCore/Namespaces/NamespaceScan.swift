@@ -134,8 +134,9 @@ public final class IPCNamespace {
 
   /// The label and the container or command, for messages: `ipc:[4026532301] (docker/0123456789ab)`.
   public var description: String {
-    // Both are other users' text (a machine's name, a command): escaped for messages.
-    label + " (" + TextEscape.escaped(container?.name ?? command ?? pid.map { "pid \($0)" } ?? "no process") + ")"
+    // Both are other users' text (a machine's name, a command), left raw: the line that shows
+    // it is escaped once, whole, where it is written.
+    label + " (" + (container?.name ?? command ?? pid.map { "pid \($0)" } ?? "no process") + ")"
   }
 
   /// PROC_IPC_INIT_INO (include/linux/proc_ns.h): the IPC namespace the kernel makes at boot,
