@@ -166,10 +166,7 @@ public struct BenchRunner {
       samples[i] = BenchRunner.now() - start
     }
     let start = BenchRunner.now()
-    for i in 0..<messages {
-      if i & 1023 == 0 { try BenchStop.check() }
-      try link.send(size)
-    }
+    try link.send(size, count: messages)
     try link.receive(size)
     let elapsed = Double(BenchRunner.now() - start) / 1e9
     finished = true
@@ -267,10 +264,7 @@ public enum BenchPeer {
       try link.receive(size)
       try link.send(size)
     }
-    for i in 0..<messages {
-      if i & 1023 == 0 { try BenchStop.check() }
-      try link.receive(size)
-    }
+    try link.receive(size, count: messages)
     try link.send(size)
     var byte: UInt8 = 0
     while try BenchStop.retry("read", { Int(read(4, &byte, 1)) }) > 0 {}
