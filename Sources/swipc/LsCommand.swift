@@ -110,7 +110,7 @@ extension Swipc.Ls: QuickCommand {
       Terminal.warn("/proc hides other users' processes (hidepid): the \(sockets ? "holders" : "readers and writers") shown are only those this user may see")
     }
     if scan.uninspectable > 0 {
-      Terminal.warn("\(scan.uninspectable) process\(scan.uninspectable == 1 ? "" : "es") could not be inspected (another user's; run as root to see \(sockets ? "which sockets they hold" : "their pipes"))")
+      Terminal.warn("\(scan.uninspectable) process\(scan.uninspectable == 1 ? "" : "es") could not be inspected (\(uninspectableReason(toSee: sockets ? "which sockets they hold" : "their pipes")))")
     }
     let formatter = CellFormatter(options: output.renderOptions(now: 0), users: UserDirectory())
     try Terminal.write(try renderer.render(as: output.format, formatter: formatter, capacity: 64 + renderer.rows.count * 96))

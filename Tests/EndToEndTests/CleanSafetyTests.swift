@@ -131,6 +131,34 @@ struct CleanSafetyTests {
     #expect(p[2] == "/victim unknown\n", "\(p[2])")
   }
 
+  @Test("a queue held by a process whose descriptors root may list but not follow is not orphaned")
+  func holderWithCapabilitiesSwipcLacks() throws {
+    // Root without CAP_SYS_PTRACE (and one capability the holder keeps) may read the holder's
+    // /proc/PID/fd but not follow an entry: on many hosts pid 1 is such a process.
+    let r = Harness.inNamespace("""
+      mkdir -p /dev/mqueue; mount -t mqueue none /dev/mqueue; mount -t tmpfs tmpfs /dev/shm
+      less() { setpriv --inh-caps=-sys_ptrace,-net_raw --bounding-set=-sys_ptrace,-net_raw "$@"; }
+      $S msg create /held >/dev/null
+      sleep 600 3</dev/mqueue/held &   # with every capability, holds it
+      h=$!; trap 'kill -KILL $h' EXIT  # SIGTERM may be blocked by the harness
+      while [ ! -e /proc/$h/fd/3 ]; do sleep 0.01; done
+      less ls /proc/$h/fd >/dev/null && ! less stat -L /proc/$h/fd/3 >/dev/null 2>&1 && echo "listable, not followable"
+      echo =====
+      $S ls pmsg -o NAME,HOLDERS,ORPHAN --no-headings | tr -s ' '; echo =====
+      less $S ls pmsg -o NAME,HOLDERS,ORPHAN --no-headings | tr -s ' '; echo =====
+      less $S clean pmsg --orphaned --min-age 0s --yes --format json; echo "status $?"; echo =====
+      ls /dev/mqueue
+      """, namespaces: ["--ipc", "--mount", "--propagation", "private"])
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p[0] == "listable, not followable\n", "the premise: \(p[0])")
+    #expect(p[1] == "/held 1 no\n", "\(p[1])")
+    #expect(p[2] == "/held - unknown\n", "\(p[2])")
+    let report = try #require(Harness.json(String(p[3].dropLast("status 0\n".count))) as? [[String: Any]], "\(p[3])")
+    #expect(report.count == 1 && report.first?["result"] as? String == "skipped", "\(p[3])")
+    #expect(p[4] == "held\n", "kept: \(p[4])")
+  }
+
   @Test("a new object is not orphaned within --min-age; sets made with and without --value alike")
   func gracePeriod() throws {
     let r = Harness.inNamespace("""

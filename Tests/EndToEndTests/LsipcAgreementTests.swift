@@ -151,4 +151,26 @@ struct LsipcAgreementTests {
     }
     #expect(ours.contains { $0["resource"] as? String == "MQ_MSG_MAX" })
   }
+
+  @Test("kernel/sem set below zero in a namespace reads as ipcs -l reads it, with no use percentage")
+  func negativeSemaphoreLimits() throws {
+    let r = Harness.inNamespace("""
+      echo "-5 -7 -1 32000" > /proc/sys/kernel/sem
+      $S limits sem --format json; echo =====
+      $S limits sem --format csv; echo =====
+      $S limits sem --format prometheus | grep '^swipc_limit{' | grep -E 'SEMMSL|SEMMNS'; echo =====
+      ipcs -ls
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    let rows = try #require(Harness.json(p[0]) as? [[String: Any]], "\(p[0])")
+    func row(_ name: String) -> [String: Any]? { rows.first { $0["resource"] as? String == name } }
+    #expect((row("SEMMSL")?["limit"] as? NSNumber)?.int64Value == -5)
+    #expect((row("SEMMNS")?["limit"] as? NSNumber)?.int64Value == -7)
+    #expect(row("SEMMNS")?["use_percent"] is NSNull, "no percentage of a negative limit")
+    #expect((row("SEMOPM")?["limit"] as? NSNumber)?.int64Value == -1)
+    #expect(p[1].contains("sem,SEMMSL,Max semaphores per semaphore set,-5,,,count,"), "\(p[1])")
+    #expect(p[2].contains("resource=\"SEMMSL\",unit=\"count\"} -5"), "\(p[2])")
+    #expect(p[3].contains("max semaphores per array = -5") && p[3].contains("max ops per semop call = -1"), "the reference: \(p[3])")
+  }
 }

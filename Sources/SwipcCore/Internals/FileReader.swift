@@ -95,10 +95,14 @@ public enum FileReader {
   /// Reads a whole small file as text, or nil when it cannot be read.
   /// The target of a symbolic link, nil when it cannot be read.
   static func readLink(_ path: String) -> String? {
+    try? readLinkResult(path).get()
+  }
+
+  static func readLinkResult(_ path: String) -> Result<String, Errno> {
     var buffer = [CChar](repeating: 0, count: 4097)
     let n = readlink(path, &buffer, 4096)
-    guard n > 0 else { return nil }
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    guard n >= 0 else { return .failure(currentErrno) }
+    return .success(String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
   }
 
   public static func readText(_ path: String) -> String? {

@@ -45,7 +45,7 @@ public struct DescriptorScan: Sendable {
   public var pipes: [PipeRecord] = []
   /// Socket inode to the processes that hold it.
   public var socketHolders: [UInt64: [ProcessRef]] = [:]
-  /// Processes whose descriptors could not be read (another user's, without privilege).
+  /// Processes whose descriptors could not be read or followed (see `uninspectableReason`).
   public var uninspectable = 0
   /// Whether /proc hides other users' processes altogether (mounted with hidepid): their
   /// descriptors are not even counted in `uninspectable`.
@@ -78,8 +78,16 @@ public struct DescriptorScan: Sendable {
         if name == nil { name = FileReader.readText(base + "/comm")?.trimmingNewline() ?? "?" }
         return ProcessRef(pid: pid, name: name!)
       }
-      for fd in fds {
-        guard let link = FileReader.readLink(base + "/fd/" + fd) else { continue }
+      descriptors: for fd in fds {
+        let link: String
+        switch FileReader.readLinkResult(base + "/fd/" + fd) {
+        case .success(let text): link = text
+        case .failure(let e) where e == .permissionDenied || e == .notPermitted:
+          // Listed but not followed (it holds capabilities this process lacks): unknown.
+          result.uninspectable += 1
+          break descriptors
+        case .failure: continue  // closed since the listing
+        }
         if let inode = bracketed(link, prefix: "socket:[") {
           let p = process()
           if !(result.socketHolders[inode]?.contains(p) ?? false) { result.socketHolders[inode, default: []].append(p) }
@@ -287,4 +295,11 @@ extension Substring {
     while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
     return String(s)
   }
+}
+
+/// Why some processes could not be examined, in the words the caller can act on: an ordinary user
+/// is refused other users' processes; root is refused a process that holds capabilities root
+/// lacks (the ptrace access check), which running as root again would not change.
+public func uninspectableReason(toSee what: String) -> String {
+  geteuid() == 0 ? "they hold capabilities this process lacks" : "another user's; run as root to see \(what)"
 }

@@ -14,9 +14,19 @@ public struct LimitRow: Sendable, Equatable {
   public var unit: Unit
   /// Where the limit comes from, for people who want to raise it.
   public var source: String
+  /// Whether the limit is a kernel int that may be set below zero (kernel/sem's first three
+  /// fields, which root may write in a namespace of its own; the kernel then allows nothing):
+  /// `limit` holds its bits, and it is shown signed.
+  public var signed = false
+
+  /// The limit as the kernel states it, when it is below zero.
+  public var negativeLimit: Int64? {
+    guard signed, let limit, Int64(bitPattern: limit) < 0 else { return nil }
+    return Int64(bitPattern: limit)
+  }
 
   public var usePercent: Double? {
-    guard let limit, let used, limit > 0 else { return nil }
+    guard let limit, let used, limit > 0, negativeLimit == nil else { return nil }
     return Double(used) / Double(limit) * 100
   }
 }
@@ -127,9 +137,9 @@ public enum LimitsReader {
       LimitRow(kind: .shm, resource: "SHMRSS", description: "Shared memory pages resident", limit: nil, used: usage.residentPages, unit: .pages, source: "/proc/sysvipc/shm"),
       LimitRow(kind: .shm, resource: "SHMSWAP", description: "Shared memory pages swapped", limit: nil, used: usage.swappedPages, unit: .pages, source: "/proc/sysvipc/shm"),
       LimitRow(kind: .sem, resource: "SEMMNI", description: "Number of semaphore identifiers", limit: value("kernel/sem", 3), used: usage.sets, unit: .count, source: "/proc/sys/kernel/sem (4th field)"),
-      LimitRow(kind: .sem, resource: "SEMMNS", description: "Total number of semaphores", limit: value("kernel/sem", 1), used: usage.semaphores, unit: .count, source: "/proc/sys/kernel/sem (2nd field)"),
-      LimitRow(kind: .sem, resource: "SEMMSL", description: "Max semaphores per semaphore set", limit: value("kernel/sem", 0), used: nil, unit: .count, source: "/proc/sys/kernel/sem (1st field)"),
-      LimitRow(kind: .sem, resource: "SEMOPM", description: "Max number of operations per semop(2)", limit: value("kernel/sem", 2), used: nil, unit: .count, source: "/proc/sys/kernel/sem (3rd field)"),
+      LimitRow(kind: .sem, resource: "SEMMNS", description: "Total number of semaphores", limit: value("kernel/sem", 1), used: usage.semaphores, unit: .count, source: "/proc/sys/kernel/sem (2nd field)", signed: true),
+      LimitRow(kind: .sem, resource: "SEMMSL", description: "Max semaphores per semaphore set", limit: value("kernel/sem", 0), used: nil, unit: .count, source: "/proc/sys/kernel/sem (1st field)", signed: true),
+      LimitRow(kind: .sem, resource: "SEMOPM", description: "Max number of operations per semop(2)", limit: value("kernel/sem", 2), used: nil, unit: .count, source: "/proc/sys/kernel/sem (3rd field)", signed: true),
       LimitRow(kind: .sem, resource: "SEMVMX", description: "Semaphore max value", limit: 32767, used: nil, unit: .count, source: "kernel constant"),
       LimitRow(kind: .pmsg, resource: "MQ_QUEUES_MAX", description: "POSIX message queues", limit: value("fs/mqueue/queues_max"), used: posixQueues, unit: .count, source: "/proc/sys/fs/mqueue/queues_max"),
       LimitRow(kind: .pmsg, resource: "MQ_MSG_MAX", description: "Max messages per POSIX queue", limit: value("fs/mqueue/msg_max"), used: nil, unit: .count, source: "/proc/sys/fs/mqueue/msg_max"),

@@ -126,19 +126,33 @@ public final class ProcessTable {
       let tasks = FileReader.numericEntries(base + "/task")
       let others = tasks.count > 1 ? tasks.filter { $0 != pid } : []
       if !files.isEmpty {
-        var tables = [base]
-        for tid in others where swipc_same_files(pid, tid) != 0 { tables.append("\(base)/task/\(tid)") }
-        for table in tables {
+        // Whether the descriptors of one table could all be followed.
+        func read(table: String) -> Bool {
           switch FileReader.list(table + "/fd") {
           case .failure(let e):
-            if e == .permissionDenied || e == .notPermitted { readable = false }
+            return e != .permissionDenied && e != .notPermitted
           case .success(let fds):
             for fd in fds {
-              guard case .success(let st) = FileReader.status(table + "/fd/" + fd, followLinks: true)
-              else { continue }
-              let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-              if all || files.contains(id) { found.append((.open, id, nil)) }
+              switch FileReader.status(table + "/fd/" + fd, followLinks: true) {
+              case .success(let st):
+                let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+                if all || files.contains(id) { found.append((.open, id, nil)) }
+              case .failure(let e) where e == .permissionDenied || e == .notPermitted:
+                // Root may list the descriptors of a process holding capabilities it lacks, but
+                // not follow them: what they are is unknown.
+                return false
+              case .failure:
+                continue  // closed since the listing
+              }
             }
+            return true
+          }
+        }
+        readable = read(table: base)
+        // Threads' own tables are only worth comparing when the process's could be read.
+        if readable {
+          for tid in others where swipc_same_files(pid, tid) != 0 {
+            guard read(table: "\(base)/task/\(tid)") else { readable = false; break }
           }
         }
       }

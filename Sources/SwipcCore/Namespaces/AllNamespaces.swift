@@ -37,8 +37,7 @@ public struct AllNamespaces {
         parts.append("\(namespaces.count) namespace\(namespaces.count == 1 ? "" : "s") skipped (\(reason))")
       }
       if uninspectable > 0 {
-        // Root is refused a process that holds capabilities root lacks (ptrace access mode).
-        let why = geteuid() == 0 ? "they hold capabilities this process lacks" : "another user's: run as root"
+        let why = uninspectableReason(toSee: "them")
         parts.append("\(uninspectable) process\(uninspectable == 1 ? "" : "es") could not be examined, so their namespaces are not listed (\(why))")
       }
       if foreignSharedMemory > 0 {

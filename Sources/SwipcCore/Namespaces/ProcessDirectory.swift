@@ -22,11 +22,26 @@ public final class ProcessDirectory {
   /// The inode of the process's namespace of `type` (`ipc`, `mnt`): what `ipc:[INODE]` shows.
   /// EACCES when the process is another user's and the caller may not inspect it.
   ///
-  /// The corresponding C function is `fstatat` of `ns/TYPE`, which follows the link to the namespace.
+  /// The corresponding C function is `readlinkat` of `ns/TYPE`. The link's text carries the inode
+  /// and is checked as stat would be (ptrace read access); stat would follow the link into nsfs,
+  /// which makes and frees an inode and a dentry on every call: `ls -A` asks for every process.
   public func namespaceInode(_ type: String) -> Result<UInt64, Errno> {
-    var st = stat()
-    guard fstatat(descriptor, "ns/" + type, &st, 0) == 0 else { return .failure(currentErrno) }
-    return .success(UInt64(st.st_ino))
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer -> Result<UInt64, Errno> in
+      let n = readlinkat(descriptor, "ns/" + type, buffer.baseAddress!, 64)
+      guard n >= 0 else { return .failure(currentErrno) }
+      let text = UnsafeBufferPointer(rebasing: buffer[0..<n])
+      // `TYPE:[DIGITS]`
+      let prefix = type.utf8.count + 2
+      guard n > prefix + 1, text[n - 1] == 93, text[prefix - 1] == 91, text[prefix - 2] == 58 else {
+        return .failure(.invalidArgument)
+      }
+      var inode: UInt64 = 0
+      for byte in text[prefix..<(n - 1)] {
+        guard byte >= 48, byte <= 57, inode <= (UInt64.max - 9) / 10 else { return .failure(.invalidArgument) }
+        inode = inode * 10 + UInt64(byte - 48)
+      }
+      return .success(inode)
+    }
   }
 
   /// Opens the process's namespace of `type`, and keeps the descriptor only when it is the

@@ -30,7 +30,7 @@ public struct LimitsRenderer: Rendering {
       if !table { writer.cell(.text(r.kind.rawValue)) }
       writer.cell(.text(r.resource))
       writer.cell(.text(r.description))
-      writer.cell(amount(r.limit, r.unit))
+      writer.cell(r.negativeLimit.map { .int($0) } ?? amount(r.limit, r.unit))
       writer.cell(amount(r.used, r.unit))
       writer.cell(r.usePercent.map { .percent($0) } ?? .null)
       if !table {
@@ -42,7 +42,7 @@ public struct LimitsRenderer: Rendering {
 
   public func metrics(into writer: inout PrometheusWriter, formatter: CellFormatter) {
     for r in rows where r.limit != nil {
-      writer.sample("swipc_limit", help: "Kernel limit for IPC objects.", labels: [("type", r.kind.rawValue), ("resource", r.resource), ("unit", r.unit.rawValue)], value: Double(r.limit!))
+      writer.sample("swipc_limit", help: "Kernel limit for IPC objects.", labels: [("type", r.kind.rawValue), ("resource", r.resource), ("unit", r.unit.rawValue)], value: r.negativeLimit.map(Double.init) ?? Double(r.limit!))
     }
     for r in rows where r.used != nil {
       writer.sample("swipc_limit_used", help: "Current use against a kernel limit.", labels: [("type", r.kind.rawValue), ("resource", r.resource), ("unit", r.unit.rawValue)], value: Double(r.used!))
