@@ -425,6 +425,10 @@ int swipc_same_files(int a, int b) {
   return rc == 0 ? 0 : 1;
 }
 
+long swipc_getdents64(int fd, void *buffer, unsigned long size) {
+  return syscall(SYS_getdents64, fd, buffer, size);
+}
+
 int swipc_futex_wait(volatile unsigned *p, unsigned expected) {
   return (int)syscall(SYS_futex, p, FUTEX_WAIT, expected, NULL, NULL, 0);
 }

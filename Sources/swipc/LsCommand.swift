@@ -89,7 +89,9 @@ extension Swipc.Ls: QuickCommand {
       columns: columns, orphaned: listing.orphanCounts, unknownOrphans: listing.unknownOrphanCounts)
     if allNamespaces { renderer.leadingColumns = ObjectColumn.namespaceColumns }
     let formatter = CellFormatter(options: output.renderOptions(now: listing.now), users: UserDirectory())
-    try Terminal.write(try renderer.render(as: output.format, formatter: formatter, capacity: 64 + listing.objects.count * 160))
+    // A JSON record with every column and the namespace's runs to about 350 bytes: reserving
+    // that much spares copies of the growing buffer, and pages never written cost nothing.
+    try Terminal.write(try renderer.render(as: output.format, formatter: formatter, capacity: 64 + listing.objects.count * 400))
   }
 
   /// `ls ns`: every namespace, with what it holds.

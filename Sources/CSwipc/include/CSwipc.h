@@ -199,6 +199,9 @@ int swipc_pipe_nonblocking(int fds[2]);
 /// Whether threads `a` and `b` share one table of file descriptors (kcmp KCMP_FILES): 0 when
 /// they do, any other value (also an error, such as a kernel without kcmp) when that is not known.
 int swipc_same_files(int a, int b);
+/// getdents64(2), which glibc declares only under _GNU_SOURCE: directory entries without the
+/// fstat that opendir makes.
+long swipc_getdents64(int fd, void *buffer, unsigned long size);
 
 // Other IPC namespaces (namespaces.c).
 /// setns(fd, CLONE_NEWIPC) for the calling thread only.

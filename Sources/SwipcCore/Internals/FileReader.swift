@@ -1,3 +1,4 @@
+import CSwipc
 import Glibc
 import SystemPackage
 
@@ -110,43 +111,52 @@ public enum FileReader {
     return String(decoding: bytes, as: UTF8.self)
   }
 
-  /// The names in a directory, without `.` and `..`.
+  /// Calls `body` with the name of every entry of a directory (`.` and `..` included).
   ///
-  /// The corresponding C functions are `opendir` and `readdir`.
-  public static func list(_ path: String) -> Result<[String], Errno> {
-    guard let dir = opendir(path) else { return .failure(currentErrno) }
-    defer { closedir(dir) }
-    var names = [String]()
-    while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> String in
-        let bytes = raw.bindMemory(to: UInt8.self)
-        let length = bytes.firstIndex(of: 0) ?? bytes.count
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<length]), as: UTF8.self)
+  /// The corresponding C functions are `open` and `getdents64`: `opendir` also makes an `fstat`,
+  /// which the scans of /proc, a directory per process, would pay thousands of times.
+  static func forEachEntry(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Result<Void, Errno> {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return .failure(currentErrno) }
+    defer { closeIgnoringErrors(fd) }
+    return withUnsafeTemporaryAllocation(byteCount: 32768, alignment: 8) { buffer -> Result<Void, Errno> in
+      let base = buffer.baseAddress!
+      while true {
+        let n = swipc_getdents64(fd, base, UInt(buffer.count))
+        if n == 0 { return .success(()) }
+        guard n > 0 else { return .failure(currentErrno) }
+        // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+        var offset = 0
+        while offset + 19 < n {
+          let length = Int(base.loadUnaligned(fromByteOffset: offset + 16, as: UInt16.self))
+          guard length > 19, offset + length <= n else { return .failure(.ioError) }
+          let name = UnsafeRawBufferPointer(start: base + offset + 19, count: length - 19).bindMemory(to: UInt8.self)
+          body(UnsafeBufferPointer(rebasing: name[..<(name.firstIndex(of: 0) ?? name.count)]))
+          offset += length
+        }
       }
-      if name == "." || name == ".." { continue }
-      names.append(name)
     }
-    return .success(names)
+  }
+
+  /// The names in a directory, without `.` and `..`.
+  public static func list(_ path: String) -> Result<[String], Errno> {
+    var names = [String]()
+    return forEachEntry(path) { name in
+      if name.count == 1 && name[0] == 46 || name.count == 2 && name[0] == 46 && name[1] == 46 { return }
+      names.append(String(decoding: name, as: UTF8.self))
+    }.map { names }
   }
 
   /// The entries of a directory whose names are all digits (process ids in /proc).
   public static func numericEntries(_ path: String) -> [Int32] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
     var result = [Int32]()
-    while let entry = readdir(dir) {
-      let value: Int32? = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
-        var n: Int32 = 0
-        var any = false
-        for byte in raw {
-          if byte == 0 { break }
-          guard byte >= 48 && byte <= 57, n < 100_000_000 else { return nil }
-          n = n * 10 + Int32(byte - 48)
-          any = true
-        }
-        return any ? n : nil
+    _ = forEachEntry(path) { name in
+      var n: Int32 = 0
+      for byte in name {
+        guard byte >= 48 && byte <= 57, n < 100_000_000 else { return }
+        n = n * 10 + Int32(byte - 48)
       }
-      if let value { result.append(value) }
+      if !name.isEmpty { result.append(n) }
     }
     return result
   }

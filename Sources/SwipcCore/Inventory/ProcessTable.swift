@@ -103,7 +103,10 @@ public final class ProcessTable {
     rememberedHolders = all
     var index = all
     index.scannedFiles = files
-    index.files = all.files.filter { files.contains($0.key) }
+    // The scan of everything leaves commands out (most processes hold nothing asked about).
+    index.files = all.files.filter { files.contains($0.key) }.mapValues { holders in
+      holders.map { Holder(pid: $0.pid, command: command(of: $0.pid) ?? "?", access: $0.access) }
+    }
     return index
   }
 
@@ -112,6 +115,15 @@ public final class ProcessTable {
   public var remembersHolders = false
   private var rememberedHolders: HolderIndex?
 
+  /// Whether a process has one thread, from the link count of its `task` directory (two, plus
+  /// one per thread, as for a directory of subdirectories): one stat instead of a listing.
+  static func singleThreaded(_ base: String) -> Bool {
+    var st = stat()
+    return stat(base + "/task", &st) == 0 && st.st_nlink == 3
+  }
+
+  /// - Parameter all: record every file held, not only `files`, and no commands (`scanHolders`
+  ///   adds those of the holders it returns).
   func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool) -> HolderIndex {
     var index = HolderIndex()
     index.scannedFiles = files
@@ -123,8 +135,7 @@ public final class ProcessTable {
       var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
       // A thread may hold what its process does not show: a table of descriptors of its own
       // (unshare(CLONE_FILES)), or everything, once the main thread has exited.
-      let tasks = FileReader.numericEntries(base + "/task")
-      let others = tasks.count > 1 ? tasks.filter { $0 != pid } : []
+      let others = Self.singleThreaded(base) ? [] : FileReader.numericEntries(base + "/task").filter { $0 != pid }
       if !files.isEmpty {
         // Whether the descriptors of one table could all be followed.
         func read(table: String) -> Bool {
@@ -178,7 +189,7 @@ public final class ProcessTable {
       }
       if readable { index.inspected += 1 } else { index.uninspectable += 1 }
       guard !found.isEmpty else { continue }
-      let command = self.command(of: pid) ?? "?"
+      let command = all ? "" : self.command(of: pid) ?? "?"
       for (access, file, segment) in found {
         let holder = Holder(pid: pid, command: command, access: access)
         if let file {
