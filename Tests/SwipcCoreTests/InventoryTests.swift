@@ -242,3 +242,42 @@ struct InventoryTests {
     #expect(MapsParser.makeDevice(major: 8, minor: 1) == 2049)
   }
 }
+
+@Suite("Directory listing through getdents64")
+struct DirectoryListingTests {
+  @Test("every entry of a directory larger than one read, numeric and not, and none of . and ..")
+  func manyEntries() throws {
+    let dir = TemporaryDirectory()
+    // About 600 KiB of entries: many getdents64 calls of 32 KiB each.
+    let long = String(repeating: "n", count: 200)
+    for i in 0..<3000 { dir.write("\(i)", "") }
+    for i in 0..<2000 { dir.write("\(long)\(i)", "") }
+    let names = try FileReader.list(dir.path).get()
+    #expect(names.count == 5000)
+    #expect(Set(names).count == 5000)
+    #expect(!names.contains(".") && !names.contains(".."))
+    let numbers = FileReader.numericEntries(dir.path)
+    #expect(numbers.sorted() == Array(0..<3000))
+  }
+
+  @Test("a name that is not UTF-8 is listed with its bytes replaced, a missing directory is an error")
+  func oddNames() {
+    let dir = TemporaryDirectory()
+    let raw: [UInt8] = Array((dir.path + "/a\u{1}b").utf8) + [0xFF, 0]
+    let fd = raw.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o600) }
+    #expect(fd >= 0)
+    close(fd)
+    let names = (try? FileReader.list(dir.path).get()) ?? []
+    #expect(names == ["a\u{1}b\u{FFFD}"])  // before "plain" exists
+    #expect(FileReader.numericEntries(dir.path) == [])
+    guard case .failure(.noSuchFileOrDirectory) = FileReader.list(dir.path + "/missing") else {
+      Issue.record("a missing directory lists")
+      return
+    }
+    dir.write("plain", "")
+    guard case .failure(.notDirectory) = FileReader.list(dir.path + "/plain") else {
+      Issue.record("a file that is not a directory lists")
+      return
+    }
+  }
+}
