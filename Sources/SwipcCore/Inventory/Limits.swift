@@ -14,8 +14,7 @@ public struct LimitRow: Sendable, Equatable {
   public var unit: Unit
   /// Where the limit comes from, for people who want to raise it.
   public var source: String
-  /// Whether the limit is a kernel int that may be set below zero (kernel/sem's first three
-  /// fields, which root may write in a namespace of its own; the kernel then allows nothing):
+  /// Whether the limit is a kernel int that may be set below zero (`KernelLimits.isSigned`):
   /// `limit` holds its bits, and it is shown signed.
   public var signed = false
 
@@ -121,6 +120,7 @@ public enum LimitsReader {
     func value(_ relative: String, _ index: Int = 0) -> UInt64? {
       view.kernelValue(relative, index: index)
     }
+    let signed = { (index: Int) in KernelLimits.isSigned("kernel/sem", index: index) }
     let posixQueues: UInt64? = snapshot.unavailable.contains(where: { $0.kind == .pmsg })
       ? nil : UInt64(snapshot.objects.filter { $0.kind == .pmsg }.count)
 
@@ -137,9 +137,9 @@ public enum LimitsReader {
       LimitRow(kind: .shm, resource: "SHMRSS", description: "Shared memory pages resident", limit: nil, used: usage.residentPages, unit: .pages, source: "/proc/sysvipc/shm"),
       LimitRow(kind: .shm, resource: "SHMSWAP", description: "Shared memory pages swapped", limit: nil, used: usage.swappedPages, unit: .pages, source: "/proc/sysvipc/shm"),
       LimitRow(kind: .sem, resource: "SEMMNI", description: "Number of semaphore identifiers", limit: value("kernel/sem", 3), used: usage.sets, unit: .count, source: "/proc/sys/kernel/sem (4th field)"),
-      LimitRow(kind: .sem, resource: "SEMMNS", description: "Total number of semaphores", limit: value("kernel/sem", 1), used: usage.semaphores, unit: .count, source: "/proc/sys/kernel/sem (2nd field)", signed: true),
-      LimitRow(kind: .sem, resource: "SEMMSL", description: "Max semaphores per semaphore set", limit: value("kernel/sem", 0), used: nil, unit: .count, source: "/proc/sys/kernel/sem (1st field)", signed: true),
-      LimitRow(kind: .sem, resource: "SEMOPM", description: "Max number of operations per semop(2)", limit: value("kernel/sem", 2), used: nil, unit: .count, source: "/proc/sys/kernel/sem (3rd field)", signed: true),
+      LimitRow(kind: .sem, resource: "SEMMNS", description: "Total number of semaphores", limit: value("kernel/sem", 1), used: usage.semaphores, unit: .count, source: "/proc/sys/kernel/sem (2nd field)", signed: signed(1)),
+      LimitRow(kind: .sem, resource: "SEMMSL", description: "Max semaphores per semaphore set", limit: value("kernel/sem", 0), used: nil, unit: .count, source: "/proc/sys/kernel/sem (1st field)", signed: signed(0)),
+      LimitRow(kind: .sem, resource: "SEMOPM", description: "Max number of operations per semop(2)", limit: value("kernel/sem", 2), used: nil, unit: .count, source: "/proc/sys/kernel/sem (3rd field)", signed: signed(2)),
       LimitRow(kind: .sem, resource: "SEMVMX", description: "Semaphore max value", limit: 32767, used: nil, unit: .count, source: "kernel constant"),
       LimitRow(kind: .pmsg, resource: "MQ_QUEUES_MAX", description: "POSIX message queues", limit: value("fs/mqueue/queues_max"), used: posixQueues, unit: .count, source: "/proc/sys/fs/mqueue/queues_max"),
       LimitRow(kind: .pmsg, resource: "MQ_MSG_MAX", description: "Max messages per POSIX queue", limit: value("fs/mqueue/msg_max"), used: nil, unit: .count, source: "/proc/sys/fs/mqueue/msg_max"),

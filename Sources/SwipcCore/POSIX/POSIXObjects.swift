@@ -145,10 +145,19 @@ public enum KernelLimits {
     return values[index]
   }
 
+  /// Whether a value is a kernel int that root may set below zero in an IPC namespace of its own
+  /// (SEMMSL, SEMMNS and SEMOPM: the kernel then allows nothing); `value` gives its bits.
+  public static func isSigned(_ relative: String, index: Int = 0) -> Bool {
+    relative == "kernel/sem" && index < 3
+  }
+
   /// `MSGMNI (32000, /proc/sys/kernel/msgmni)`, as the view's namespace has it.
   static func describe(_ name: String, _ relative: String, index: Int = 0, view: IPCView) -> String {
     let field = index > 0 ? " field \(index + 1)" : ""
-    if let v = view.kernelValue(relative, index: index) { return "\(name) (\(v), /proc/sys/\(relative)\(field))" }
+    if let v = view.kernelValue(relative, index: index) {
+      let shown = isSigned(relative, index: index) ? String(Int64(bitPattern: v)) : String(v)
+      return "\(name) (\(shown), /proc/sys/\(relative)\(field))"
+    }
     return "\(name) (/proc/sys/\(relative)\(field))"
   }
 }
