@@ -85,6 +85,29 @@ struct NamespaceTests {
     rows.filter { $0["namespace"] as? String == namespace }.map(object)
   }
 
+  @Test("root lists and shows its own namespace's queues where no mqueue filesystem is mounted, mounting nothing; others are told why")
+  func ownQueuesWithoutMount() throws {
+    let r = Harness.inNamespace("""
+      mount -t tmpfs tmpfs /dev/shm
+      for m in $(awk '$3 == "mqueue" {print $2}' /proc/self/mounts); do umount "$m"; done
+      before=$(md5sum < /proc/self/mountinfo)
+      $S msg create /jobs --max-messages 4 --message-size 64 >/dev/null; $S msg send /jobs hello >/dev/null
+      $S ls pmsg -o NAME,MSGS,MAXMSG --no-headings | tr -s ' '; echo =====
+      $S show pmsg /jobs --format json; echo =====
+      st=0; setpriv --reuid=65534 --regid=65534 --clear-groups $S ls pmsg 2>&1 || st=$?; echo "status $st"; echo =====
+      $S rm pmsg /jobs >/dev/null; $S ls pmsg --no-headings; echo =====
+      [ "$before" = "$(md5sum < /proc/self/mountinfo)" ] && echo "mount table unchanged"
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    #expect(p[0] == "/jobs 1 4\n", "\(p[0])")
+    let shown = try #require(Harness.json(p[1]) as? [String: Any], "\(p[1])")
+    #expect(shown["name"] as? String == "/jobs" && (shown["msgs"] as? NSNumber)?.intValue == 1)
+    #expect(p[2].contains("no mqueue filesystem is mounted") && p[2].hasSuffix("status 69\n"), "\(p[2])")
+    #expect(p[3] == "", "removed: \(p[3])")
+    #expect(p[4] == "mount table unchanged\n")
+  }
+
   @Test("ls -A lists every object once with its namespace and container; clean -A --orphaned removes exactly the orphaned ones")
   func listAndCleanEveryNamespace() throws {
     let r = Harness.inNamespace(Self.setup + """

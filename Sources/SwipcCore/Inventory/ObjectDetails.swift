@@ -85,9 +85,10 @@ public struct ObjectDetails: Sendable {
       }
       details.holders = (index.holders(of: object) ?? []).sorted { $0.pid < $1.pid }
       if index.uninspectable > 0 {
+        let n = index.uninspectable
         details.notes.append(
-          "\(index.uninspectable) processes could not be inspected (permission denied); "
-            + "holders among them are not shown (run as root to see all)")
+          "\(n) process\(n == 1 ? "" : "es") could not be inspected (\(uninspectableReason(toSee: "them"))); "
+            + "holders among them are not shown")
       }
       if object.kind == .shm, let n = object.nattch, Int(clamping: n) != details.holders?.count, index.uninspectable == 0 {
         details.notes.append("the kernel counts \(n) attaches; \(details.holders?.count ?? 0) found in /proc/*/maps (processes in other PID namespaces are not visible)")

@@ -179,6 +179,9 @@ public struct IPCView: Sendable {
         path = "/dev/mqueue"
       } else if let mount = firstMqueueMount() {
         path = mount
+      } else if let fd = ownMqueueInstance() {
+        // Root lists its namespace's queues where none is mounted, as `-A` and `-N` do.
+        return .open(POSIXDirectory(owning: OwnedDescriptor(fd), path: ownMqueueLabel), live: true)
       } else {
         return .absent
       }
@@ -203,6 +206,21 @@ public struct IPCView: Sendable {
   /// view's namespace.
   public func kernelValue(_ relative: String, index: Int = 0) -> UInt64? {
     executor.perform { KernelLimits.value(relative, index: index, sysctl: sysctl) }
+  }
+
+  /// What names the private instance of the caller's own mqueue filesystem in messages.
+  static let ownMqueueLabel = "the mqueue filesystem of this IPC namespace"
+
+  /// A private instance of the caller's own namespace's mqueue filesystem (`mqueueInstance`;
+  /// root only, as fsmount needs CAP_SYS_ADMIN), or nil. Made only by a thread in the process's
+  /// own IPC namespace: a directory resolved first by a thread that entered another must not
+  /// show that namespace's queues as the caller's.
+  static func ownMqueueInstance() -> Int32? {
+    var process = stat(), thread = stat()
+    guard stat("/proc/self/ns/ipc", &process) == 0, stat("/proc/thread-self/ns/ipc", &thread) == 0,
+      process.st_ino == thread.st_ino, case .success(let fd) = mqueueInstance()
+    else { return nil }
+    return fd
   }
 
   /// statfs(2) reports the mqueue filesystem's magic number.
