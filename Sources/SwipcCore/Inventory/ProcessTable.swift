@@ -122,6 +122,18 @@ public final class ProcessTable {
     return stat(base + "/task", &st) == 0 && st.st_nlink == 3
   }
 
+  /// The threads of a process other than its main one (none for a single-threaded process).
+  static func otherThreads(pid: Int32, base: String) -> [Int32] {
+    singleThreaded(base) ? [] : FileReader.numericEntries(base + "/task").filter { $0 != pid }
+  }
+
+  /// The descriptor tables of those threads that are not the process's own: a thread may hold
+  /// what its process does not show, in a table of its own (unshare(CLONE_FILES)), or in the
+  /// process's table once the main thread has exited (/proc/PID/fd is empty then).
+  static func threadTables(pid: Int32, base: String, threads: [Int32]) -> [String] {
+    threads.filter { swipc_same_files(pid, $0) != 0 }.map { "\(base)/task/\($0)" }
+  }
+
   /// - Parameter all: record every file held, not only `files`, and no commands (`scanHolders`
   ///   adds those of the holders it returns).
   func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool) -> HolderIndex {
@@ -133,9 +145,7 @@ public final class ProcessTable {
       let base = "\(procDirectory)/\(pid)"
       var readable = true
       var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
-      // A thread may hold what its process does not show: a table of descriptors of its own
-      // (unshare(CLONE_FILES)), or everything, once the main thread has exited.
-      let others = Self.singleThreaded(base) ? [] : FileReader.numericEntries(base + "/task").filter { $0 != pid }
+      let others = Self.otherThreads(pid: pid, base: base)
       if !files.isEmpty {
         // Whether the descriptors of one table could all be followed.
         func read(table: String) -> Bool {
@@ -162,8 +172,8 @@ public final class ProcessTable {
         readable = read(table: base)
         // Threads' own tables are only worth comparing when the process's could be read.
         if readable {
-          for tid in others where swipc_same_files(pid, tid) != 0 {
-            guard read(table: "\(base)/task/\(tid)") else { readable = false; break }
+          for table in Self.threadTables(pid: pid, base: base, threads: others) {
+            guard read(table: table) else { readable = false; break }
           }
         }
       }
