@@ -19,6 +19,60 @@ struct HolderAttackTests {
     """
   }
 
+  static let mounts = "mkdir -p /dev/mqueue; mount -t mqueue none /dev/mqueue; mount -t tmpfs tmpfs /dev/shm\n"
+
+  /// Opens argv[1] read-write, registers it with a new io_uring instance and closes it: the
+  /// instance alone holds the file.
+  static let ringHolder = #"""
+    #include <fcntl.h>
+    #include <linux/io_uring.h>
+    #include <stdio.h>
+    #include <string.h>
+    #include <sys/syscall.h>
+    #include <unistd.h>
+    int main(int argc, char **argv) {
+      (void)argc;
+      int fd = open(argv[1], O_RDWR);
+      struct io_uring_params p;
+      memset(&p, 0, sizeof p);
+      int ring = syscall(SYS_io_uring_setup, 4, &p);
+      if (fd < 0 || ring < 0 || syscall(SYS_io_uring_register, ring, IORING_REGISTER_FILES, &fd, 1) < 0) {
+        perror("io_uring");
+        return 1;
+      }
+      close(fd);
+      printf("ready\n");
+      fflush(stdout);
+      for (;;) pause();
+    }
+    """#
+
+  @Test("a file held only as an io_uring registered file is not orphaned, even with --ignore-hidden")
+  func ioUringRegisteredFile() throws {
+    // The container case --ignore-hidden is for: every process is visible, and one holds the
+    // queue and the shared memory object through io_uring only (no descriptor, no mapping).
+    let r = Harness.inNamespace(
+      Self.mounts + Self.program("ring", Self.ringHolder) + """
+        $S msg create /held >/dev/null; echo data > /dev/shm/blob
+        $d/ring /dev/mqueue/held > $d/q & pids="$pids $!"
+        $d/ring /dev/shm/blob > $d/m & pids="$pids $!"
+        ready $d/q; ready $d/m
+        for p in $pids; do ls -l /proc/$p/fd | grep -c -e /dev/mqueue -e /dev/shm || true; done; echo =====
+        $S ls pmsg pshm -o NAME,HOLDERS --no-headings | grep / | tr -s ' '; echo =====
+        $S clean pmsg pshm --orphaned --ignore-hidden --min-age 0s --yes --format json; echo =====
+        ls /dev/mqueue /dev/shm
+        """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p.count == 4, "\(r.stdout)")
+    try #require(p[0] == "0\n0\n", "the premise, no descriptor shows the files: \(p[0])")
+    #expect(p[1] == "/held -\n/blob -\n", "holders are unknown, not none: \(p[1])")
+    let report = try #require(Harness.json(p[2]) as? [[String: Any]], "\(p[2])")
+    #expect(report.count == 2 && report.allSatisfy { $0["result"] as? String == "skipped" }, "\(p[2])")
+    #expect(report.allSatisfy { ($0["reason"] as? String)?.contains("io_uring") == true }, "\(p[2])")
+    #expect(p[3] == "/dev/mqueue:\nheld\n\n/dev/shm:\nblob\n", "kept: \(p[3])")
+  }
+
   /// Holds a FIFO (argv[1]) open for reading in a second thread: with argv[2] "own" the thread
   /// opens it in a descriptor table of its own; else the main thread opens it and then exits,
   /// leaving the process's table to the second thread.

@@ -17,6 +17,9 @@ public struct HolderIndex: Sendable {
   public var segments: [Int32: [Holder]] = [:]
   /// Processes whose fds or maps could not be read (permission); their holdings are unknown.
   public var uninspectable: Int = 0
+  /// Processes that were read but may hold files that no descriptor or mapping shows (io_uring
+  /// registered files): their holdings are unknown, however visible they are.
+  public var unresolved: Int = 0
   public var inspected: Int = 0
 
   public struct FileID: Hashable, Sendable {
@@ -134,6 +137,29 @@ public final class ProcessTable {
     threads.filter { swipc_same_files(pid, $0) != 0 }.map { "\(base)/task/\($0)" }
   }
 
+  /// The device of the kernel's anonymous inodes (inotify, epoll, io_uring...), nil if unknown.
+  static let anonymousInodeDevice: UInt64? = {
+    let fd = inotify_init1(Int32(IN_CLOEXEC))
+    guard fd >= 0 else { return nil }
+    defer { closeIgnoringErrors(fd) }
+    var st = stat()
+    return fstat(fd, &st) == 0 ? UInt64(st.st_dev) : nil
+  }()
+
+  /// Whether a descriptor (`TABLE/fd/N`) is an io_uring instance that may hold files of its own:
+  /// registered files (IORING_REGISTER_FILES) stay open after their descriptors are closed, and
+  /// its fdinfo names them by path, not by device and inode. Unknown counts as holding.
+  static func mayHoldRegisteredFiles(table: String, fd: String, status st: stat) -> Bool {
+    // Without the device, every descriptor's link is read.
+    if let anonymous = anonymousInodeDevice, UInt64(st.st_dev) != anonymous { return false }
+    guard FileReader.readLink(table + "/fd/" + fd) == "anon_inode:[io_uring]" else { return false }
+    guard let info = FileReader.readText(table + "/fdinfo/" + fd) else { return true }
+    for line in info.split(separator: "\n") where line.hasPrefix("UserFiles:") {
+      return line.dropFirst(10).trimmingBlanksSubstring() != "0"
+    }
+    return true
+  }
+
   /// - Parameter all: record every file held, not only `files`, and no commands (`scanHolders`
   ///   adds those of the holders it returns).
   func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool) -> HolderIndex {
@@ -145,6 +171,7 @@ public final class ProcessTable {
       let base = "\(procDirectory)/\(pid)"
       var readable = true
       var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
+      var registered = false
       let others = Self.otherThreads(pid: pid, base: base)
       if !files.isEmpty {
         // Whether the descriptors of one table could all be followed.
@@ -158,6 +185,7 @@ public final class ProcessTable {
               case .success(let st):
                 let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
                 if all || files.contains(id) { found.append((.open, id, nil)) }
+                if !registered && Self.mayHoldRegisteredFiles(table: table, fd: fd, status: st) { registered = true }
               case .failure(let e) where e == .permissionDenied || e == .notPermitted:
                 // Root may list the descriptors of a process holding capabilities it lacks, but
                 // not follow them: what they are is unknown.
@@ -198,6 +226,7 @@ public final class ProcessTable {
         if mapped || !readable { break }
       }
       if readable { index.inspected += 1 } else { index.uninspectable += 1 }
+      if registered { index.unresolved += 1 }
       guard !found.isEmpty else { continue }
       let command = all ? "" : self.command(of: pid) ?? "?"
       for (access, file, segment) in found {
