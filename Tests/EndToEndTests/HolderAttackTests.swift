@@ -73,6 +73,71 @@ struct HolderAttackTests {
     #expect(p[3] == "/dev/mqueue:\nheld\n\n/dev/shm:\nblob\n", "kept: \(p[3])")
   }
 
+  /// Maps argv[1] read-only and closes it, then makes its maps text longer than 64 MiB, all of it
+  /// before the mapping (at lower addresses): 20000 one-page mappings of a file whose path, made
+  /// under argv[2], is about 4000 bytes long.
+  static let longMaps = #"""
+    #include <fcntl.h>
+    #include <stdio.h>
+    #include <string.h>
+    #include <sys/mman.h>
+    #include <sys/stat.h>
+    #include <unistd.h>
+    int main(int argc, char **argv) {
+      (void)argc;
+      int fd = open(argv[1], O_RDONLY);
+      char *target = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+      if (target == MAP_FAILED) { perror("target"); return 1; }
+      close(fd);
+      char path[4096];
+      strcpy(path, argv[2]);
+      for (int i = 0; i < 19; i++) {
+        size_t n = strlen(path);
+        path[n] = '/';
+        memset(path + n + 1, 'd', 200);
+        path[n + 201] = 0;
+        if (mkdir(path, 0700) < 0) { perror("mkdir"); return 1; }
+      }
+      strcat(path, "/f");
+      int pad = open(path, O_RDWR | O_CREAT, 0600);
+      if (pad < 0 || ftruncate(pad, 4096) < 0) { perror("pad"); return 1; }
+      enum { N = 20000 };
+      /* Every other page, so that no two mappings merge into one line. */
+      char *area = mmap(NULL, 2UL * N * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (area == MAP_FAILED || area > target) { perror("area"); return 1; }
+      for (long i = 0; i < N; i++)
+        if (mmap(area + 2 * i * 4096, 4096, PROT_READ, MAP_SHARED | MAP_FIXED, pad, 0) == MAP_FAILED) { perror("mmap"); return 1; }
+      close(pad);
+      printf("ready\n");
+      fflush(stdout);
+      for (;;) pause();
+    }
+    """#
+
+  @Test("a mapping pushed past the first 64 MiB of a process's maps makes the object unknown, not orphaned")
+  func mappingPastWhatIsRead() throws {
+    // Any user can do this: the holder runs as nobody.
+    let r = Harness.inNamespace(
+      Self.mounts + Self.program("long", Self.longMaps) + """
+        chmod 711 $d; mkdir $d/n; chown 65534 $d/n
+        truncate -s 4096 /dev/shm/blob; chmod 644 /dev/shm/blob
+        setpriv --reuid=65534 --regid=65534 --clear-groups $d/long /dev/shm/blob $d/n > $d/out & pids="$pids $!"
+        ready $d/out
+        echo "$(( $(wc -c < /proc/$!/maps) > 64 << 20 )) $(grep -c /dev/shm/blob /proc/$!/maps)"; echo =====
+        $S ls pshm -o NAME,HOLDERS --no-headings | tr -s ' '; echo =====
+        $S clean pshm --orphaned --ignore-hidden --min-age 0s --yes --format json; echo =====
+        ls /dev/shm
+        """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p.count == 4, "\(r.stdout)")
+    try #require(p[0] == "1 1\n", "the premise, maps over 64 MiB that show the mapping: \(p[0])")
+    #expect(p[1] == "/blob -\n", "holders are unknown, not none: \(p[1])")
+    let report = try #require(Harness.json(p[2]) as? [[String: Any]], "\(p[2])")
+    #expect(report.count == 1 && report.first?["result"] as? String == "skipped", "\(p[2])")
+    #expect(p[3] == "blob\n", "kept: \(p[3])")
+  }
+
   /// Holds a FIFO (argv[1]) open for reading in a second thread: with argv[2] "own" the thread
   /// opens it in a descriptor table of its own; else the main thread opens it and then exits,
   /// leaving the process's table to the second thread.

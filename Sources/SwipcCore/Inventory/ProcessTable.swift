@@ -17,8 +17,9 @@ public struct HolderIndex: Sendable {
   public var segments: [Int32: [Holder]] = [:]
   /// Processes whose fds or maps could not be read (permission); their holdings are unknown.
   public var uninspectable: Int = 0
-  /// Processes that were read but may hold files that no descriptor or mapping shows (io_uring
-  /// registered files): their holdings are unknown, however visible they are.
+  /// Processes that were read but may hold files that neither their descriptors nor the part of
+  /// their maps read show (io_uring registered files, maps longer than `ProcessTable.mapsLimit`):
+  /// their holdings are unknown, however visible they are.
   public var unresolved: Int = 0
   public var inspected: Int = 0
 
@@ -160,6 +161,10 @@ public final class ProcessTable {
     return true
   }
 
+  /// How much of a process's maps is read: a process can make its maps text far longer (up to
+  /// 65530 mappings of a file with a 4 KiB path) to push a mapping past it.
+  static let mapsLimit = 64 << 20
+
   /// - Parameter all: record every file held, not only `files`, and no commands (`scanHolders`
   ///   adds those of the holders it returns).
   func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool) -> HolderIndex {
@@ -171,7 +176,7 @@ public final class ProcessTable {
       let base = "\(procDirectory)/\(pid)"
       var readable = true
       var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
-      var registered = false
+      var unresolved = false
       let others = Self.otherThreads(pid: pid, base: base)
       if !files.isEmpty {
         // Whether the descriptors of one table could all be followed.
@@ -185,7 +190,7 @@ public final class ProcessTable {
               case .success(let st):
                 let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
                 if all || files.contains(id) { found.append((.open, id, nil)) }
-                if !registered && Self.mayHoldRegisteredFiles(table: table, fd: fd, status: st) { registered = true }
+                if !unresolved && Self.mayHoldRegisteredFiles(table: table, fd: fd, status: st) { unresolved = true }
               case .failure(let e) where e == .permissionDenied || e == .notPermitted:
                 // Root may list the descriptors of a process holding capabilities it lacks, but
                 // not follow them: what they are is unknown.
@@ -208,12 +213,14 @@ public final class ProcessTable {
       // Threads share one address space: the first thread that still has one shows it.
       for view in segments || mappings ? [base] + others.map({ "\(base)/task/\($0)" }) : [] {
         var mapped = false
-        switch FileReader.read(view + "/maps") {
+        switch FileReader.read(view + "/maps", limit: Self.mapsLimit) {
         case .failure(let e):
           if e == .permissionDenied || e == .notPermitted { readable = false }
         case .success(let text):
           if text.isEmpty && pid != me { break }  // kernel thread, an exited thread, or a process that just exited
           mapped = true
+          // A mapping may follow what was read: what this process holds is unknown.
+          if text.count >= Self.mapsLimit { unresolved = true; break }
           MapsParser.forEachMapping(text) { device, inode, path in
             if segments, path.starts(with: MapsParser.sysvPrefix), let id = Int32(exactly: inode) {
               found.append((.attached, nil, id))
@@ -226,7 +233,7 @@ public final class ProcessTable {
         if mapped || !readable { break }
       }
       if readable { index.inspected += 1 } else { index.uninspectable += 1 }
-      if registered { index.unresolved += 1 }
+      if unresolved { index.unresolved += 1 }
       guard !found.isEmpty else { continue }
       let command = all ? "" : self.command(of: pid) ?? "?"
       for (access, file, segment) in found {
