@@ -89,6 +89,11 @@ public struct ObjectDetails: Sendable {
           "\(index.uninspectable) processes could not be inspected (permission denied); "
             + "holders among them are not shown (run as root to see all)")
       }
+      if index.unresolved > 0 {
+        details.notes.append(
+          "\(index.unresolved) processes may hold files that /proc does not identify "
+            + "(io_uring registered files, or memory maps longer than swipc reads); they are not shown")
+      }
       if object.kind == .shm, let n = object.nattch, Int(clamping: n) != details.holders?.count, index.uninspectable == 0 {
         details.notes.append("the kernel counts \(n) attaches; \(details.holders?.count ?? 0) found in /proc/*/maps (processes in other PID namespaces are not visible)")
       }
