@@ -140,6 +140,62 @@ struct HolderAttackTests {
     #expect(p[3] == "blob\n", "kept: \(p[3])")
   }
 
+  /// Holds argv[1] open; on SIGUSR1 forks a child that keeps holding it, prints its pid, exits.
+  static let forkHolder = #"""
+    #include <fcntl.h>
+    #include <signal.h>
+    #include <stdio.h>
+    #include <unistd.h>
+    static volatile sig_atomic_t go;
+    static void on(int s) { (void)s; go = 1; }
+    int main(int argc, char **argv) {
+      (void)argc;
+      if (open(argv[1], O_RDONLY) < 0) { perror("open"); return 1; }
+      signal(SIGUSR1, on);
+      sigset_t set;  /* the harness starts processes with signals blocked */
+      sigemptyset(&set);
+      sigaddset(&set, SIGUSR1);
+      sigprocmask(SIG_UNBLOCK, &set, NULL);
+      printf("ready\n");
+      fflush(stdout);
+      while (!go) pause();
+      pid_t child = fork();
+      if (child == 0) for (;;) pause();
+      printf("child %d\n", child);
+      return 0;
+    }
+    """#
+
+  @Test("a holder that forks and exits while clean scans /proc does not hide the queue in its child")
+  func holderForksDuringScan() throws {
+    // clean is stopped (strace injects SIGSTOP) as its orphan scan opens the descriptors of a
+    // process listed before the holder; the holder then forks and exits, and clean goes on.
+    let r = Harness.inNamespace(
+      Self.mounts + Self.program("fork", Self.forkHolder) + """
+        sleep 1000 & v=$!; pids="$pids $v"  # listed before the holder
+        $S msg create /held >/dev/null
+        $d/fork /dev/mqueue/held > $d/h & h=$!; pids="$pids $h"
+        ready $d/h
+        strace -f -o $d/trace -P /proc/$v/fd -e trace=openat -e inject=openat:signal=SIGSTOP:when=2 \
+          $S clean pmsg --orphaned --ignore-hidden --min-age 0s --yes --format json > $d/out & s=$!
+        for i in $(seq 2000); do grep -q "stopped by SIGSTOP" $d/trace && break; sleep 0.01; done
+        grep -q "stopped by SIGSTOP" $d/trace || { echo "clean did not stop"; exit 1; }
+        kill -USR1 $h; wait $h
+        child=$(sed -n 's/^child //p' $d/h); pids="$pids $child"
+        echo "$(( $child > $h )) $(ls -l /proc/$child/fd | grep -c /dev/mqueue/held)"; echo =====
+        kill -CONT $(pgrep -P $s); wait $s
+        cat $d/out; echo =====
+        ls /dev/mqueue
+        """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p.count == 3, "\(r.stdout)")
+    try #require(p[0] == "1 1\n", "the premise, a child after the holder in /proc holds the queue: \(p[0])")
+    let report = try #require(Harness.json(p[1]) as? [[String: Any]], "\(p[1])")
+    #expect(!report.contains { $0["result"] as? String == "removed" }, "\(p[1])")
+    #expect(p[2] == "held\n", "kept: \(p[2])")
+  }
+
   /// Holds a FIFO (argv[1]) open for reading in a second thread: with argv[2] "own" the thread
   /// opens it in a descriptor table of its own; else the main thread opens it and then exits,
   /// leaving the process's table to the second thread.

@@ -92,7 +92,7 @@ public struct ObjectDetails: Sendable {
       if index.unresolved > 0 {
         details.notes.append(
           "\(index.unresolved) processes may hold files that /proc does not identify "
-            + "(io_uring registered files, or memory maps longer than swipc reads); they are not shown")
+            + "(io_uring registered files, memory maps longer than swipc reads, processes born faster than they are scanned); they are not shown")
       }
       if object.kind == .shm, let n = object.nattch, Int(clamping: n) != details.holders?.count, index.uninspectable == 0 {
         details.notes.append("the kernel counts \(n) attaches; \(details.holders?.count ?? 0) found in /proc/*/maps (processes in other PID namespaces are not visible)")

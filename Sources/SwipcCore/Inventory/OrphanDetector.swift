@@ -193,7 +193,7 @@ public final class OrphanDetector {
       guard let holders = index.holders(of: object) else { return .unknown("its file could not be identified") }
       if let first = holders.first { return .notOrphaned("held by pid \(first.pid) (\(first.access.rawValue))") }
       if index.unresolved > 0 {
-        return .unknown("\(index.unresolved) process\(index.unresolved == 1 ? "" : "es") may hold files that /proc does not identify (io_uring registered files, or memory maps longer than swipc reads)")
+        return .unknown("\(index.unresolved) process\(index.unresolved == 1 ? "" : "es") may hold files that /proc does not identify (io_uring registered files, memory maps longer than swipc reads, processes born faster than they are scanned)")
       }
       if let blindSpot = visibility.blindSpot, !ignoreHidden { return .unknown(blindSpot) }
       if index.uninspectable > 0 && !ignoreHidden {

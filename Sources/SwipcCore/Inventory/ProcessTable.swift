@@ -18,7 +18,8 @@ public struct HolderIndex: Sendable {
   /// Processes whose fds or maps could not be read (permission); their holdings are unknown.
   public var uninspectable: Int = 0
   /// Processes that were read but may hold files that neither their descriptors nor the part of
-  /// their maps read show (io_uring registered files, maps longer than `ProcessTable.mapsLimit`):
+  /// their maps read show (io_uring registered files, maps longer than `ProcessTable.mapsLimit`),
+  /// plus one when processes were still being born after `ProcessTable.rounds` listings of /proc:
   /// their holdings are unknown, however visible they are.
   public var unresolved: Int = 0
   public var inspected: Int = 0
@@ -165,6 +166,9 @@ public final class ProcessTable {
   /// 65530 mappings of a file with a 4 KiB path) to push a mapping past it.
   static let mapsLimit = 64 << 20
 
+  /// How many times a scan lists /proc before giving up on processes born during it.
+  static let rounds = 4
+
   /// - Parameter all: record every file held, not only `files`, and no commands (`scanHolders`
   ///   adds those of the holders it returns).
   func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool) -> HolderIndex {
@@ -172,82 +176,96 @@ public final class ProcessTable {
     index.scannedFiles = files
     index.scannedMappings = mappings
     let me = getpid()
-    for pid in FileReader.numericEntries(procDirectory) {
-      let base = "\(procDirectory)/\(pid)"
-      var readable = true
-      var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
-      var unresolved = false
-      let others = Self.otherThreads(pid: pid, base: base)
-      if !files.isEmpty {
-        // Whether the descriptors of one table could all be followed.
-        func read(table: String) -> Bool {
-          switch FileReader.list(table + "/fd") {
+    // A process born during the scan may hold what its parent held, the parent having exited
+    // before its turn: /proc is listed again and newcomers scanned, a bounded number of times.
+    var seen = Set<Int32>()
+    var pids = FileReader.numericEntries(procDirectory)
+    var rounds = 0
+    while !pids.isEmpty {
+      if rounds == Self.rounds {
+        index.unresolved += 1  // processes are still being born: what they hold is unknown
+        break
+      }
+      rounds += 1
+      seen.formUnion(pids)
+      for pid in pids {
+        let base = "\(procDirectory)/\(pid)"
+        var readable = true
+        var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
+        var unresolved = false
+        let others = Self.otherThreads(pid: pid, base: base)
+        if !files.isEmpty {
+          // Whether the descriptors of one table could all be followed.
+          func read(table: String) -> Bool {
+            switch FileReader.list(table + "/fd") {
+            case .failure(let e):
+              return e != .permissionDenied && e != .notPermitted
+            case .success(let fds):
+              for fd in fds {
+                switch FileReader.status(table + "/fd/" + fd, followLinks: true) {
+                case .success(let st):
+                  let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+                  if all || files.contains(id) { found.append((.open, id, nil)) }
+                  if !unresolved && Self.mayHoldRegisteredFiles(table: table, fd: fd, status: st) { unresolved = true }
+                case .failure(let e) where e == .permissionDenied || e == .notPermitted:
+                  // Root may list the descriptors of a process holding capabilities it lacks, but
+                  // not follow them: what they are is unknown.
+                  return false
+                case .failure:
+                  continue  // closed since the listing
+                }
+              }
+              return true
+            }
+          }
+          readable = read(table: base)
+          // Threads' own tables are only worth comparing when the process's could be read.
+          if readable {
+            for table in Self.threadTables(pid: pid, base: base, threads: others) {
+              guard read(table: table) else { readable = false; break }
+            }
+          }
+        }
+        // Threads share one address space: the first thread that still has one shows it.
+        for view in segments || mappings ? [base] + others.map({ "\(base)/task/\($0)" }) : [] {
+          var mapped = false
+          switch FileReader.read(view + "/maps", limit: Self.mapsLimit) {
           case .failure(let e):
-            return e != .permissionDenied && e != .notPermitted
-          case .success(let fds):
-            for fd in fds {
-              switch FileReader.status(table + "/fd/" + fd, followLinks: true) {
-              case .success(let st):
-                let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-                if all || files.contains(id) { found.append((.open, id, nil)) }
-                if !unresolved && Self.mayHoldRegisteredFiles(table: table, fd: fd, status: st) { unresolved = true }
-              case .failure(let e) where e == .permissionDenied || e == .notPermitted:
-                // Root may list the descriptors of a process holding capabilities it lacks, but
-                // not follow them: what they are is unknown.
-                return false
-              case .failure:
-                continue  // closed since the listing
+            if e == .permissionDenied || e == .notPermitted { readable = false }
+          case .success(let text):
+            if text.isEmpty && pid != me { break }  // kernel thread, an exited thread, or a process that just exited
+            mapped = true
+            // A mapping may follow what was read: what this process holds is unknown.
+            if text.count >= Self.mapsLimit { unresolved = true; break }
+            MapsParser.forEachMapping(text) { device, inode, path in
+              if segments, path.starts(with: MapsParser.sysvPrefix), let id = Int32(exactly: inode) {
+                found.append((.attached, nil, id))
+              } else if !files.isEmpty {
+                let id = HolderIndex.FileID(device: device, inode: inode)
+                if all || files.contains(id) { found.append((.mapped, id, nil)) }
               }
             }
-            return true
           }
+          if mapped || !readable { break }
         }
-        readable = read(table: base)
-        // Threads' own tables are only worth comparing when the process's could be read.
-        if readable {
-          for table in Self.threadTables(pid: pid, base: base, threads: others) {
-            guard read(table: table) else { readable = false; break }
-          }
-        }
-      }
-      // Threads share one address space: the first thread that still has one shows it.
-      for view in segments || mappings ? [base] + others.map({ "\(base)/task/\($0)" }) : [] {
-        var mapped = false
-        switch FileReader.read(view + "/maps", limit: Self.mapsLimit) {
-        case .failure(let e):
-          if e == .permissionDenied || e == .notPermitted { readable = false }
-        case .success(let text):
-          if text.isEmpty && pid != me { break }  // kernel thread, an exited thread, or a process that just exited
-          mapped = true
-          // A mapping may follow what was read: what this process holds is unknown.
-          if text.count >= Self.mapsLimit { unresolved = true; break }
-          MapsParser.forEachMapping(text) { device, inode, path in
-            if segments, path.starts(with: MapsParser.sysvPrefix), let id = Int32(exactly: inode) {
-              found.append((.attached, nil, id))
-            } else if !files.isEmpty {
-              let id = HolderIndex.FileID(device: device, inode: inode)
-              if all || files.contains(id) { found.append((.mapped, id, nil)) }
+        if readable { index.inspected += 1 } else { index.uninspectable += 1 }
+        if unresolved { index.unresolved += 1 }
+        guard !found.isEmpty else { continue }
+        let command = all ? "" : self.command(of: pid) ?? "?"
+        for (access, file, segment) in found {
+          let holder = Holder(pid: pid, command: command, access: access)
+          if let file {
+            if !(index.files[file]?.contains(where: { $0.pid == pid }) ?? false) {
+              index.files[file, default: []].append(holder)
+            }
+          } else if let segment {
+            if !(index.segments[segment]?.contains(where: { $0.pid == pid }) ?? false) {
+              index.segments[segment, default: []].append(holder)
             }
           }
         }
-        if mapped || !readable { break }
       }
-      if readable { index.inspected += 1 } else { index.uninspectable += 1 }
-      if unresolved { index.unresolved += 1 }
-      guard !found.isEmpty else { continue }
-      let command = all ? "" : self.command(of: pid) ?? "?"
-      for (access, file, segment) in found {
-        let holder = Holder(pid: pid, command: command, access: access)
-        if let file {
-          if !(index.files[file]?.contains(where: { $0.pid == pid }) ?? false) {
-            index.files[file, default: []].append(holder)
-          }
-        } else if let segment {
-          if !(index.segments[segment]?.contains(where: { $0.pid == pid }) ?? false) {
-            index.segments[segment, default: []].append(holder)
-          }
-        }
-      }
+      pids = FileReader.numericEntries(procDirectory).filter { !seen.contains($0) }
     }
     return index
   }
