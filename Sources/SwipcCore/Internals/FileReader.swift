@@ -28,7 +28,10 @@ public enum FileReader {
     var length = 0
     while length < limit {
       if length == buffer.count {
-        buffer.append(contentsOf: repeatElement(0, count: min(max(capacity, buffer.count), limit - length)))
+        // Not append(contentsOf: repeatElement(...)): unspecialized (debug builds), it goes
+        // element by element, 20 s for the 64 MiB of a hostile process's maps.
+        let zeros = [UInt8](repeating: 0, count: min(max(capacity, buffer.count), limit - length))
+        if buffer.isEmpty { buffer = zeros } else { buffer += zeros }
       }
       let room = buffer.count - length
       let result = buffer.withUnsafeMutableBytes { raw in

@@ -66,53 +66,64 @@ public struct DescriptorScan: Sendable {
     var order: [String] = []
     for pid in FileReader.numericEntries(procDirectory) {
       let base = "\(procDirectory)/\(pid)"
-      let fds: [String]
-      switch FileReader.list(base + "/fd") {
-      case .success(let list): fds = list
-      case .failure(let e):
-        if e == .permissionDenied || e == .notPermitted { result.uninspectable += 1 }
-        continue
-      }
       var name: String?
       func process() -> ProcessRef {
         if name == nil { name = FileReader.readText(base + "/comm")?.trimmingNewline() ?? "?" }
         return ProcessRef(pid: pid, name: name!)
       }
-      descriptors: for fd in fds {
-        let link: String
-        switch FileReader.readLinkResult(base + "/fd/" + fd) {
-        case .success(let text): link = text
-        case .failure(let e) where e == .permissionDenied || e == .notPermitted:
-          // Listed but not followed (it holds capabilities this process lacks): unknown.
-          result.uninspectable += 1
-          break descriptors
-        case .failure: continue  // closed since the listing
+      // Whether the descriptors of one table could all be followed.
+      func read(table: String) -> Bool {
+        let fds: [String]
+        switch FileReader.list(table + "/fd") {
+        case .success(let list): fds = list
+        case .failure(let e): return e != .permissionDenied && e != .notPermitted
         }
-        if let inode = bracketed(link, prefix: "socket:[") {
+        for fd in fds {
+          let link: String
+          switch FileReader.readLinkResult(table + "/fd/" + fd) {
+          case .success(let text): link = text
+          case .failure(let e) where e == .permissionDenied || e == .notPermitted:
+            // Listed but not followed (it holds capabilities this process lacks): unknown.
+            return false
+          case .failure: continue  // closed since the listing
+          }
+          if let inode = bracketed(link, prefix: "socket:[") {
+            let p = process()
+            if !(result.socketHolders[inode]?.contains(p) ?? false) { result.socketHolders[inode, default: []].append(p) }
+            continue
+          }
+          var key: String
+          var record: PipeRecord
+          if let inode = bracketed(link, prefix: "pipe:[") {
+            key = "pipe:\(inode)"
+            record = PipeRecord(isFIFO: false, inode: inode, path: nil)
+          } else if link.hasPrefix("/"), case .success(let st) = FileReader.status(table + "/fd/" + fd, followLinks: true),
+            st.st_mode & S_IFMT == S_IFIFO
+          {
+            key = "fifo:\(st.st_dev):\(st.st_ino)"
+            record = PipeRecord(isFIFO: true, inode: UInt64(st.st_ino), path: link)
+          } else {
+            continue
+          }
+          if let existing = pipes[key] { record = existing } else { order.append(key) }
+          let mode = accessMode(table + "/fdinfo/" + fd)
           let p = process()
-          if !(result.socketHolders[inode]?.contains(p) ?? false) { result.socketHolders[inode, default: []].append(p) }
-          continue
+          if mode != O_WRONLY && !record.readers.contains(p) { record.readers.append(p) }
+          if mode != O_RDONLY && !record.writers.contains(p) { record.writers.append(p) }
+          pipes[key] = record
         }
-        var key: String
-        var record: PipeRecord
-        if let inode = bracketed(link, prefix: "pipe:[") {
-          key = "pipe:\(inode)"
-          record = PipeRecord(isFIFO: false, inode: inode, path: nil)
-        } else if link.hasPrefix("/"), case .success(let st) = FileReader.status(base + "/fd/" + fd, followLinks: true),
-          st.st_mode & S_IFMT == S_IFIFO
-        {
-          key = "fifo:\(st.st_dev):\(st.st_ino)"
-          record = PipeRecord(isFIFO: true, inode: UInt64(st.st_ino), path: link)
-        } else {
-          continue
-        }
-        if let existing = pipes[key] { record = existing } else { order.append(key) }
-        let mode = accessMode(base + "/fdinfo/" + fd)
-        let p = process()
-        if mode != O_WRONLY && !record.readers.contains(p) { record.readers.append(p) }
-        if mode != O_RDONLY && !record.writers.contains(p) { record.writers.append(p) }
-        pipes[key] = record
+        return true
       }
+      var readable = read(table: base)
+      // Threads' own tables are only worth comparing when the process's could be read.
+      if readable {
+        let threads = ProcessTable.otherThreads(pid: pid, base: base)
+        for table in ProcessTable.threadTables(pid: pid, base: base, threads: threads) where !read(table: table) {
+          readable = false
+          break
+        }
+      }
+      if !readable { result.uninspectable += 1 }
     }
     result.pipes = order.map { pipes[$0]! }
     return result

@@ -145,7 +145,7 @@ public struct Inventory {
       let index = table.scanHolders(files: files, segments: false, mappings: mapped)
       snapshot.holderIndex = index
       for i in snapshot.objects.indices where snapshot.objects[i].kind.isPOSIX {
-        if index.uninspectable == 0 {
+        if index.uninspectable == 0 && index.unresolved == 0 {
           snapshot.objects[i].holders = index.holders(of: snapshot.objects[i])?.count
         } else if let count = index.holders(of: snapshot.objects[i])?.count, count > 0 {
           // At least this many; more may hide in processes we cannot inspect.

@@ -90,6 +90,7 @@ public struct ObjectDetails: Sendable {
           "\(n) process\(n == 1 ? "" : "es") could not be inspected (\(uninspectableReason(toSee: "them"))); "
             + "holders among them are not shown")
       }
+      if let reason = index.unresolvedReason { details.notes.append(reason + "; they are not shown") }
       if object.kind == .shm, let n = object.nattch, Int(clamping: n) != details.holders?.count, index.uninspectable == 0 {
         details.notes.append("the kernel counts \(n) attaches; \(details.holders?.count ?? 0) found in /proc/*/maps (processes in other PID namespaces are not visible)")
       }

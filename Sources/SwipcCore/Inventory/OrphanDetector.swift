@@ -192,6 +192,7 @@ public final class OrphanDetector {
       let index = posixHolders()
       guard let holders = index.holders(of: object) else { return .unknown("its file could not be identified") }
       if let first = holders.first { return .notOrphaned("held by pid \(first.pid) (\(first.access.rawValue))") }
+      if let reason = index.unresolvedReason { return .unknown(reason) }
       if let blindSpot = visibility.blindSpot, !ignoreHidden { return .unknown(blindSpot) }
       if index.uninspectable > 0 && !ignoreHidden {
         return .unknown("\(index.uninspectable) process\(index.uninspectable == 1 ? "" : "es") could not be inspected\(OrphanDetector.advice)")

@@ -17,6 +17,18 @@ public struct HolderIndex: Sendable {
   public var segments: [Int32: [Holder]] = [:]
   /// Processes whose fds or maps could not be read (permission); their holdings are unknown.
   public var uninspectable: Int = 0
+  /// Processes that were read but may hold files that neither their descriptors nor the part of
+  /// their maps read show (io_uring registered files, maps longer than `ProcessTable.mapsLimit`),
+  /// plus one when processes were still being born after `ProcessTable.rounds` listings of /proc:
+  /// their holdings are unknown, however visible they are.
+  public var unresolved: Int = 0
+
+  /// Why holders may be missing though every process was read, or nil.
+  public var unresolvedReason: String? {
+    guard unresolved > 0 else { return nil }
+    return "\(unresolved) process\(unresolved == 1 ? "" : "es") may hold files that /proc does not identify "
+      + "(io_uring registered files, memory maps longer than swipc reads, processes born faster than they are scanned)"
+  }
   public var inspected: Int = 0
 
   public struct FileID: Hashable, Sendable {
@@ -122,6 +134,48 @@ public final class ProcessTable {
     return stat(base + "/task", &st) == 0 && st.st_nlink == 3
   }
 
+  /// The threads of a process other than its main one (none for a single-threaded process).
+  static func otherThreads(pid: Int32, base: String) -> [Int32] {
+    singleThreaded(base) ? [] : FileReader.numericEntries(base + "/task").filter { $0 != pid }
+  }
+
+  /// The descriptor tables of those threads that are not the process's own: a thread may hold
+  /// what its process does not show, in a table of its own (unshare(CLONE_FILES)), or in the
+  /// process's table once the main thread has exited (/proc/PID/fd is empty then).
+  static func threadTables(pid: Int32, base: String, threads: [Int32]) -> [String] {
+    threads.filter { swipc_same_files(pid, $0) != 0 }.map { "\(base)/task/\($0)" }
+  }
+
+  /// The device of the kernel's anonymous inodes (inotify, epoll, io_uring...), nil if unknown.
+  static let anonymousInodeDevice: UInt64? = {
+    let fd = inotify_init1(Int32(IN_CLOEXEC))
+    guard fd >= 0 else { return nil }
+    defer { closeIgnoringErrors(fd) }
+    var st = stat()
+    return fstat(fd, &st) == 0 ? UInt64(st.st_dev) : nil
+  }()
+
+  /// Whether a descriptor (`TABLE/fd/N`) is an io_uring instance that may hold files of its own:
+  /// registered files (IORING_REGISTER_FILES) stay open after their descriptors are closed, and
+  /// its fdinfo names them by path, not by device and inode. Unknown counts as holding.
+  static func mayHoldRegisteredFiles(table: String, fd: String, status st: stat) -> Bool {
+    // Without the device, every descriptor's link is read.
+    if let anonymous = anonymousInodeDevice, UInt64(st.st_dev) != anonymous { return false }
+    guard FileReader.readLink(table + "/fd/" + fd) == "anon_inode:[io_uring]" else { return false }
+    guard let info = FileReader.readText(table + "/fdinfo/" + fd) else { return true }
+    for line in info.split(separator: "\n") where line.hasPrefix("UserFiles:") {
+      return line.dropFirst(10).trimmingBlanksSubstring() != "0"
+    }
+    return true
+  }
+
+  /// How much of a process's maps is read: a process can make its maps text far longer (up to
+  /// 65530 mappings of a file with a 4 KiB path) to push a mapping past it.
+  static let mapsLimit = 64 << 20
+
+  /// How many times a scan lists /proc before giving up on processes born during it.
+  static let rounds = 4
+
   /// - Parameter all: record every file held, not only `files`, and no commands (`scanHolders`
   ///   adds those of the holders it returns).
   func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool) -> HolderIndex {
@@ -129,79 +183,96 @@ public final class ProcessTable {
     index.scannedFiles = files
     index.scannedMappings = mappings
     let me = getpid()
-    for pid in FileReader.numericEntries(procDirectory) {
-      let base = "\(procDirectory)/\(pid)"
-      var readable = true
-      var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
-      // A thread may hold what its process does not show: a table of descriptors of its own
-      // (unshare(CLONE_FILES)), or everything, once the main thread has exited.
-      let others = Self.singleThreaded(base) ? [] : FileReader.numericEntries(base + "/task").filter { $0 != pid }
-      if !files.isEmpty {
-        // Whether the descriptors of one table could all be followed.
-        func read(table: String) -> Bool {
-          switch FileReader.list(table + "/fd") {
+    // A process born during the scan may hold what its parent held, the parent having exited
+    // before its turn: /proc is listed again and newcomers scanned, a bounded number of times.
+    var seen = Set<Int32>()
+    var pids = FileReader.numericEntries(procDirectory)
+    var rounds = 0
+    while !pids.isEmpty {
+      if rounds == Self.rounds {
+        index.unresolved += 1  // processes are still being born: what they hold is unknown
+        break
+      }
+      rounds += 1
+      seen.formUnion(pids)
+      for pid in pids {
+        let base = "\(procDirectory)/\(pid)"
+        var readable = true
+        var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
+        var unresolved = false
+        let others = Self.otherThreads(pid: pid, base: base)
+        if !files.isEmpty {
+          // Whether the descriptors of one table could all be followed.
+          func read(table: String) -> Bool {
+            switch FileReader.list(table + "/fd") {
+            case .failure(let e):
+              return e != .permissionDenied && e != .notPermitted
+            case .success(let fds):
+              for fd in fds {
+                switch FileReader.status(table + "/fd/" + fd, followLinks: true) {
+                case .success(let st):
+                  let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+                  if all || files.contains(id) { found.append((.open, id, nil)) }
+                  if !unresolved && Self.mayHoldRegisteredFiles(table: table, fd: fd, status: st) { unresolved = true }
+                case .failure(let e) where e == .permissionDenied || e == .notPermitted:
+                  // Root may list the descriptors of a process holding capabilities it lacks, but
+                  // not follow them: what they are is unknown.
+                  return false
+                case .failure:
+                  continue  // closed since the listing
+                }
+              }
+              return true
+            }
+          }
+          readable = read(table: base)
+          // Threads' own tables are only worth comparing when the process's could be read.
+          if readable {
+            for table in Self.threadTables(pid: pid, base: base, threads: others) {
+              guard read(table: table) else { readable = false; break }
+            }
+          }
+        }
+        // Threads share one address space: the first thread that still has one shows it.
+        for view in segments || mappings ? [base] + others.map({ "\(base)/task/\($0)" }) : [] {
+          var mapped = false
+          switch FileReader.read(view + "/maps", limit: Self.mapsLimit) {
           case .failure(let e):
-            return e != .permissionDenied && e != .notPermitted
-          case .success(let fds):
-            for fd in fds {
-              switch FileReader.status(table + "/fd/" + fd, followLinks: true) {
-              case .success(let st):
-                let id = HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-                if all || files.contains(id) { found.append((.open, id, nil)) }
-              case .failure(let e) where e == .permissionDenied || e == .notPermitted:
-                // Root may list the descriptors of a process holding capabilities it lacks, but
-                // not follow them: what they are is unknown.
-                return false
-              case .failure:
-                continue  // closed since the listing
+            if e == .permissionDenied || e == .notPermitted { readable = false }
+          case .success(let text):
+            if text.isEmpty && pid != me { break }  // kernel thread, an exited thread, or a process that just exited
+            mapped = true
+            // A mapping may follow what was read: what this process holds is unknown.
+            if text.count >= Self.mapsLimit { unresolved = true; break }
+            MapsParser.forEachMapping(text) { device, inode, path in
+              if segments, path.starts(with: MapsParser.sysvPrefix), let id = Int32(exactly: inode) {
+                found.append((.attached, nil, id))
+              } else if !files.isEmpty {
+                let id = HolderIndex.FileID(device: device, inode: inode)
+                if all || files.contains(id) { found.append((.mapped, id, nil)) }
               }
             }
-            return true
           }
+          if mapped || !readable { break }
         }
-        readable = read(table: base)
-        // Threads' own tables are only worth comparing when the process's could be read.
-        if readable {
-          for tid in others where swipc_same_files(pid, tid) != 0 {
-            guard read(table: "\(base)/task/\(tid)") else { readable = false; break }
-          }
-        }
-      }
-      // Threads share one address space: the first thread that still has one shows it.
-      for view in segments || mappings ? [base] + others.map({ "\(base)/task/\($0)" }) : [] {
-        var mapped = false
-        switch FileReader.read(view + "/maps") {
-        case .failure(let e):
-          if e == .permissionDenied || e == .notPermitted { readable = false }
-        case .success(let text):
-          if text.isEmpty && pid != me { break }  // kernel thread, an exited thread, or a process that just exited
-          mapped = true
-          MapsParser.forEachMapping(text) { device, inode, path in
-            if segments, path.starts(with: MapsParser.sysvPrefix), let id = Int32(exactly: inode) {
-              found.append((.attached, nil, id))
-            } else if !files.isEmpty {
-              let id = HolderIndex.FileID(device: device, inode: inode)
-              if all || files.contains(id) { found.append((.mapped, id, nil)) }
+        if readable { index.inspected += 1 } else { index.uninspectable += 1 }
+        if unresolved { index.unresolved += 1 }
+        guard !found.isEmpty else { continue }
+        let command = all ? "" : self.command(of: pid) ?? "?"
+        for (access, file, segment) in found {
+          let holder = Holder(pid: pid, command: command, access: access)
+          if let file {
+            if !(index.files[file]?.contains(where: { $0.pid == pid }) ?? false) {
+              index.files[file, default: []].append(holder)
+            }
+          } else if let segment {
+            if !(index.segments[segment]?.contains(where: { $0.pid == pid }) ?? false) {
+              index.segments[segment, default: []].append(holder)
             }
           }
         }
-        if mapped || !readable { break }
       }
-      if readable { index.inspected += 1 } else { index.uninspectable += 1 }
-      guard !found.isEmpty else { continue }
-      let command = all ? "" : self.command(of: pid) ?? "?"
-      for (access, file, segment) in found {
-        let holder = Holder(pid: pid, command: command, access: access)
-        if let file {
-          if !(index.files[file]?.contains(where: { $0.pid == pid }) ?? false) {
-            index.files[file, default: []].append(holder)
-          }
-        } else if let segment {
-          if !(index.segments[segment]?.contains(where: { $0.pid == pid }) ?? false) {
-            index.segments[segment, default: []].append(holder)
-          }
-        }
-      }
+      pids = FileReader.numericEntries(procDirectory).filter { !seen.contains($0) }
     }
     return index
   }
