@@ -87,6 +87,7 @@ extension Swipc.Clean: QuickCommand {
       // On a terminal: show what would go, and ask. What is removed after the answer is decided
       // again, object by object, and only among what was shown.
       let preview = try sweep(false, nil, true)
+      if let failure = preview.failure { throw failure }
       for warning in preview.warnings { Terminal.warn(warning) }
       let count = preview.candidates.count
       if count == 0 {
@@ -104,6 +105,7 @@ extension Swipc.Clean: QuickCommand {
       try OutputWriter.requireWritable(1, consequence: "nothing was removed (the report could not be written)")
     }
     let report = try sweep(!selection.dryRun, confirmed, false)
+    if let failure = report.failure { throw failure }
     if confirmed == nil { for warning in report.warnings { Terminal.warn(warning) } }
     try write(report, formatter: formatter, format: request.format, removing: !selection.dryRun)
     if report.hasFailures { throw ExitCode(1) }

@@ -159,6 +159,22 @@ struct CleanSafetyTests {
     #expect(p[4] == "held\n", "kept: \(p[4])")
   }
 
+  @Test("clean of kinds it cannot read fails as ls does, never reports an empty cleanup as done; one unreadable kind among others is said")
+  func unreadableKinds() throws {
+    let r = Harness.inNamespace(Self.nobody + """
+      for m in $(awk '$3 == "mqueue" {print $2}' /proc/self/mounts); do umount "$m"; done
+      st=0; nobody $S clean pmsg --all --yes --format json 2>&1 || st=$?; echo "status $st"; echo =====
+      nobody $S msg create >/dev/null
+      st=0; nobody $S clean msg pmsg --all --yes --format json 2>&1 || st=$?; echo "status $st"; echo =====
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    #expect(p[0].hasPrefix("swipc: ") && p[0].contains("no mqueue filesystem is mounted") && p[0].hasSuffix("status 69\n"), "\(p[0])")
+    #expect(p[0].split(separator: "\n").count == 2, "one line, no report: \(p[0])")
+    #expect(p[1].contains("POSIX message queues not cleaned: no mqueue filesystem is mounted"), "\(p[1])")
+    #expect(p[1].contains("\"removed\"") && p[1].hasSuffix("status 0\n"), "the rest is cleaned: \(p[1])")
+  }
+
   @Test("a new object is not orphaned within --min-age; sets made with and without --value alike")
   func gracePeriod() throws {
     let r = Harness.inNamespace("""

@@ -38,6 +38,11 @@ public struct CleanReport: Sendable {
   var keepsCandidates = false
   /// Lines for stderr: kinds that could not be read, and why.
   public var warnings: [String] = []
+  /// Set when no kind asked for could be read at all (as `ls` would fail): the command fails
+  /// with it, rather than report an empty cleanup as done.
+  public var failure: SwipcError?
+  /// The errors of the kinds that could not be read, for `failure`.
+  var unread: [SwipcError] = []
   /// The namespaces of a clean across namespaces (--all-namespaces), for the report's columns.
   public var namespaces: NamespaceLabels?
 
@@ -130,11 +135,17 @@ public struct Cleaner {
       // One pass in the view's namespace: every object is read, judged and removed there.
       if let e = view.executor.perform({ sweepSystemV(kind, now: now, detector: detector, remove: remove, into: &report) }) {
         report.warnings.append("\(kind.title) not cleaned: reading /proc/sysvipc/\(kind.rawValue) failed (\(SwipcError.strerror(e)))")
+        report.unread.append(
+          SwipcError(category: e == .noSuchFileOrDirectory ? .unavailable : nil, call: "read", object: "/proc/sysvipc/\(kind.rawValue)", errno: e))
       }
     }
     let posixKinds = request.kinds.filter(\.isPOSIX)
     if !posixKinds.isEmpty {
       sweepPOSIX(posixKinds, now: now, detector: detector, remove: remove, into: &report)
+    }
+    if report.unread.count == request.kinds.count, let first = report.unread.first {
+      report.failure = first
+      report.warnings.removeAll()
     }
     if let approved {
       // What was confirmed and not met again is gone.
@@ -217,8 +228,9 @@ public struct Cleaner {
   ) {
     let scanHolders = request.filter.orphaned || request.filter.unattached
     let snapshot = Inventory(view: view).snapshot(kinds: kinds, scanHolders: scanHolders, processes: processes)
-    for (kind, error) in snapshot.unavailable where !(kind == .pmsg && !view.mqueue.exists) {
+    for (kind, error) in snapshot.unavailable {
       report.warnings.append("\(kind.title) not cleaned: \(error.reason ?? error.description)")
+      report.unread.append(error)
     }
     var warned = IPCKindSet()
     for listed in snapshot.objects {

@@ -162,8 +162,16 @@ public struct NamespacedCleaner {
     var skipped = AllNamespaces.Skipped(namespaces.scan)
     let inNamespace = request.kinds.filter { !AllNamespaces.inDirectory($0) }
     let inDirectory = request.kinds.filter(AllNamespaces.inDirectory)
+    var read = 0
+    var failure: SwipcError?
     func take(_ part: CleanReport, _ namespace: IPCNamespace) {
       for warning in part.warnings { merged.warnings.append(namespace.description + ": " + warning) }
+      if let error = part.failure {
+        failure = failure ?? error
+        merged.warnings.append(namespace.description + ": " + error.description)
+      } else {
+        read += 1
+      }
       for (row, result) in zip(part.rows, part.results) {
         var row = row
         row.namespace = namespace.inode
@@ -217,6 +225,7 @@ public struct NamespacedCleaner {
       }
     }
     }
+    if read == 0, let failure { merged.failure = failure }
     return (merged, skipped)
   }
 }
