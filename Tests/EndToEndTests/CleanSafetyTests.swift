@@ -175,6 +175,23 @@ struct CleanSafetyTests {
     #expect(p[1].contains("\"removed\"") && p[1].hasSuffix("status 0\n"), "the rest is cleaned: \(p[1])")
   }
 
+  @Test("a /proc that cannot be listed leaves orphan states unknown, even with --ignore-hidden")
+  func procNotListed() throws {
+    let r = Harness.inNamespace("""
+      mount -t tmpfs tmpfs /dev/shm
+      $S shm create /lone --size 4K >/dev/null
+      q=$($H msg-create 0 0600); $H msg-send $q 1 x; $S msg recv $q >/dev/null
+      SWIPC_PROC_DIR=/nonexistent/proc $S clean pshm msg --orphaned --min-age 0s --ignore-hidden --yes --format json; echo =====
+      ls /dev/shm; awk 'NR>1 {print $2}' /proc/sysvipc/msg
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    let report = try #require(Harness.json(p[0]) as? [[String: Any]], "\(p[0])")
+    #expect(report.count == 2 && report.allSatisfy { $0["result"] as? String == "skipped" }, "\(p[0])")
+    #expect(report.allSatisfy { ($0["reason"] as? String)?.contains("could not be listed") == true }, "\(p[0])")
+    #expect(p[1] == "lone\n0\n", "both kept: \(p[1])")
+  }
+
   @Test("a new object is not orphaned within --min-age; sets made with and without --value alike")
   func gracePeriod() throws {
     let r = Harness.inNamespace("""

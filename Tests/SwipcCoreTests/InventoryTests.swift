@@ -146,11 +146,14 @@ struct InventoryTests {
 
   @Test("orphans: a pid of 0 is unknown, an attached segment never orphaned, dead pids are")
   func orphans() {
-    // Every process seen (the visibility and the queue-waiter scan are tested end to end).
+    // Every process seen (the visibility and the queue-waiter scan are tested end to end): a
+    // /proc of no process. One that cannot be listed leaves states unknown (`procNotListed`).
+    let empty = TemporaryDirectory()
+    let proc = empty.path
     var scanned = HolderIndex()
     scanned.scannedFiles = [HolderIndex.FileID(device: 1, inode: 2)]
     let detector = OrphanDetector(
-      view: .fixture(proc: "/nonexistent", sysctl: "/nonexistent", sysvipc: "/nonexistent", shm: "/nonexistent", mqueue: nil), processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: scanned, minAge: 0,
+      view: .fixture(proc: proc, sysctl: "/nonexistent", sysvipc: "/nonexistent", shm: "/nonexistent", mqueue: nil), processes: ProcessTable(procDirectory: proc), holderIndex: scanned, minAge: 0,
       visibility: ProcessVisibility(blindSpot: nil))
     let dead: Int32 = 1 << 30  // above any pid_max
     let alive = getpid()
@@ -172,12 +175,12 @@ struct InventoryTests {
     #expect(detector.isOrphaned(msg))
     #expect(detector.state(of: msg) == .orphaned)
     let recent = OrphanDetector(
-      view: .fixture(proc: "/nonexistent", sysctl: "/nonexistent", sysvipc: "/nonexistent", shm: "/nonexistent", mqueue: nil), processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: HolderIndex(), minAge: 60, now: 100,
+      view: .fixture(proc: proc, sysctl: "/nonexistent", sysvipc: "/nonexistent", shm: "/nonexistent", mqueue: nil), processes: ProcessTable(procDirectory: proc), holderIndex: HolderIndex(), minAge: 60, now: 100,
       visibility: ProcessVisibility(blindSpot: nil))
     msg.changeTime = 90
     #expect(recent.state(of: msg) == .recent("created or changed less than --min-age 1m ago"))
     let child = OrphanDetector(
-      view: .fixture(proc: "/nonexistent", sysctl: "/nonexistent", sysvipc: "/nonexistent", shm: "/nonexistent", mqueue: nil), processes: ProcessTable(procDirectory: "/nonexistent"), holderIndex: scanned, minAge: 0,
+      view: .fixture(proc: proc, sysctl: "/nonexistent", sysvipc: "/nonexistent", shm: "/nonexistent", mqueue: nil), processes: ProcessTable(procDirectory: proc), holderIndex: scanned, minAge: 0,
       visibility: ProcessVisibility(blindSpot: "hidden", childPIDNamespace: true))
     shm.lpid = 0
     #expect(child.state(of: shm) == .unknown("a recorded pid is 0: a process outside this PID namespace"))

@@ -150,18 +150,22 @@ public enum FileReader {
     }.map { names }
   }
 
-  /// The entries of a directory whose names are all digits (process ids in /proc).
+  /// The entries of a directory whose names are all digits (process ids in /proc); none when it
+  /// cannot be listed (`numericEntriesResult` for a caller that must tell the two apart).
   public static func numericEntries(_ path: String) -> [Int32] {
+    (try? numericEntriesResult(path).get()) ?? []
+  }
+
+  public static func numericEntriesResult(_ path: String) -> Result<[Int32], Errno> {
     var result = [Int32]()
-    _ = forEachEntry(path) { name in
+    return forEachEntry(path) { name in
       var n: Int32 = 0
       for byte in name {
         guard byte >= 48 && byte <= 57, n < 100_000_000 else { return }
         n = n * 10 + Int32(byte - 48)
       }
       if !name.isEmpty { result.append(n) }
-    }
-    return result
+    }.map { result }
   }
 
   /// `lstat` or `stat` of a path.

@@ -174,6 +174,7 @@ public final class OrphanDetector {
       guard recorded == .orphaned, let id = object.id else { return recorded }
       let waiters = queueWaiters()
       if waiters.queues.contains(id) { return .notOrphaned("a process is blocked in msgsnd or msgrcv on it") }
+      if let failure = waiters.failure { return .unknown(failure) }
       if let blindSpot = visibility.blindSpot ?? waiters.blindSpot, !ignoreHidden { return .unknown(blindSpot) }
       return .orphaned
     case .sem:
@@ -266,11 +267,20 @@ struct QueueWaiters {
   var queues = Set<Int32>()
   /// Why some thread could not be examined, or nil when every one was.
   var blindSpot: String?
+  /// Why no process could be examined at all, which `--ignore-hidden` does not waive.
+  var failure: String?
 
   static func scan(procDirectory: String, namespace ownNamespace: UInt64?) -> QueueWaiters {
     var result = QueueWaiters()
     var unreadable = 0
-    for pid in FileReader.numericEntries(procDirectory) {
+    let pids: [Int32]
+    switch FileReader.numericEntriesResult(procDirectory) {
+    case .success(let listed): pids = listed
+    case .failure(let e):
+      result.failure = "\(procDirectory) could not be listed (\(SwipcError.strerror(e)))"
+      return result
+    }
+    for pid in pids {
       let tasks = FileReader.numericEntries("\(procDirectory)/\(pid)/task")
       // A process that exits during the scan has no tasks left to wait on anything.
       for tid in tasks {

@@ -27,7 +27,7 @@ public struct HolderIndex: Sendable {
   public var unresolvedReason: String? {
     guard unresolved > 0 else { return nil }
     return "\(unresolved) process\(unresolved == 1 ? "" : "es") may hold files that /proc does not identify "
-      + "(io_uring registered files, memory maps longer than swipc reads, processes born faster than they are scanned)"
+      + "(io_uring registered files, memory maps longer than swipc reads, processes born faster than they are scanned, a /proc that could not be listed)"
   }
   public var inspected: Int = 0
 
@@ -186,7 +186,11 @@ public final class ProcessTable {
     // A process born during the scan may hold what its parent held, the parent having exited
     // before its turn: /proc is listed again and newcomers scanned, a bounded number of times.
     var seen = Set<Int32>()
-    var pids = FileReader.numericEntries(procDirectory)
+    // A /proc that cannot be listed shows no process, not that none holds anything.
+    guard case .success(var pids) = FileReader.numericEntriesResult(procDirectory) else {
+      index.unresolved += 1
+      return index
+    }
     var rounds = 0
     while !pids.isEmpty {
       if rounds == Self.rounds {
@@ -272,7 +276,11 @@ public final class ProcessTable {
           }
         }
       }
-      pids = FileReader.numericEntries(procDirectory).filter { !seen.contains($0) }
+      guard case .success(let listed) = FileReader.numericEntriesResult(procDirectory) else {
+        index.unresolved += 1
+        break
+      }
+      pids = listed.filter { !seen.contains($0) }
     }
     return index
   }
