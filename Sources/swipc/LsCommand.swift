@@ -69,6 +69,9 @@ extension Swipc.Ls: QuickCommand {
   ) throws {
     let orphanStates = columns?.contains { $0.name == "ORPHAN" } ?? false
     let segmentMemory = ObjectColumn.showsSegmentMemory(columns, format: output.format)
+    if allNamespaces, output.format == .json || output.format == .csv, !orphanStates, !filter.orphaned, !filter.unattached {
+      return try streamObjects(kinds: kinds, filter: filter, columns: columns, output: output, segmentMemory: segmentMemory)
+    }
     let listing: Listing
     if allNamespaces {
       let (all, skipped) = AllNamespaces(base: .fromEnvironment()).listing(
@@ -92,6 +95,37 @@ extension Swipc.Ls: QuickCommand {
     // A JSON record with every column and the namespace's runs to about 350 bytes: reserving
     // that much spares copies of the growing buffer, and pages never written cost nothing.
     try Terminal.write(try renderer.render(as: output.format, formatter: formatter, capacity: 64 + listing.objects.count * 400))
+  }
+
+  /// `ls -A` as JSON or CSV, where no decision rests on holders: each namespace's records are
+  /// written while the next namespace is read.
+  static func streamObjects(
+    kinds: [IPCKind], filter: ObjectFilter, columns: [ObjectColumn]?, output: OutputSettings, segmentMemory: Bool
+  ) throws {
+    let labels = NamespaceLabels()
+    let now = Clock.now()
+    var renderer = ObjectListRenderer(
+      objects: [], kinds: kinds, context: ColumnContext(now: now, processes: ProcessTable(), namespaces: labels), columns: columns)
+    renderer.leadingColumns = ObjectColumn.namespaceColumns
+    let formatter = CellFormatter(options: output.renderOptions(now: now), users: UserDirectory())
+    func run(_ writer: some RecordWriter) throws -> OutputBuffer {
+      var writer = writer
+      var batches = renderer.batches(to: &writer)
+      let (summary, skipped) = AllNamespaces(base: .fromEnvironment()).stream(
+        kinds: kinds, filter: filter, segmentMemory: segmentMemory, labels: labels, now: now
+      ) { batches.write($0, to: &writer) }
+      if let warning = skipped.warning { Terminal.warn(warning) }
+      if let failure = summary.failure { throw failure }
+      for warning in summary.warnings { Terminal.warn(warning) }
+      return writer.finish()
+    }
+    // The count is not known before the records are written: room for thousands, in pages that
+    // cost nothing until written.
+    let capacity = 4 << 20
+    try Terminal.write(
+      output.format == .json
+        ? run(JSONOutput(formatter: formatter, layout: .array, capacity: capacity))
+        : run(CSVOutput(formatter: formatter, capacity: capacity)))
   }
 
   /// `ls ns`: every namespace, with what it holds.

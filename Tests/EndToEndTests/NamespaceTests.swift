@@ -166,6 +166,33 @@ struct NamespaceTests {
     #expect(p[5] == "mount table unchanged\nsame namespace\n")
   }
 
+  @Test("ls -A as JSON and CSV (written while the next namespace is read) counts holders as the table does, never swipc itself")
+  func streamedHolders() throws {
+    let r = Harness.inNamespace(Self.setup + """
+      mkns one; mkns two; mkns three
+      for i in 1 2 3; do
+        $S ls -A pmsg pshm psem -o TYPE,NAMESPACE,NAME,HOLDERS --no-headings | grep -v '^---' | tr -s ' ' | sed '/^$/d' | sort; echo =====
+        $S ls -A pmsg pshm psem -o TYPE,NAMESPACE,NAME,HOLDERS --format csv --no-headings | tr ',' ' ' | sort; echo =====
+        $S ls -A --format json; echo =====
+      done
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p.count >= 9, "\(r.stdout)")
+    for round in 0..<3 {
+      let table = p[3 * round], csv = p[3 * round + 1]
+      #expect(table == csv, "table:\n\(table)csv:\n\(csv)")
+      let rows = Self.rows(p[3 * round + 2]).filter { ["pmsg", "pshm", "psem"].contains($0["type"] as? String ?? "") }
+      #expect(rows.count == 3 * 7, "\(rows.count) POSIX rows")
+      for row in rows {
+        let name = row["name"] as? String ?? ""
+        // The /u… objects are held by their namespace's sleeper; no process holds the others.
+        let expected = name.hasPrefix("/u") ? 1 : 0
+        #expect((row["holders"] as? Int) == expected, "\(row)")
+      }
+    }
+  }
+
   @Test("-N names a namespace by pid, ipc:[INODE], ns file, bind mount or container; its children and the caller stay where they were")
   func namespaceTargets() throws {
     let r = Harness.inNamespace(Self.setup + """

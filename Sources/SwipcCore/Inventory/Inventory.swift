@@ -135,22 +135,32 @@ public struct Inventory {
 
   /// The processes holding the POSIX objects found: one pass over /proc of the view.
   func findHolders(processes: ProcessTable?, in snapshot: inout InventorySnapshot) {
-    let files = Set(snapshot.objects.compactMap { o -> HolderIndex.FileID? in
-      guard o.kind.isPOSIX, let d = o.device, let i = o.inode else { return nil }
-      return HolderIndex.FileID(device: d, inode: i)
-    })
+    let files = Self.heldFiles(snapshot.objects)
     if !files.isEmpty {
       let table = processes ?? ProcessTable(procDirectory: view.proc)
       let mapped = snapshot.objects.contains { $0.kind == .pshm || $0.kind == .psem }
       let index = table.scanHolders(files: files, segments: false, mappings: mapped)
       snapshot.holderIndex = index
-      for i in snapshot.objects.indices where snapshot.objects[i].kind.isPOSIX {
-        if index.uninspectable == 0 && index.unresolved == 0 {
-          snapshot.objects[i].holders = index.holders(of: snapshot.objects[i])?.count
-        } else if let count = index.holders(of: snapshot.objects[i])?.count, count > 0 {
-          // At least this many; more may hide in processes we cannot inspect.
-          snapshot.objects[i].holders = count
-        }
+      Self.countHolders(index, in: &snapshot.objects)
+    }
+  }
+
+  /// The files of the POSIX objects among `objects`, whose holders a scan of /proc finds.
+  public static func heldFiles(_ objects: [IPCObject]) -> Set<HolderIndex.FileID> {
+    Set(objects.compactMap { o -> HolderIndex.FileID? in
+      guard o.kind.isPOSIX, let d = o.device, let i = o.inode else { return nil }
+      return HolderIndex.FileID(device: d, inode: i)
+    })
+  }
+
+  /// Each POSIX object's holders as `index` found them: a count only where every process could be
+  /// seen, or a count above zero (at least that many; more may hide in processes not inspected).
+  public static func countHolders(_ index: HolderIndex, in objects: inout [IPCObject]) {
+    for i in objects.indices where objects[i].kind.isPOSIX {
+      if index.uninspectable == 0 && index.unresolved == 0 {
+        objects[i].holders = index.holders(of: objects[i])?.count
+      } else if let count = index.holders(of: objects[i])?.count, count > 0 {
+        objects[i].holders = count
       }
     }
   }

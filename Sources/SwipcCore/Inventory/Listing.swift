@@ -16,15 +16,16 @@ public struct Listing {
   /// The namespaces the objects were found in, with --all-namespaces.
   public var namespaces: NamespaceLabels?
 
-  /// Reads the inventory of `kinds` once and applies `filter`.
+  /// Reads the inventory of `kinds` once and applies `filter`. Without `holders`, POSIX objects'
+  /// holders are left for the caller to count (`Inventory.countHolders`); no filter may need them.
   public static func make(
     kinds: [IPCKind], filter: ObjectFilter, inventory: Inventory,
     processes: ProcessTable? = nil, countOrphans: Bool = false, orphanStates: Bool = false,
-    segmentMemory: Bool = true
+    segmentMemory: Bool = true, holders: Bool = true
   ) -> Listing {
     let processes = processes ?? ProcessTable(procDirectory: inventory.view.proc)
     let snapshot = inventory.snapshot(
-      kinds: kinds, scanHolders: true, processes: processes, segmentMemory: segmentMemory)
+      kinds: kinds, scanHolders: holders, processes: processes, segmentMemory: segmentMemory)
     var listing = Listing(kinds: kinds, objects: [], now: snapshot.now, warnings: [])
     for (kind, error) in snapshot.unavailable {
       listing.warnings.append("\(kind.title) not listed: \(error.reason ?? error.description)")

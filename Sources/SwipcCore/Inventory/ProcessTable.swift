@@ -125,6 +125,9 @@ public final class ProcessTable {
   /// Whether `scanHolders` scans /proc once for every file any process holds and answers every
   /// later call from that scan: for listings over many namespaces, each with its own files.
   public var remembersHolders = false
+  /// Whether scans leave swipc's own process out: a scan made while its visiting thread opens
+  /// each queue it lists (`AllNamespaces.stream`) would count swipc among the holders.
+  public var skipsOwnProcess = false
   private var rememberedHolders: HolderIndex?
 
   /// Whether a process has one thread, from the link count of its `task` directory (two, plus
@@ -199,7 +202,7 @@ public final class ProcessTable {
       }
       rounds += 1
       seen.formUnion(pids)
-      for pid in pids {
+      for pid in pids where !(skipsOwnProcess && pid == me) {
         let base = "\(procDirectory)/\(pid)"
         var readable = true
         var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []

@@ -67,75 +67,157 @@ public struct AllNamespaces {
     let labels = NamespaceLabels()
     var merged = Listing(kinds: kinds, objects: [], now: Clock.now(), warnings: [])
     merged.namespaces = labels
-    var skipped = Skipped(scan)
-    let inNamespace = kinds.filter { !Self.inDirectory($0) }
-    let inDirectory = kinds.filter(Self.inDirectory)
-    var listed = 0
-    var failure: SwipcError?
-    func take(_ part: Listing, _ namespace: IPCNamespace, states: [OrphanState]?) {
-      for warning in part.warnings { merged.warnings.append(namespace.description + ": " + warning) }
-      if let error = part.failure {
-        failure = failure ?? error
-        merged.warnings.append(namespace.description + ": " + error.description)
-      } else {
-        listed += 1
-      }
-      // Its name is read now, while its process is most likely still there to tell it.
-      if !part.objects.isEmpty { _ = namespace.container }
-      let start = merged.objects.count
-      merged.objects.append(contentsOf: part.objects)
-      for i in start..<merged.objects.count {
-        merged.objects[i].namespace = namespace.inode
-        if let states { labels.record(states[i - start], of: merged.objects[i]) }
-      }
-    }
-    let wantStates = orphanStates
+    var outcome = PartOutcome()
     // The holders of every namespace's POSIX objects come from one scan of /proc, unless a
     // decision rests on them: a file made after that scan must then have unknown holders, never none.
     let processes = ProcessTable(procDirectory: base.proc)
     processes.remembersHolders = !filter.orphaned && !filter.unattached && !orphanStates
-    NamespaceVisitor.run(needed: scan.hasOthers) { visitor in
-    for namespace in scan.namespaces {
-      if !inNamespace.isEmpty {
-        switch IPCView.entering(namespace, base: base, shm: .none, visitor: visitor) {
-        case .failure(let error):
-          skipped.namespaces.append(namespace)
-          skipped.errors.append(error)
-          continue
-        case .success(let view):
-          let (part, states) = Self.list(
-            kinds: inNamespace, filter: filter, view: view, processes: processes, orphanStates: wantStates, segmentMemory: segmentMemory)
-          labels.add(namespace)
-          take(part, namespace, states: states)
+    let skipped = NamespaceVisitor.run(needed: scan.hasOthers) { visitor in
+      pass(
+        kinds: kinds, filter: filter, processes: processes, orphanStates: orphanStates, segmentMemory: segmentMemory,
+        visitor: visitor, visited: labels.add
+      ) { part, namespace, states in
+        outcome.take(part, namespace, into: &merged.warnings)
+        // Its name is read now, while its process is most likely still there to tell it.
+        if !part.objects.isEmpty { _ = namespace.container }
+        let start = merged.objects.count
+        merged.objects.append(contentsOf: part.objects)
+        for i in start..<merged.objects.count {
+          merged.objects[i].namespace = namespace.inode
+          if let states { labels.record(states[i - start], of: merged.objects[i]) }
         }
       }
-      guard !inDirectory.isEmpty else { continue }
-      labels.add(namespace)
-      for root in namespace.sharedMemory {
-        // POSIX files need no namespace: the caller's view, with this directory.
-        var view = base
-        view.namespace = namespace.inode
-        guard case .success(let fd) = root.duplicate() else { continue }
-        view.shm = .descriptor(OwnedDescriptor(fd), label: root.label, live: true)
-        let (part, states) = Self.list(
-          kinds: inDirectory, filter: filter, view: view, processes: processes, orphanStates: wantStates, segmentMemory: false)
-        take(part, namespace, states: states)
+    }
+    merged.failure = outcome.failure
+    return (merged, skipped)
+  }
+
+  /// The same listing for output written as it is read (ls -A as JSON or CSV, with no orphan
+  /// decisions): each namespace's objects are handed to `consume` on the caller's thread while the
+  /// visiting thread reads the next namespace, with their holders counted there from one scan of
+  /// /proc, also made while the visiting thread reads. `labels` learns each namespace before its
+  /// objects reach `consume`. What the listing says besides its objects (warnings, failure) is
+  /// returned once it is over.
+  public func stream(
+    kinds: [IPCKind], filter: ObjectFilter, segmentMemory: Bool, labels: NamespaceLabels, now: Int64,
+    consume: (inout [IPCObject]) -> Void
+  ) -> (listing: Listing, skipped: Skipped) {
+    precondition(!filter.orphaned && !filter.unattached, "holders are counted after the filter")
+    var summary = Listing(kinds: kinds, objects: [], now: now, warnings: [])
+    summary.namespaces = labels
+    enum Item {
+      case namespace(IPCNamespace)
+      case part(Listing, IPCNamespace)
+    }
+    let handover = Handover<Item>()
+    var skipped = Skipped(scan)
+    // Read on the caller's thread only: the visiting thread never touches the labels or the scan.
+    let processes = ProcessTable(procDirectory: base.proc)
+    processes.remembersHolders = true
+    processes.skipsOwnProcess = true
+    var outcome = PartOutcome()
+    NamespaceVisitor.run(
+      needed: scan.hasOthers,
+      { visitor in
+        defer { handover.close() }
+        skipped = pass(
+          kinds: kinds, filter: filter, processes: nil, orphanStates: false, segmentMemory: segmentMemory,
+          visitor: visitor, visited: { handover.put(.namespace($0)) }
+        ) { part, namespace, _ in handover.put(.part(part, namespace)) }
+      },
+      meanwhile: {
+        while let item = handover.next() {
+          switch item {
+          case .namespace(let namespace): labels.add(namespace)
+          case .part(var part, let namespace):
+            outcome.take(part, namespace, into: &summary.warnings)
+            let files = Inventory.heldFiles(part.objects)
+            if !files.isEmpty {
+              // Maps are read only once a part holds files that can be mapped, as `Inventory` does.
+              let mapped = part.objects.contains { $0.kind == .pshm || $0.kind == .psem }
+              Inventory.countHolders(processes.scanHolders(files: files, segments: false, mappings: mapped), in: &part.objects)
+            }
+            for i in part.objects.indices { part.objects[i].namespace = namespace.inode }
+            consume(&part.objects)
+          }
+        }
+      })
+    summary.failure = outcome.failure
+    return (summary, skipped)
+  }
+
+  /// What the parts of a pass said: warnings named by namespace, and the failure of a listing
+  /// none of whose parts could be read.
+  struct PartOutcome {
+    var listed = 0
+    var firstFailure: SwipcError?
+
+    mutating func take(_ part: Listing, _ namespace: IPCNamespace, into warnings: inout [String]) {
+      for warning in part.warnings { warnings.append(namespace.description + ": " + warning) }
+      if let error = part.failure {
+        firstFailure = firstFailure ?? error
+        warnings.append(namespace.description + ": " + error.description)
+      } else {
+        listed += 1
       }
     }
-    }
-    if listed == 0, let failure {
-      merged.failure = failure
-    }
-    return (merged, skipped)
+
+    var failure: SwipcError? { listed == 0 ? firstFailure : nil }
+  }
+
+  /// The pass over every namespace: System V objects and POSIX queues from inside each one, then
+  /// the files of each of its `/dev/shm` directories. `visited` hears of each namespace listed
+  /// before its parts reach `take`. Runs inside `NamespaceVisitor.run`, on its `visitor`. Without
+  /// `processes`, holders are not counted.
+  private func pass(
+    kinds: [IPCKind], filter: ObjectFilter, processes: ProcessTable?, orphanStates: Bool, segmentMemory: Bool,
+    visitor: NamespaceVisitor?, visited: (IPCNamespace) -> Void,
+    take: (Listing, IPCNamespace, [OrphanState]?) -> Void
+  ) -> Skipped {
+    var skipped = Skipped(scan)
+    let inNamespace = kinds.filter { !Self.inDirectory($0) }
+    let inDirectory = kinds.filter(Self.inDirectory)
+    let holders = processes != nil
+      for namespace in scan.namespaces {
+        if !inNamespace.isEmpty {
+          switch IPCView.entering(namespace, base: base, shm: .none, visitor: visitor) {
+          case .failure(let error):
+            skipped.namespaces.append(namespace)
+            skipped.errors.append(error)
+            continue
+          case .success(let view):
+            let (part, states) = Self.list(
+              kinds: inNamespace, filter: filter, view: view, processes: processes, orphanStates: orphanStates,
+              segmentMemory: segmentMemory, holders: holders)
+            visited(namespace)
+            take(part, namespace, states)
+          }
+        }
+        guard !inDirectory.isEmpty else { continue }
+        visited(namespace)
+        for root in namespace.sharedMemory {
+          // POSIX files need no namespace: the caller's view, with this directory.
+          var view = base
+          view.namespace = namespace.inode
+          guard case .success(let fd) = root.duplicate() else { continue }
+          view.shm = .descriptor(OwnedDescriptor(fd), label: root.label, live: true)
+          let (part, states) = Self.list(
+            kinds: inDirectory, filter: filter, view: view, processes: processes, orphanStates: orphanStates,
+            segmentMemory: false, holders: holders)
+          take(part, namespace, states)
+        }
+      }
+    return skipped
   }
 
   /// One namespace's (or one directory's) listing, with the orphan state of each object when asked.
   static func list(
-    kinds: [IPCKind], filter: ObjectFilter, view: IPCView, processes: ProcessTable, orphanStates: Bool, segmentMemory: Bool
+    kinds: [IPCKind], filter: ObjectFilter, view: IPCView, processes: ProcessTable?, orphanStates: Bool, segmentMemory: Bool,
+    holders: Bool
   ) -> (Listing, [OrphanState]?) {
     let listing = Listing.make(
       kinds: kinds, filter: filter, inventory: Inventory(view: view), processes: processes, orphanStates: orphanStates,
-      segmentMemory: segmentMemory)
+      segmentMemory: segmentMemory, holders: holders)
     guard orphanStates, let detector = listing.detector else { return (listing, nil) }
     return (listing, listing.objects.map { detector.state(of: $0) })
   }

@@ -97,23 +97,29 @@ final class WorkerThread: @unchecked Sendable {
   /// the interrupt signals and SIGALRM, so that a SIGINT, and the watchdog that closes the race
   /// before a blocking call, reach the thread doing the work and interrupt its call (msgrcv,
   /// semop) as they would on the main thread.
-  private func wake() {
+  /// `meanwhile` runs on the calling thread between the two, with the same signals blocked.
+  private func wake(meanwhile: () -> Void) {
     var interrupts = WorkerThread.handedOver
     var previous = sigset_t()
     pthread_sigmask(SIG_BLOCK, &interrupts, &previous)
     sem_post(channel.request)
+    meanwhile()
     while sem_wait(channel.done) != 0 {}
     pthread_sigmask(SIG_SETMASK, &previous, nil)
   }
 
-  /// Runs `body` on the thread (inline when already on it) and returns what it returned.
-  func perform<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-    if isCurrent { return try body() }
+  /// Runs `body` on the thread (inline when already on it) and returns what it returned;
+  /// `meanwhile` runs on the calling thread while the thread works (after `body`, when inline).
+  func perform<T, E: Error>(_ body: () throws(E) -> T, meanwhile: () -> Void = {}) throws(E) -> T {
+    if isCurrent {
+      defer { meanwhile() }
+      return try body()
+    }
     var result: Result<T, E>?
     withoutActuallyEscaping(body) { escapable in
       serial.withLock { _ in
         channel.job = { result = Result(catching: escapable) }
-        wake()
+        wake(meanwhile: meanwhile)
       }
     }
     return try result!.get()
@@ -162,10 +168,18 @@ public final class NamespaceVisitor: @unchecked Sendable {
   /// Runs `body` on a visiting thread, given that thread; or on the caller's, given nil, when
   /// there is no other namespace to visit (`needed` false) or no thread can be started (each
   /// namespace then gets a thread of its own).
-  public static func run<T, E: Error>(needed: Bool = true, _ body: (NamespaceVisitor?) throws(E) -> T) throws(E) -> T {
-    guard needed, case .success(let worker) = WorkerThread.start() else { return try body(nil) }
+  ///
+  /// `meanwhile` runs on the caller's thread while the pass runs (after it, without a thread of
+  /// its own): it may take what the pass hands over, as long as it returns once the pass is done.
+  public static func run<T, E: Error>(
+    needed: Bool = true, _ body: (NamespaceVisitor?) throws(E) -> T, meanwhile: () -> Void = {}
+  ) throws(E) -> T {
+    guard needed, case .success(let worker) = WorkerThread.start() else {
+      defer { meanwhile() }
+      return try body(nil)
+    }
     let visitor = NamespaceVisitor(worker: worker)
-    return try worker.perform { () throws(E) -> T in try body(visitor) }
+    return try worker.perform({ () throws(E) -> T in try body(visitor) }, meanwhile: meanwhile)
   }
 
   /// On the visiting thread: moves it into `namespace`, unless it is there (the caller's own, or
@@ -200,5 +214,42 @@ public struct VisitedNamespace: NamespaceExecutor, @unchecked Sendable {
     // A view kept past its visit would act in whatever namespace the thread has moved to.
     precondition(visitor.worker.isCurrent && visitor.visit == visit, "a namespace view used after its visit")
     return try body()
+  }
+}
+
+/// Items handed from one thread to another as they are made, in order, until `close`: the visiting
+/// thread's parts of a listing, to the thread that writes them.
+final class Handover<Item>: @unchecked Sendable {
+  private let lock = Mutex<Void>(())
+  private var items: [Item?] = []
+  private var first = 0
+  /// Posted once per item and once on close.
+  private let ready = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+
+  init() { sem_init(ready, 0, 0) }
+
+  deinit {
+    sem_destroy(ready)
+    ready.deallocate()
+  }
+
+  func put(_ item: Item) {
+    lock.withLock { _ in items.append(item) }
+    sem_post(ready)
+  }
+
+  func close() { sem_post(ready) }
+
+  /// The next item, waiting for it; nil once closed and all taken.
+  func next() -> Item? {
+    while sem_wait(ready) != 0 {}
+    var item: Item?
+    lock.withLock { _ in
+      guard first < items.count else { return }
+      // Taken out, so that the consumer holds the only copy of what it changes.
+      item = items[first].take()
+      first += 1
+    }
+    return item
   }
 }

@@ -39,31 +39,50 @@ public struct ObjectListRenderer: Rendering {
         writer.begin(cols.map(\.output), title: kinds.count > 1 ? kind.title : nil)
         for object in objects where object.kind == kind { write(object, cols, to: &writer) }
       }
-    case .csv:
-      var cols = columns ?? leadingColumns
-      if columns == nil {
-        for kind in kinds {
-          for column in ObjectColumn.applicable(to: kind) where !cols.contains(where: { $0 === column }) {
-            cols.append(column)
-          }
-        }
-      }
-      cols = typed(cols)
-      writer.begin(cols.map(\.output), title: nil)
-      for object in objects { write(object, cols, to: &writer) }
     default:
-      let chosen = columns.map(typed)
-      var current: IPCKind?
-      var cols: [ObjectColumn] = []
+      var batches = self.batches(to: &writer)
+      batches.write(objects, to: &writer)
+    }
+  }
+
+  /// JSON and CSV records written batch after batch, as they come (a listing across namespaces
+  /// writes each namespace's while the next is read): the same records `write(to:)` writes.
+  public struct Batches {
+    let renderer: ObjectListRenderer
+    /// For JSON, the columns chosen with -o; nil for each kind's own.
+    let chosen: [ObjectColumn]?
+    var cols: [ObjectColumn]
+    var current: IPCKind?
+
+    public mutating func write(_ objects: [IPCObject], to writer: inout some RecordWriter) {
       for object in objects {
-        if current != object.kind {
+        if type(of: writer).format != .csv, current != object.kind {
           current = object.kind
-          cols = chosen ?? typed(leadingColumns + ObjectColumn.applicable(to: object.kind))
+          cols = chosen ?? renderer.typed(renderer.leadingColumns + ObjectColumn.applicable(to: object.kind))
           writer.begin(cols.map(\.output), title: nil)
         }
-        write(object, cols, to: &writer)
+        renderer.write(object, cols, to: &writer)
       }
     }
+  }
+
+  /// Starts writing batches: CSV has one heading, TYPE then the union of the kinds' columns; a
+  /// JSON object has `type` then the columns of its kind.
+  public func batches(to writer: inout some RecordWriter) -> Batches {
+    guard type(of: writer).format == .csv else {
+      return Batches(renderer: self, chosen: columns.map(typed), cols: [], current: nil)
+    }
+    var cols = columns ?? leadingColumns
+    if columns == nil {
+      for kind in kinds {
+        for column in ObjectColumn.applicable(to: kind) where !cols.contains(where: { $0 === column }) {
+          cols.append(column)
+        }
+      }
+    }
+    cols = typed(cols)
+    writer.begin(cols.map(\.output), title: nil)
+    return Batches(renderer: self, chosen: cols, cols: cols, current: nil)
   }
 
   /// TYPE first, once.
