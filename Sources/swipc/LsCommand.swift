@@ -108,24 +108,22 @@ extension Swipc.Ls: QuickCommand {
       objects: [], kinds: kinds, context: ColumnContext(now: now, processes: ProcessTable(), namespaces: labels), columns: columns)
     renderer.leadingColumns = ObjectColumn.namespaceColumns
     let formatter = CellFormatter(options: output.renderOptions(now: now), users: UserDirectory())
-    func run(_ writer: some RecordWriter) throws -> OutputBuffer {
-      var writer = writer
-      var batches = renderer.batches(to: &writer)
-      let (summary, skipped) = AllNamespaces(base: .fromEnvironment()).stream(
-        kinds: kinds, filter: filter, segmentMemory: segmentMemory, labels: labels, now: now
-      ) { batches.write($0, to: &writer) }
-      if let warning = skipped.warning { Terminal.warn(warning) }
-      if let failure = summary.failure { throw failure }
-      for warning in summary.warnings { Terminal.warn(warning) }
-      return writer.finish()
-    }
     // The count is not known before the records are written: room for thousands, in pages that
     // cost nothing until written.
     let capacity = 4 << 20
-    try Terminal.write(
-      output.format == .json
-        ? run(JSONOutput(formatter: formatter, layout: .array, capacity: capacity))
-        : run(CSVOutput(formatter: formatter, capacity: capacity)))
+    let asJSON = output.format == .json
+    var json = JSONOutput(formatter: formatter, layout: .array, capacity: asJSON ? capacity : 0)
+    var csv = CSVOutput(formatter: formatter, capacity: asJSON ? 0 : capacity)
+    var batches = asJSON ? renderer.batches(to: &json) : renderer.batches(to: &csv)
+    let (summary, skipped) = AllNamespaces(base: .fromEnvironment()).stream(
+      kinds: kinds, filter: filter, segmentMemory: segmentMemory, labels: labels, now: now
+    ) { objects in
+      if asJSON { batches.write(objects, to: &json) } else { batches.write(objects, to: &csv) }
+    }
+    if let warning = skipped.warning { Terminal.warn(warning) }
+    if let failure = summary.failure { throw failure }
+    for warning in summary.warnings { Terminal.warn(warning) }
+    try Terminal.write(asJSON ? json.finish() : csv.finish())
   }
 
   /// `ls ns`: every namespace, with what it holds.

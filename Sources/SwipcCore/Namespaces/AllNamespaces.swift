@@ -79,7 +79,7 @@ public struct AllNamespaces {
       ) { part, namespace, states in
         outcome.take(part, namespace, into: &merged.warnings)
         // Its name is read now, while its process is most likely still there to tell it.
-        if !part.objects.isEmpty { _ = namespace.container }
+        if !part.objects.isEmpty { _ = namespace.containerName }
         let start = merged.objects.count
         merged.objects.append(contentsOf: part.objects)
         for i in start..<merged.objects.count {
@@ -122,7 +122,13 @@ public struct AllNamespaces {
         defer { handover.close() }
         skipped = pass(
           kinds: kinds, filter: filter, processes: nil, orphanStates: false, segmentMemory: segmentMemory,
-          visitor: visitor, visited: { handover.put(.namespace($0)) }
+          visitor: visitor,
+          visited: { namespace in
+            // Read here, while its process is most likely still there, and before the namespace
+            // is handed over: from then on only the caller's thread touches it.
+            _ = namespace.containerName
+            handover.put(.namespace(namespace))
+          }
         ) { part, namespace, _ in handover.put(.part(part, namespace)) }
       },
       meanwhile: {

@@ -10,7 +10,7 @@ public final class NamespaceLabels: @unchecked Sendable {
     /// The namespace, which reads its container and command when first asked.
     let namespace: IPCNamespace
     /// `docker/0123456789ab`, `k8s/POD/ID`…; nil for none.
-    public var container: String? { namespace.container?.name }
+    public var container: String? { namespace.containerName }
     /// A process in the namespace.
     public var pid: Int32?
     /// That process's command name.

@@ -98,6 +98,8 @@ public final class IPCNamespace {
   /// process's cgroup file is slow to make and to parse.
   public private(set) lazy var container: ContainerIdentity? =
     inode == IPCNamespace.initialInode ? nil : process?.container
+  /// `docker/0123456789ab`: the container's name, made once for every row that shows it.
+  public private(set) lazy var containerName: String? = container?.name
   /// The representative process's command name, for a namespace that belongs to no container.
   public private(set) lazy var command: String? = process?.command
   /// Whether this is the caller's own IPC namespace (entered by nobody: the calls are made inline).

@@ -73,6 +73,11 @@ final class TimeTextCache {
   var ages: [Int64: [UInt8]] = [:]
   var sizes: [UInt64: [UInt8]] = [:]
   var groups: [UInt32: [UInt8]] = [:]
+  /// The last answers, asked again record after record (one owner, one creation time) for less
+  /// than a dictionary lookup costs.
+  var lastTime: (Int64, [UInt8]?)?
+  var lastUser: (UInt32, [UInt8])?
+  var lastGroup: (UInt32, [UInt8])?
 }
 
 /// Turns cells into text for tables and CSV, and into JSON values.
@@ -95,26 +100,38 @@ public struct CellFormatter {
 
   /// nil for a time RFC 3339 cannot write (see `TextFormat.rfc3339`).
   func rfc3339(_ t: Int64) -> [UInt8]? {
-    if let cached = times.rfc3339[t] { return cached }
-    let text = TextFormat.rfc3339(t).map { Array($0.utf8) }
-    times.rfc3339[t] = text
+    if let (last, text) = times.lastTime, last == t { return text }
+    let text: [UInt8]?
+    if let cached = times.rfc3339[t] {
+      text = cached
+    } else {
+      text = TextFormat.rfc3339(t).map { Array($0.utf8) }
+      times.rfc3339[t] = text
+    }
+    times.lastTime = (t, text)
     return text
   }
 
   /// A user's name as a JSON value (`"root"` or `null`), formatted once per uid.
   func jsonUser(_ uid: UInt32) -> [UInt8] {
-    if let cached = times.users[uid] { return cached }
-    var out = OutputBuffer(capacity: 16)
-    if let name = users.userName(uid) { out.writeJSONString(name) } else { out.write("null") }
-    times.users[uid] = out.bytes
-    return out.bytes
+    if let (last, text) = times.lastUser, last == uid { return text }
+    let text = times.users[uid] ?? Self.jsonName(users.userName(uid))
+    times.users[uid] = text
+    times.lastUser = (uid, text)
+    return text
   }
 
   func jsonGroup(_ gid: UInt32) -> [UInt8] {
-    if let cached = times.groups[gid] { return cached }
+    if let (last, text) = times.lastGroup, last == gid { return text }
+    let text = times.groups[gid] ?? Self.jsonName(users.groupName(gid))
+    times.groups[gid] = text
+    times.lastGroup = (gid, text)
+    return text
+  }
+
+  static func jsonName(_ name: String?) -> [UInt8] {
     var out = OutputBuffer(capacity: 16)
-    if let name = users.groupName(gid) { out.writeJSONString(name) } else { out.write("null") }
-    times.groups[gid] = out.bytes
+    if let name { out.writeJSONString(name) } else { out.write("null") }
     return out.bytes
   }
 

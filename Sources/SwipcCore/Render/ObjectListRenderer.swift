@@ -41,7 +41,7 @@ public struct ObjectListRenderer: Rendering {
       }
     default:
       var batches = self.batches(to: &writer)
-      batches.write(objects, to: &writer)
+      batches.write(objects, into: &writer)
     }
   }
 
@@ -54,7 +54,11 @@ public struct ObjectListRenderer: Rendering {
     var cols: [ObjectColumn]
     var current: IPCKind?
 
-    public mutating func write(_ objects: [IPCObject], to writer: inout some RecordWriter) {
+    // Concrete entry points: a caller in another module gets code specialised for its writer.
+    public mutating func write(_ objects: [IPCObject], to writer: inout JSONOutput) { write(objects, into: &writer) }
+    public mutating func write(_ objects: [IPCObject], to writer: inout CSVOutput) { write(objects, into: &writer) }
+
+    mutating func write(_ objects: [IPCObject], into writer: inout some RecordWriter) {
       for object in objects {
         if type(of: writer).format != .csv, current != object.kind {
           current = object.kind
