@@ -185,7 +185,8 @@ public final class ProcessTable {
     var index = HolderIndex()
     index.scannedFiles = files
     index.scannedMappings = mappings
-    let me = getpid()
+    // swipc as this /proc numbers it, which is not getpid() where /proc is another PID namespace's.
+    let me = FileReader.readLink(procDirectory + "/self").flatMap { Int32($0) } ?? getpid()
     // A process born during the scan may hold what its parent held, the parent having exited
     // before its turn: /proc is listed again and newcomers scanned, a bounded number of times.
     var seen = Set<Int32>()
