@@ -107,6 +107,15 @@ struct RenderTests {
     #expect(text.contains("swipc_orphan_unknown_objects{type=\"shm\"} 0\n"))
   }
 
+  @Test("Prometheus label values escape backslash, quote and newline, and carry no other control byte")
+  func prometheusLabelValues() {
+    var writer = PrometheusWriter()
+    writer.sample("m", help: "h", labels: [("container", "machine/a\u{1B}[31mb\\c\"d\ne\u{7F}f")], value: 1)
+    let text = String(decoding: writer.out.bytes, as: UTF8.self)
+    #expect(text.hasSuffix("m{container=\"machine/a\u{FFFD}[31mb\\\\c\\\"d\\ne\u{FFFD}f\"} 1\n"), "\(text)")
+    #expect(!writer.out.bytes.contains(27) && !writer.out.bytes.contains(127))
+  }
+
   @Test("every column has a unique name and a JSON key")
   func columnCatalog() {
     let names = ObjectColumn.catalog.map(\.name)

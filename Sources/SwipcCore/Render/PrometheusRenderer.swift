@@ -25,6 +25,10 @@ public struct PrometheusWriter {
           case 92: out.write("\\\\")
           case 34: out.write("\\\"")
           case 10: out.write("\\n")
+          // The format escapes nothing else: another control character (a machine's name may
+          // hold any, written `\x1b` in its unit) would reach whoever reads the file on a
+          // terminal as it is. It becomes U+FFFD.
+          case 0..<32, 127: out.write("\u{FFFD}")
           default: out.write(byte: ch)
           }
         }
