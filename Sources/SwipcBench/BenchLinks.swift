@@ -8,27 +8,54 @@ import SystemPackage
 public protocol BenchLink: AnyObject {
   func send(_ size: Int) throws(SwipcError)
   func receive(_ size: Int) throws(SwipcError)
-  /// `count` messages one way, as the throughput phase sends and receives them: a loop of its
-  /// own in each link, so that the fastest rings (tens of millions of messages a second) are not
-  /// measured through a dynamic call per message, which the C reference does not make.
+  /// `count` messages one way, as the throughput phase sends and receives them; `count` round
+  /// trips (send, then receive the reply), each one's time in nanoseconds into `samples`, and the
+  /// other side's `count` replies (receive, then send back), as the latency phase makes them.
+  /// Loops of their own in each link, so that the fastest rings (tens of millions of messages a
+  /// second, a round trip in 0.2 µs) are not measured through a dynamic call per message, which
+  /// the C reference does not make.
   func send(_ size: Int, count: Int) throws(SwipcError)
   func receive(_ size: Int, count: Int) throws(SwipcError)
+  func ping(_ size: Int, count: Int, samples: UnsafeMutablePointer<UInt64>) throws(SwipcError)
+  func pong(_ size: Int, count: Int) throws(SwipcError)
 }
 
 extension BenchLink {
   /// A signal that lands between two calls interrupts none of them: the flags are looked at
   /// every so often as well (a load; nothing on the data path changes).
   @inline(__always)
-  func repeating(_ count: Int, _ body: () throws(SwipcError) -> Void) throws(SwipcError) {
+  func repeating(_ count: Int, _ body: (Int) throws(SwipcError) -> Void) throws(SwipcError) {
     for i in 0..<count {
       if i & 1023 == 0 { try BenchStop.check() }
-      try body()
+      try body(i)
     }
   }
 
-  public func send(_ size: Int, count: Int) throws(SwipcError) { try repeating(count) { () throws(SwipcError) in try send(size) } }
+  /// Runs `body` `count` times, each run's time in nanoseconds into `samples`.
+  @inline(__always)
+  func timing(_ count: Int, into samples: UnsafeMutablePointer<UInt64>, _ body: () throws(SwipcError) -> Void) throws(SwipcError) {
+    try repeating(count) { (i) throws(SwipcError) in
+      let start = BenchRunner.now()
+      try body()
+      samples[i] = BenchRunner.now() &- start
+    }
+  }
+
+  public func send(_ size: Int, count: Int) throws(SwipcError) { try repeating(count) { (_) throws(SwipcError) in try send(size) } }
   public func receive(_ size: Int, count: Int) throws(SwipcError) {
-    try repeating(count) { () throws(SwipcError) in try receive(size) }
+    try repeating(count) { (_) throws(SwipcError) in try receive(size) }
+  }
+  public func ping(_ size: Int, count: Int, samples: UnsafeMutablePointer<UInt64>) throws(SwipcError) {
+    try timing(count, into: samples) { () throws(SwipcError) in
+      try send(size)
+      try receive(size)
+    }
+  }
+  public func pong(_ size: Int, count: Int) throws(SwipcError) {
+    try repeating(count) { (_) throws(SwipcError) in
+      try receive(size)
+      try send(size)
+    }
   }
 }
 
@@ -448,6 +475,11 @@ final class IndexRingLink: BenchLink {
     }
   }
 
+  // `send` and `receive` are forced inline: left to itself the optimiser calls one out-of-line
+  // copy per message from the loops below, and with two CPUs the spinning sender sets the pace,
+  // so every instruction a message costs it (a call, a stack frame, spills) is throughput lost;
+  // in a round trip they stand between seeing the other side's counter and publishing our own.
+  @inline(__always)
   func send(_ size: Int) throws(SwipcError) {
     let n = written, slots = self.slots
     try wait(on: out.read, asleep: out.writerAsleep) { n &- $0 < slots }
@@ -457,12 +489,7 @@ final class IndexRingLink: BenchLink {
     publish(out.written, written, wake: out.readerAsleep)
   }
 
-  // The same loops as the protocol's, in this final class: `send` and `receive` inline into them.
-  func send(_ size: Int, count: Int) throws(SwipcError) { try repeating(count) { () throws(SwipcError) in try send(size) } }
-  func receive(_ size: Int, count: Int) throws(SwipcError) {
-    try repeating(count) { () throws(SwipcError) in try receive(size) }
-  }
-
+  @inline(__always)
   func receive(_ size: Int) throws(SwipcError) {
     let n = read
     try wait(on: input.written, asleep: input.readerAsleep) { $0 != n }
@@ -470,5 +497,24 @@ final class IndexRingLink: BenchLink {
     inSlot = inSlot + 1 == Int(slots) ? 0 : inSlot + 1
     read = n &+ 1
     publish(input.read, read, wake: input.writerAsleep)
+  }
+
+  // The same loops as the protocol's, in this final class: `send` and `receive` inline into them,
+  // where the protocol's call them through the witness table.
+  func send(_ size: Int, count: Int) throws(SwipcError) { try repeating(count) { (_) throws(SwipcError) in try send(size) } }
+  func receive(_ size: Int, count: Int) throws(SwipcError) {
+    try repeating(count) { (_) throws(SwipcError) in try receive(size) }
+  }
+  func ping(_ size: Int, count: Int, samples: UnsafeMutablePointer<UInt64>) throws(SwipcError) {
+    try timing(count, into: samples) { () throws(SwipcError) in
+      try send(size)
+      try receive(size)
+    }
+  }
+  func pong(_ size: Int, count: Int) throws(SwipcError) {
+    try repeating(count) { (_) throws(SwipcError) in
+      try receive(size)
+      try send(size)
+    }
   }
 }

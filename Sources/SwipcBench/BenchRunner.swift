@@ -156,15 +156,7 @@ public struct BenchRunner {
       try link.send(size)
       try link.receive(size)
     }
-    // A signal that lands between two calls interrupts none of them: look at the flags every
-    // so often as well (a load; nothing on the data path changes).
-    for i in 0..<pings {
-      if i & 1023 == 0 { try BenchStop.check() }
-      let start = BenchRunner.now()
-      try link.send(size)
-      try link.receive(size)
-      samples[i] = BenchRunner.now() - start
-    }
+    try link.ping(size, count: pings, samples: samples)
     let start = BenchRunner.now()
     try link.send(size, count: messages)
     try link.receive(size)
@@ -259,11 +251,7 @@ public enum BenchPeer {
       try BenchStop.check()
       try link.send(size)
     }
-    for i in 1..<max(pings, 1) {
-      if i & 1023 == 0 { try BenchStop.check() }
-      try link.receive(size)
-      try link.send(size)
-    }
+    try link.pong(size, count: max(pings, 1) - 1)
     try link.receive(size, count: messages)
     try link.send(size)
     var byte: UInt8 = 0
