@@ -72,7 +72,7 @@ for size in sizes:
         if note:
             print(f"{name:24} {note}", flush=True)
             continue
-        print(f"{name:24} {sa[0]:10.2f} {sb[0]:9.2f} {sa[0] / sb[0]:6.2f}   {sa[1]:12.0f} {sb[1]:10.0f} {sa[1] / sb[1]:6.2f}"
+        print(f"{name:24} {sa[0]:10.3f} {sb[0]:9.3f} {sa[0] / sb[0]:6.2f}   {sa[1]:12.0f} {sb[1]:10.0f} {sa[1] / sb[1]:6.2f}"
               f"   {sa[2]:10.1f} {sb[2]:9.1f}", flush=True)
         best.setdefault(size, {})[m] = sa[2]
 
@@ -86,7 +86,7 @@ if 64 in sizes and {"shm", "pshm"} & set(mechanisms):
         if note:
             print(f"{m + ' 64B x8':24} {note}")
             continue
-        print(f"{m + ' 64B x8':24} {sa[0]:10.2f} {sb[0]:9.2f} {sa[0] / sb[0]:6.2f}   {sa[1]:12.0f} {sb[1]:10.0f} {sa[1] / sb[1]:6.2f}",
+        print(f"{m + ' 64B x8':24} {sa[0]:10.3f} {sb[0]:9.3f} {sa[0] / sb[0]:6.2f}   {sa[1]:12.0f} {sb[1]:10.0f} {sa[1] / sb[1]:6.2f}",
               flush=True)
 
 bulk = [s for s in sizes if s >= 65536 and s in best]
@@ -112,7 +112,7 @@ if 64 in sizes and not os.environ.get("BENCH_NO_NOISE"):
         if note:
             continue
         spread += [sa[0] / sb[0], sa[1] / sb[1]]
-        print(f"{m + ' 64B C/C':24} {sa[0]:10.2f} {sb[0]:9.2f} {sa[0] / sb[0]:6.2f}   {sa[1]:12.0f} {sb[1]:10.0f} {sa[1] / sb[1]:6.2f}",
+        print(f"{m + ' 64B C/C':24} {sa[0]:10.3f} {sb[0]:9.3f} {sa[0] / sb[0]:6.2f}   {sa[1]:12.0f} {sb[1]:10.0f} {sa[1] / sb[1]:6.2f}",
               flush=True)
     if spread:
         print(f"C against itself: ratios from {min(spread):.2f} to {max(spread):.2f}")

@@ -290,7 +290,7 @@ int main(int argc, char **argv) {
   waitpid(pid, NULL, 0);
   qsort(lat, count, sizeof *lat, cmp);
   long i99 = count * 99 / 100; if (i99 > count - 1) i99 = count - 1;
-  printf("%s,%zu,%.2f,%.2f,%.1f,%.0f,\n", mech, size, lat[count / 2] / 1000.0, lat[i99] / 1000.0,
+  printf("%s,%zu,%.3f,%.3f,%.1f,%.0f,\n", mech, size, lat[count / 2] / 1000.0, lat[i99] / 1000.0,
          count * (double)size / secs / 1e6, count / secs);
   if (!strcmp(mech, "msg")) msgctl(msqid, IPC_RMID, NULL);
   if (!strcmp(mech, "shm")) semctl(semid, 0, IPC_RMID);

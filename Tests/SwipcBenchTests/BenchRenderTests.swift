@@ -26,7 +26,7 @@ struct BenchRenderTests {
     #expect(lines[0] == "64B messages")
     #expect(lines[1].hasPrefix("MECHANISM") && lines[1].hasSuffix("MSG/S (bar)"))
     #expect(lines[2].hasPrefix("pipe") && lines[3].hasPrefix("tcp") && lines[4].hasPrefix("msg"))
-    #expect(lines[2].contains(" 61.90 ") && lines[2].contains(" 2000000 "), "\(lines[2])")
+    #expect(lines[2].contains(" 61.900 ") && lines[2].contains(" 2000000 "), "\(lines[2])")
     #expect(lines[2].hasSuffix(BenchRenderer.bar(1)) && lines[3].hasSuffix(BenchRenderer.bar(0.5)))
     #expect(lines[4].hasPrefix("msg") && lines[4].contains(" - ") && lines[4].hasSuffix("n/a (limit 8192, MSGMAX)"))
     #expect(lines[5] == "Ranking by throughput (classic: shared memory > message queues, pipes > sockets):")
@@ -34,13 +34,13 @@ struct BenchRenderTests {
     var noHeadings = formatter
     noHeadings.options.headings = false
     let csv = try BenchRenderer([fast, skipped], sizes: [64]).render(as: .csv, formatter: noHeadings)
-    #expect(String(decoding: csv.bytes, as: UTF8.self) == "pipe,64,61.90,99.34,137.2,2000000,\nmsg,64,,,,,\"n/a (limit 8192, MSGMAX)\"\n")
+    #expect(String(decoding: csv.bytes, as: UTF8.self) == "pipe,64,61.900,99.340,137.2,2000000,\nmsg,64,,,,,\"n/a (limit 8192, MSGMAX)\"\n")
     let headed = try BenchRenderer([], sizes: [64]).render(as: .csv, formatter: formatter)
     #expect(String(decoding: headed.bytes, as: UTF8.self) == "mechanism,size,p50_us,p99_us,mb_per_s,messages_per_s,note\n")
     let json = try BenchRenderer([fast, skipped], sizes: [64]).render(as: .json, formatter: formatter)
     #expect(String(decoding: json.bytes, as: UTF8.self) == """
       [
-        {"mechanism":"pipe","size":64,"p50_us":61.90,"p99_us":99.34,"mb_per_s":137.2,"messages_per_s":2000000,"skipped":null},
+        {"mechanism":"pipe","size":64,"p50_us":61.900,"p99_us":99.340,"mb_per_s":137.2,"messages_per_s":2000000,"skipped":null},
         {"mechanism":"msg","size":64,"p50_us":null,"p99_us":null,"mb_per_s":null,"messages_per_s":null,"skipped":"n/a (limit 8192, MSGMAX)"}
       ]
 
@@ -51,6 +51,7 @@ struct BenchRenderTests {
       try BenchRenderer([fast], sizes: [64]).render(as: .prometheus, formatter: formatter)
     }
     #expect(TextFormat.fixed(0.005, digits: 2) == "0.01" && TextFormat.fixed(12.34, digits: 1) == "12.3")
+    #expect(TextFormat.fixed(0.1925, digits: 3) == "0.193" && TextFormat.fixed(61.9, digits: 3) == "61.900")
   }
 
   @Test("a measurement that is not a finite number is null in JSON, empty in CSV, never a crash")
@@ -62,7 +63,7 @@ struct BenchRenderTests {
     let json = try BenchRenderer([odd], sizes: [64]).render(as: .json, formatter: formatter)
     #expect(String(decoding: json.bytes, as: UTF8.self).contains("\"mb_per_s\":null,\"messages_per_s\":null,"))
     let csv = try BenchRenderer([odd], sizes: [64]).render(as: .csv, formatter: formatter)
-    #expect(String(decoding: csv.bytes, as: UTF8.self).hasSuffix("\npipe,64,0.00,0.00,,,\n"))
+    #expect(String(decoding: csv.bytes, as: UTF8.self).hasSuffix("\npipe,64,0.000,0.000,,,\n"))
     let table = try BenchRenderer([odd], sizes: [64]).render(as: .table, formatter: formatter)
     #expect(String(decoding: table.bytes, as: UTF8.self).contains("\npipe "))
   }

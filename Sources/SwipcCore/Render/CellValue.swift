@@ -24,7 +24,7 @@ public enum CellValue: Sendable, Equatable {
   case bool(Bool)
   /// A percentage: `12.50%` in tables, the number in CSV, rounded to four decimals in JSON.
   case percent(Double)
-  /// A measurement with one or two decimals (`61.90`), the same digits in every format; a value
+  /// A measurement with one to three decimals (`61.90`), the same digits in every format; a value
   /// that is not finite is null, as JSON has no NaN or infinity.
   case fixed(Double, digits: Int)
   /// Processes: `4321:bash,4400:cat` (`-` for none) in tables and CSV, objects in JSON.

@@ -6,7 +6,7 @@ public enum TextFormat {
   /// decimal when it is not zero).
   /// A non-negative number with `digits` decimals (1 or 2), without Foundation: `12.3`.
   public static func fixed(_ value: Double, digits: Int) -> String {
-    let scale: Double = digits == 1 ? 10 : 100
+    let scale: Double = digits == 1 ? 10 : digits == 2 ? 100 : 1000
     guard value.isFinite, value >= 0, value < 1e15 else { return "0" }
     let units = Int64((value * scale).rounded())
     let whole = units / Int64(scale)
