@@ -125,9 +125,20 @@ public final class ProcessTable {
   /// Whether `scanHolders` scans /proc once for every file any process holds and answers every
   /// later call from that scan: for listings over many namespaces, each with its own files.
   public var remembersHolders = false
-  /// Whether scans leave swipc's own process out: a scan made while its visiting thread opens
-  /// each queue it lists (`AllNamespaces.stream`) would count swipc among the holders.
-  public var skipsOwnProcess = false
+  /// The files swipc held when `ignoresLaterOwnFiles` was called (descriptors it inherited):
+  /// later scans count swipc as a holder of those only. A scan made while its visiting thread
+  /// opens each queue it lists (`AllNamespaces.stream`) would otherwise count swipc for them.
+  private var ownFiles: Set<HolderIndex.FileID>?
+
+  /// From now on, swipc holds only what it holds now, whatever it opens later.
+  public func ignoresLaterOwnFiles() {
+    guard let me = ownPid else { return }
+    ownFiles = Set(scan(files: [], segments: false, mappings: true, all: true, only: me).files.keys)
+  }
+
+  /// swipc as this /proc numbers it, which is not getpid() where /proc is another PID namespace's;
+  /// nil where this /proc does not show swipc (a child PID namespace's).
+  var ownPid: Int32? { FileReader.readLink(procDirectory + "/self").flatMap { Int32($0) } }
   private var rememberedHolders: HolderIndex?
 
   /// Whether a process has one thread, from the link count of its `task` directory (two, plus
@@ -179,19 +190,20 @@ public final class ProcessTable {
   /// How many times a scan lists /proc before giving up on processes born during it.
   static let rounds = 4
 
-  /// - Parameter all: record every file held, not only `files`, and no commands (`scanHolders`
-  ///   adds those of the holders it returns).
-  func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool) -> HolderIndex {
+  /// - Parameters:
+  ///   - all: record every file held, not only `files`, and no commands (`scanHolders` adds those
+  ///     of the holders it returns).
+  ///   - only: the one process to scan, rather than all of /proc's.
+  func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool, only: Int32? = nil) -> HolderIndex {
     var index = HolderIndex()
     index.scannedFiles = files
     index.scannedMappings = mappings
-    // swipc as this /proc numbers it, which is not getpid() where /proc is another PID namespace's.
-    let me = FileReader.readLink(procDirectory + "/self").flatMap { Int32($0) } ?? getpid()
+    let me = ownPid
     // A process born during the scan may hold what its parent held, the parent having exited
     // before its turn: /proc is listed again and newcomers scanned, a bounded number of times.
     var seen = Set<Int32>()
     // A /proc that cannot be listed shows no process, not that none holds anything.
-    guard case .success(var pids) = FileReader.numericEntriesResult(procDirectory) else {
+    guard case .success(var pids) = only.map({ .success([$0]) }) ?? FileReader.numericEntriesResult(procDirectory) else {
       index.unresolved += 1
       return index
     }
@@ -203,13 +215,13 @@ public final class ProcessTable {
       }
       rounds += 1
       seen.formUnion(pids)
-      for pid in pids where !(skipsOwnProcess && pid == me) {
+      for pid in pids {
         let base = "\(procDirectory)/\(pid)"
         var readable = true
         var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
         var unresolved = false
         let others = Self.otherThreads(pid: pid, base: base)
-        if !files.isEmpty {
+        if all || !files.isEmpty {
           // Whether the descriptors of one table could all be followed.
           func read(table: String) -> Bool {
             switch FileReader.list(table + "/fd") {
@@ -265,6 +277,7 @@ public final class ProcessTable {
         }
         if readable { index.inspected += 1 } else { index.uninspectable += 1 }
         if unresolved { index.unresolved += 1 }
+        if pid == me, let own = ownFiles { found.removeAll { $0.1.map { !own.contains($0) } ?? false } }
         guard !found.isEmpty else { continue }
         let command = all ? "" : self.command(of: pid) ?? "?"
         for (access, file, segment) in found {
@@ -280,6 +293,7 @@ public final class ProcessTable {
           }
         }
       }
+      if only != nil { break }
       guard case .success(let listed) = FileReader.numericEntriesResult(procDirectory) else {
         index.unresolved += 1
         break
