@@ -1,5 +1,6 @@
 import CSwipc
 import Glibc
+import SystemPackage
 
 /// A process that uses an IPC object, and how.
 public struct Holder: Sendable, Equatable, Hashable {
@@ -18,8 +19,8 @@ public struct HolderIndex: Sendable {
   /// Processes whose fds or maps could not be read (permission); their holdings are unknown.
   public var uninspectable: Int = 0
   /// Processes that were read but may hold files that neither their descriptors nor the part of
-  /// their maps read show (io_uring registered files, maps longer than `ProcessTable.mapsLimit`),
-  /// plus one when processes were still being born after `ProcessTable.rounds` listings of /proc:
+  /// their maps read show (io_uring registered files, maps longer than `ProcessTable.mapsLimit`,
+  /// descriptors or maps swipc ran out of descriptors or memory to read), plus one when processes were still being born after `ProcessTable.rounds` listings of /proc:
   /// their holdings are unknown, however visible they are.
   public var unresolved: Int = 0
 
@@ -27,7 +28,7 @@ public struct HolderIndex: Sendable {
   public var unresolvedReason: String? {
     guard unresolved > 0 else { return nil }
     return "\(unresolved) process\(unresolved == 1 ? "" : "es") may hold files that /proc does not identify "
-      + "(io_uring registered files, memory maps longer than swipc reads, processes born faster than they are scanned, a /proc that could not be listed)"
+      + "(io_uring registered files, memory maps longer than swipc reads, processes born faster than they are scanned, a /proc that could not be listed, swipc out of descriptors or memory)"
   }
   public var inspected: Int = 0
 
@@ -187,6 +188,9 @@ public final class ProcessTable {
   /// 65530 mappings of a file with a 4 KiB path) to push a mapping past it.
   static let mapsLimit = 64 << 20
 
+  /// Whether a read of a process's /proc directory failed because the process has exited.
+  static func exited(_ e: Errno) -> Bool { e == .noSuchFileOrDirectory || e == .noSuchProcess }
+
   /// How many times a scan lists /proc before giving up on processes born during it.
   static let rounds = 4
 
@@ -225,8 +229,13 @@ public final class ProcessTable {
           // Whether the descriptors of one table could all be followed.
           func read(table: String) -> Bool {
             switch FileReader.list(table + "/fd") {
+            case .failure(let e) where e == .permissionDenied || e == .notPermitted:
+              return false
             case .failure(let e):
-              return e != .permissionDenied && e != .notPermitted
+              // Out of descriptors or memory (the visiting thread of `ls -A` holds some too), the
+              // process is not shown to hold nothing: only one that has exited holds nothing.
+              if !Self.exited(e) { unresolved = true }
+              return true
             case .success(let fds):
               for fd in fds {
                 switch FileReader.status(table + "/fd/" + fd, followLinks: true) {
@@ -258,7 +267,7 @@ public final class ProcessTable {
           var mapped = false
           switch FileReader.read(view + "/maps", limit: Self.mapsLimit) {
           case .failure(let e):
-            if e == .permissionDenied || e == .notPermitted { readable = false }
+            if e == .permissionDenied || e == .notPermitted { readable = false } else if !Self.exited(e) { unresolved = true }
           case .success(let text):
             if text.isEmpty && pid != me { break }  // kernel thread, an exited thread, or a process that just exited
             mapped = true
