@@ -14,10 +14,14 @@ struct StreamAttackTests {
     unshare --ipc --mount --propagation private sh -c 'mount -t mqueue none /dev/mqueue; '"$S"' msg create /other >/dev/null; echo ok > "$1"; exec sleep 1000' x $f &
     read -r -t 60 _ < $f
     $S shm create /held --size 4K >/dev/null; $S msg create /heldq >/dev/null
-    # One line per object, TYPE NAME HOLDERS, sorted, from the table, CSV and JSON.
-    table() { "$@" -o TYPE,NAME,HOLDERS --no-headings | grep -v '^---' | tr -s ' ' | sed '/^$/d' | sort; }
-    csv() { "$@" -o TYPE,NAME,HOLDERS --no-headings --format csv | tr ',' ' ' | sort; }
-    json() { "$@" -o TYPE,NAME,HOLDERS --format json | python3 -c 'import json,sys; [print(r["type"], r["name"], r["holders"]) for r in json.load(sys.stdin)]' | sort; }
+    # One line per object, the columns $COLS, sorted, from the table, CSV and JSON.
+    COLS=TYPE,NAME,HOLDERS
+    table() { "$@" -o $COLS --no-headings | grep -v '^---' | tr -s ' ' | sed '/^$/d' | sort; }
+    csv() { "$@" -o $COLS --no-headings --format csv | tr ',' ' ' | sort; }
+    json() {
+      "$@" -o $COLS --format json \\
+        | python3 -c 'import json,sys; c=sys.argv[1].lower().split(","); [print(*(r[k] for k in c)) for r in json.load(sys.stdin)]' $COLS | sort
+    }
 
     """
 
@@ -110,5 +114,41 @@ struct StreamAttackTests {
     #expect(p[3] == "pmsg /heldq None\npshm /held None\n", "ls: \(p[3])")
     #expect(p[4] == "heldq\nheld\n", "clean removed objects in use: \(p[4]) \(p[5])")
     #expect(p[5].contains("skipped pmsg") && p[5].contains("skipped pshm") && p[5].contains("out of descriptors"), "\(p[5])")
+  }
+
+  /// The visiting thread hands each namespace's parts to the main thread under a lock. Under
+  /// ThreadSanitizer (`make check`), a lock handed over in the kernel orders nothing it can see:
+  /// runs over several namespaces reported a race on the hand-over queue and exited 66. Runs with
+  /// any build: each must exit 0 with nothing on stderr, and give the objects the table gives.
+  @Test("ls -A as JSON and CSV over several namespaces, again and again: exit 0, nothing on stderr, the table's objects")
+  func repeatedStreamsAreClean() throws {
+    let r = Harness.inNamespace(Self.setup + """
+      for i in 1 2 3 4; do
+        f=$(ready)
+        unshare --ipc --mount --propagation private bash -c 'mount -t tmpfs tmpfs /dev/shm; mount -t mqueue none /dev/mqueue
+          for j in 1 2 3; do
+            '"$S"' msg create /q$j --max-messages 2 --message-size 64 >/dev/null; '"$S"' shm create /m$j --size 4K >/dev/null
+            '"$S"' sem create /s$j >/dev/null; '"$S"' msg create >/dev/null
+          done
+          exec 3</dev/mqueue/q1 4</dev/shm/m1; echo ok > "$1"; exec sleep 1000' x $f &
+        read -r -t 60 _ < $f
+      done
+      # Holders are left out: under ThreadSanitizer, a run now and then finds some unknown (the
+      # scan is then unresolved; why is still open).
+      COLS=TYPE,NAMESPACE,NAME
+      table $S ls -A pmsg pshm psem | tee $TD/table; echo =====
+      for n in $(seq 20); do
+        for f in json csv; do
+          $f $S ls -A pmsg pshm psem > $TD/out 2> $TD/err || echo "exit $?"
+          cat $TD/err; cmp -s $TD/out $TD/table || { echo "$f differs:"; cat $TD/out; }
+        done
+      done
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p.count == 2, "\(r.stdout)")
+    // Four namespaces of 3 queues, 3 shared memory objects and 3 semaphores each, besides the setup's.
+    #expect(p[0].split(separator: "\n").count == 4 * 9 + 3, "\(p[0])")
+    #expect(p[1] == "", "runs that failed, wrote to stderr or differed from the table: \(p[1])")
   }
 }
