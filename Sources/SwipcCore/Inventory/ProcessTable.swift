@@ -1,5 +1,6 @@
 import CSwipc
 import Glibc
+import SystemPackage
 
 /// A process that uses an IPC object, and how.
 public struct Holder: Sendable, Equatable, Hashable {
@@ -18,8 +19,8 @@ public struct HolderIndex: Sendable {
   /// Processes whose fds or maps could not be read (permission); their holdings are unknown.
   public var uninspectable: Int = 0
   /// Processes that were read but may hold files that neither their descriptors nor the part of
-  /// their maps read show (io_uring registered files, maps longer than `ProcessTable.mapsLimit`),
-  /// plus one when processes were still being born after `ProcessTable.rounds` listings of /proc:
+  /// their maps read show (io_uring registered files, maps longer than `ProcessTable.mapsLimit`,
+  /// descriptors or maps swipc ran out of descriptors or memory to read), plus one when processes were still being born after `ProcessTable.rounds` listings of /proc:
   /// their holdings are unknown, however visible they are.
   public var unresolved: Int = 0
 
@@ -27,7 +28,7 @@ public struct HolderIndex: Sendable {
   public var unresolvedReason: String? {
     guard unresolved > 0 else { return nil }
     return "\(unresolved) process\(unresolved == 1 ? "" : "es") may hold files that /proc does not identify "
-      + "(io_uring registered files, memory maps longer than swipc reads, processes born faster than they are scanned, a /proc that could not be listed)"
+      + "(io_uring registered files, memory maps longer than swipc reads, processes born faster than they are scanned, a /proc that could not be listed, swipc out of descriptors or memory)"
   }
   public var inspected: Int = 0
 
@@ -125,9 +126,20 @@ public final class ProcessTable {
   /// Whether `scanHolders` scans /proc once for every file any process holds and answers every
   /// later call from that scan: for listings over many namespaces, each with its own files.
   public var remembersHolders = false
-  /// Whether scans leave swipc's own process out: a scan made while its visiting thread opens
-  /// each queue it lists (`AllNamespaces.stream`) would count swipc among the holders.
-  public var skipsOwnProcess = false
+  /// The files swipc held when `ignoresLaterOwnFiles` was called (descriptors it inherited):
+  /// later scans count swipc as a holder of those only. A scan made while its visiting thread
+  /// opens each queue it lists (`AllNamespaces.stream`) would otherwise count swipc for them.
+  private var ownFiles: Set<HolderIndex.FileID>?
+
+  /// From now on, swipc holds only what it holds now, whatever it opens later.
+  public func ignoresLaterOwnFiles() {
+    guard let me = ownPid else { return }
+    ownFiles = Set(scan(files: [], segments: false, mappings: true, all: true, only: me).files.keys)
+  }
+
+  /// swipc as this /proc numbers it, which is not getpid() where /proc is another PID namespace's;
+  /// nil where this /proc does not show swipc (a child PID namespace's).
+  var ownPid: Int32? { FileReader.readLink(procDirectory + "/self").flatMap { Int32($0) } }
   private var rememberedHolders: HolderIndex?
 
   /// Whether a process has one thread, from the link count of its `task` directory (two, plus
@@ -176,22 +188,26 @@ public final class ProcessTable {
   /// 65530 mappings of a file with a 4 KiB path) to push a mapping past it.
   static let mapsLimit = 64 << 20
 
+  /// Whether a read of a process's /proc directory failed because the process has exited.
+  static func exited(_ e: Errno) -> Bool { e == .noSuchFileOrDirectory || e == .noSuchProcess }
+
   /// How many times a scan lists /proc before giving up on processes born during it.
   static let rounds = 4
 
-  /// - Parameter all: record every file held, not only `files`, and no commands (`scanHolders`
-  ///   adds those of the holders it returns).
-  func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool) -> HolderIndex {
+  /// - Parameters:
+  ///   - all: record every file held, not only `files`, and no commands (`scanHolders` adds those
+  ///     of the holders it returns).
+  ///   - only: the one process to scan, rather than all of /proc's.
+  func scan(files: Set<HolderIndex.FileID>, segments: Bool, mappings: Bool = true, all: Bool, only: Int32? = nil) -> HolderIndex {
     var index = HolderIndex()
     index.scannedFiles = files
     index.scannedMappings = mappings
-    // swipc as this /proc numbers it, which is not getpid() where /proc is another PID namespace's.
-    let me = FileReader.readLink(procDirectory + "/self").flatMap { Int32($0) } ?? getpid()
+    let me = ownPid
     // A process born during the scan may hold what its parent held, the parent having exited
     // before its turn: /proc is listed again and newcomers scanned, a bounded number of times.
     var seen = Set<Int32>()
     // A /proc that cannot be listed shows no process, not that none holds anything.
-    guard case .success(var pids) = FileReader.numericEntriesResult(procDirectory) else {
+    guard case .success(var pids) = only.map({ .success([$0]) }) ?? FileReader.numericEntriesResult(procDirectory) else {
       index.unresolved += 1
       return index
     }
@@ -203,18 +219,23 @@ public final class ProcessTable {
       }
       rounds += 1
       seen.formUnion(pids)
-      for pid in pids where !(skipsOwnProcess && pid == me) {
+      for pid in pids {
         let base = "\(procDirectory)/\(pid)"
         var readable = true
         var found: [(Holder.Access, HolderIndex.FileID?, Int32?)] = []
         var unresolved = false
         let others = Self.otherThreads(pid: pid, base: base)
-        if !files.isEmpty {
+        if all || !files.isEmpty {
           // Whether the descriptors of one table could all be followed.
           func read(table: String) -> Bool {
             switch FileReader.list(table + "/fd") {
+            case .failure(let e) where e == .permissionDenied || e == .notPermitted:
+              return false
             case .failure(let e):
-              return e != .permissionDenied && e != .notPermitted
+              // Out of descriptors or memory (the visiting thread of `ls -A` holds some too), the
+              // process is not shown to hold nothing: only one that has exited holds nothing.
+              if !Self.exited(e) { unresolved = true }
+              return true
             case .success(let fds):
               for fd in fds {
                 switch FileReader.status(table + "/fd/" + fd, followLinks: true) {
@@ -246,7 +267,7 @@ public final class ProcessTable {
           var mapped = false
           switch FileReader.read(view + "/maps", limit: Self.mapsLimit) {
           case .failure(let e):
-            if e == .permissionDenied || e == .notPermitted { readable = false }
+            if e == .permissionDenied || e == .notPermitted { readable = false } else if !Self.exited(e) { unresolved = true }
           case .success(let text):
             if text.isEmpty && pid != me { break }  // kernel thread, an exited thread, or a process that just exited
             mapped = true
@@ -265,6 +286,7 @@ public final class ProcessTable {
         }
         if readable { index.inspected += 1 } else { index.uninspectable += 1 }
         if unresolved { index.unresolved += 1 }
+        if pid == me, let own = ownFiles { found.removeAll { $0.1.map { !own.contains($0) } ?? false } }
         guard !found.isEmpty else { continue }
         let command = all ? "" : self.command(of: pid) ?? "?"
         for (access, file, segment) in found {
@@ -280,6 +302,7 @@ public final class ProcessTable {
           }
         }
       }
+      if only != nil { break }
       guard case .success(let listed) = FileReader.numericEntriesResult(procDirectory) else {
         index.unresolved += 1
         break

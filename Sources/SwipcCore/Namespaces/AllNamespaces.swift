@@ -114,7 +114,7 @@ public struct AllNamespaces {
     // Read on the caller's thread only: the visiting thread never touches the labels or the scan.
     let processes = ProcessTable(procDirectory: base.proc)
     processes.remembersHolders = true
-    processes.skipsOwnProcess = true
+    processes.ignoresLaterOwnFiles()
     var outcome = PartOutcome()
     NamespaceVisitor.run(
       needed: scan.hasOthers,
