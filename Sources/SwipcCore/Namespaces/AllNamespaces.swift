@@ -62,10 +62,10 @@ public struct AllNamespaces {
 
   /// Every object of `kinds` in every namespace that matches `filter`.
   public func listing(
-    kinds: [IPCKind], filter: ObjectFilter, orphanStates: Bool, segmentMemory: Bool
+    kinds: [IPCKind], filter: ObjectFilter, orphanStates: Bool, segmentMemory: Bool,
+    labels: NamespaceLabels = NamespaceLabels(), now: Int64 = Clock.now()
   ) -> (listing: Listing, skipped: Skipped) {
-    let labels = NamespaceLabels()
-    var merged = Listing(kinds: kinds, objects: [], now: Clock.now(), warnings: [])
+    var merged = Listing(kinds: kinds, objects: [], now: now, warnings: [])
     merged.namespaces = labels
     var outcome = PartOutcome()
     // The holders of every namespace's POSIX objects come from one scan of /proc, unless a
@@ -97,12 +97,21 @@ public struct AllNamespaces {
   /// visiting thread reads the next namespace, with their holders counted there from one scan of
   /// /proc, also made while the visiting thread reads. `labels` learns each namespace before its
   /// objects reach `consume`. What the listing says besides its objects (warnings, failure) is
-  /// returned once it is over.
+  /// returned once it is over. With no namespace but the caller's, there is nothing to overlap:
+  /// `listing`, then `consume` once.
   public func stream(
     kinds: [IPCKind], filter: ObjectFilter, segmentMemory: Bool, labels: NamespaceLabels, now: Int64,
     consume: (inout [IPCObject]) -> Void
   ) -> (listing: Listing, skipped: Skipped) {
     precondition(!filter.orphaned && !filter.unattached, "holders are counted after the filter")
+    guard scan.hasOthers else {
+      // One namespace: no thread to read it meanwhile, so the listing as it always was.
+      var (listing, skipped) = listing(
+        kinds: kinds, filter: filter, orphanStates: false, segmentMemory: segmentMemory, labels: labels, now: now)
+      consume(&listing.objects)
+      listing.objects = []
+      return (listing, skipped)
+    }
     var summary = Listing(kinds: kinds, objects: [], now: now, warnings: [])
     summary.namespaces = labels
     enum Item {
@@ -117,7 +126,7 @@ public struct AllNamespaces {
     processes.ignoresLaterOwnFiles()
     var outcome = PartOutcome()
     NamespaceVisitor.run(
-      needed: scan.hasOthers,
+      needed: true,
       { visitor in
         defer { handover.close() }
         skipped = pass(
