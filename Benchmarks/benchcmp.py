@@ -7,7 +7,8 @@ Then the 64 B rings at 8 slots (swipc --slots 8 against C with 8 slots), and at 
 (64 KiB and up) the best shared-memory MB/s against the best kernel-copy MB/s (pipe, unix-stream).
 Usage: benchcmp.py SWIPC BENCHREF [ROUNDS] [MESSAGES] [MECHANISM,...] [SIZE,...]
 MESSAGES "auto" (the default) is swipc bench's own default per size. Last, the C reference against
-itself at 64 B, the noise floor of every ratio (BENCH_NO_NOISE=1 leaves it out)."""
+itself at 64 B (BENCH_NOISE_SIZES=64,65536,... for more sizes), the noise floor of every ratio
+(BENCH_NO_NOISE=1 leaves it out)."""
 import csv
 import os
 import statistics
@@ -102,17 +103,21 @@ if bulk:
         print(f"{size:>9}B  {sm} {shared[sm]:.1f}  vs  {km} {kernel[km]:.1f}  = {shared[sm] / kernel[km]:.2f}x")
 
 # The same comparison of the C reference against itself: how far from 1.00 a ratio strays with no
-# difference at all on this machine, the yardstick for the 1.05 and 0.95 targets above.
-if 64 in sizes and not os.environ.get("BENCH_NO_NOISE"):
+# difference at all on this machine, the yardstick for the 1.05 and 0.95 targets above. At 64 B,
+# or at each size of BENCH_NOISE_SIZES (e.g. 64,65536,1048576) that was measured.
+noise_sizes = [int(x) for x in os.environ.get("BENCH_NOISE_SIZES", "64").split(",") if x]
+for size in [s for s in noise_sizes if s in sizes]:
+    if os.environ.get("BENCH_NO_NOISE"):
+        break
     print()
-    print("Noise floor: the C reference against itself, alternating the same way (64 B; ideal 1.00)")
+    print(f"Noise floor: the C reference against itself, alternating the same way ({size} B; ideal 1.00)")
     spread = []
     for m in mechanisms:
-        sa, sb, note = compare(m, 64, against_itself=True)
+        sa, sb, note = compare(m, size, against_itself=True)
         if note:
             continue
         spread += [sa[0] / sb[0], sa[1] / sb[1]]
-        print(f"{m + ' 64B C/C':24} {sa[0]:10.3f} {sb[0]:9.3f} {sa[0] / sb[0]:6.2f}   {sa[1]:12.0f} {sb[1]:10.0f} {sa[1] / sb[1]:6.2f}",
+        print(f"{m + f' {size}B C/C':24} {sa[0]:10.3f} {sb[0]:9.3f} {sa[0] / sb[0]:6.2f}   {sa[1]:12.0f} {sb[1]:10.0f} {sa[1] / sb[1]:6.2f}",
               flush=True)
     if spread:
-        print(f"C against itself: ratios from {min(spread):.2f} to {max(spread):.2f}")
+        print(f"C against itself at {size} B: ratios from {min(spread):.2f} to {max(spread):.2f}")
