@@ -69,7 +69,9 @@ extension Swipc.Ls: QuickCommand {
   ) throws {
     let orphanStates = columns?.contains { $0.name == "ORPHAN" } ?? false
     let segmentMemory = ObjectColumn.showsSegmentMemory(columns, format: output.format)
-    if allNamespaces, output.format == .json || output.format == .csv, !orphanStates, !filter.orphaned, !filter.unattached {
+    if allNamespaces, output.format == .json || output.format == .csv,
+      AllNamespaces.canStream(filter: filter, orphanStates: orphanStates)
+    {
       return try streamObjects(kinds: kinds, filter: filter, columns: columns, output: output, segmentMemory: segmentMemory)
     }
     let listing: Listing

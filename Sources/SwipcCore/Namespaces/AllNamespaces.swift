@@ -103,7 +103,7 @@ public struct AllNamespaces {
     kinds: [IPCKind], filter: ObjectFilter, segmentMemory: Bool, labels: NamespaceLabels, now: Int64,
     consume: (inout [IPCObject]) -> Void
   ) -> (listing: Listing, skipped: Skipped) {
-    precondition(!filter.orphaned && !filter.unattached, "holders are counted after the filter")
+    precondition(Self.canStream(filter: filter, orphanStates: false), "holders are counted after the filter")
     guard scan.hasOthers else {
       // One namespace: no thread to read it meanwhile, so the listing as it always was.
       var (listing, skipped) = listing(
@@ -159,6 +159,12 @@ public struct AllNamespaces {
       })
     summary.failure = outcome.failure
     return (summary, skipped)
+  }
+
+  /// Whether a listing may be streamed: holders are counted after the filter there, so no
+  /// decision may rest on them (`--orphaned`, `--unattached`, orphan states).
+  public static func canStream(filter: ObjectFilter, orphanStates: Bool) -> Bool {
+    !orphanStates && !filter.orphaned && !filter.unattached
   }
 
   /// What the parts of a pass said: warnings named by namespace, and the failure of a listing
