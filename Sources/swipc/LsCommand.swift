@@ -117,8 +117,8 @@ extension Swipc.Ls: QuickCommand {
     var json = JSONOutput(formatter: formatter, layout: .array, capacity: asJSON ? capacity : 0)
     var csv = CSVOutput(formatter: formatter, capacity: asJSON ? 0 : capacity)
     var batches = asJSON ? renderer.batches(to: &json) : renderer.batches(to: &csv)
-    let (summary, skipped) = AllNamespaces(base: .fromEnvironment()).stream(
-      kinds: kinds, filter: filter, segmentMemory: segmentMemory, labels: labels, now: now
+    let (summary, skipped) = AllNamespaces.stream(
+      base: .fromEnvironment(), kinds: kinds, filter: filter, segmentMemory: segmentMemory, labels: labels, now: now
     ) { objects in
       if asJSON { batches.write(objects, to: &json) } else { batches.write(objects, to: &csv) }
     }

@@ -122,7 +122,12 @@ public enum FileReader {
     let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard fd >= 0 else { return .failure(currentErrno) }
     defer { closeIgnoringErrors(fd) }
-    return withUnsafeTemporaryAllocation(byteCount: 32768, alignment: 8) { buffer -> Result<Void, Errno> in
+    return forEachEntry(descriptor: fd, body)
+  }
+
+  /// The same through an open directory, read from its current position; the caller closes it.
+  static func forEachEntry(descriptor fd: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Result<Void, Errno> {
+    withUnsafeTemporaryAllocation(byteCount: 32768, alignment: 8) { buffer -> Result<Void, Errno> in
       let base = buffer.baseAddress!
       while true {
         let n = swipc_getdents64(fd, base, UInt(buffer.count))
@@ -145,9 +150,13 @@ public enum FileReader {
   public static func list(_ path: String) -> Result<[String], Errno> {
     var names = [String]()
     return forEachEntry(path) { name in
-      if name.count == 1 && name[0] == 46 || name.count == 2 && name[0] == 46 && name[1] == 46 { return }
-      names.append(String(decoding: name, as: UTF8.self))
+      if !isDotOrDotDot(name) { names.append(String(decoding: name, as: UTF8.self)) }
     }.map { names }
+  }
+
+  /// `.` or `..`, which every directory lists.
+  static func isDotOrDotDot(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+    name.count == 1 && name[0] == 46 || name.count == 2 && name[0] == 46 && name[1] == 46
   }
 
   /// The entries of a directory whose names are all digits (process ids in /proc); none when it

@@ -123,6 +123,13 @@ public final class ProcessTable {
     return index
   }
 
+  /// Makes now the one scan that the first `scanHolders` would make (of every process's files,
+  /// and of their maps with `mappings`): while the caller waits for something else.
+  public func scanAllHoldersAhead(mappings: Bool) {
+    guard remembersHolders, rememberedHolders == nil else { return }
+    rememberedHolders = scan(files: [], segments: false, mappings: mappings, all: true)
+  }
+
   /// Whether `scanHolders` scans /proc once for every file any process holds and answers every
   /// later call from that scan: for listings over many namespaces, each with its own files.
   public var remembersHolders = false

@@ -12,8 +12,12 @@ public struct AllNamespaces {
   public var base: IPCView
 
   public init(base: IPCView) {
+    self.init(base: base, scan: NamespaceScan.scan(procDirectory: base.proc, ownShm: base.shm.label))
+  }
+
+  init(base: IPCView, scan: NamespaceScan) {
     self.base = base
-    scan = NamespaceScan.scan(procDirectory: base.proc, ownShm: base.shm.label)
+    self.scan = scan
   }
 
   /// Namespaces that could not be entered, and the line that says so once.
@@ -93,25 +97,18 @@ public struct AllNamespaces {
   }
 
   /// The same listing for output written as it is read (ls -A as JSON or CSV, with no orphan
-  /// decisions): each namespace's objects are handed to `consume` on the caller's thread while the
-  /// visiting thread reads the next namespace, with their holders counted there from one scan of
-  /// /proc, also made while the visiting thread reads. `labels` learns each namespace before its
-  /// objects reach `consume`. What the listing says besides its objects (warnings, failure) is
-  /// returned once it is over. With no namespace but the caller's, there is nothing to overlap:
-  /// `listing`, then `consume` once.
-  public func stream(
-    kinds: [IPCKind], filter: ObjectFilter, segmentMemory: Bool, labels: NamespaceLabels, now: Int64,
+  /// decisions), made while the namespaces are still being found: the visiting thread reads each
+  /// namespace's System V objects and queues as the scan of /proc on the caller's thread finds it;
+  /// once the scan is over, it hands over each namespace's objects in the listing's order (the
+  /// caller's namespace first, each `/dev/shm` after the namespace it is counted in), and `consume`
+  /// gets them on the caller's thread while the next ones are read, their holders counted there
+  /// from one scan of /proc. `labels` learns each namespace before its objects reach `consume`.
+  /// What the listing says besides its objects (warnings, failure) is returned once it is over.
+  public static func stream(
+    base: IPCView, kinds: [IPCKind], filter: ObjectFilter, segmentMemory: Bool, labels: NamespaceLabels, now: Int64,
     consume: (inout [IPCObject]) -> Void
   ) -> (listing: Listing, skipped: Skipped) {
-    precondition(Self.canStream(filter: filter, orphanStates: false), "holders are counted after the filter")
-    guard scan.hasOthers else {
-      // One namespace: no thread to read it meanwhile, so the listing as it always was.
-      var (listing, skipped) = listing(
-        kinds: kinds, filter: filter, orphanStates: false, segmentMemory: segmentMemory, labels: labels, now: now)
-      consume(&listing.objects)
-      listing.objects = []
-      return (listing, skipped)
-    }
+    precondition(canStream(filter: filter, orphanStates: false), "holders are counted after the filter")
     var summary = Listing(kinds: kinds, objects: [], now: now, warnings: [])
     summary.namespaces = labels
     enum Item {
@@ -119,28 +116,60 @@ public struct AllNamespaces {
       case part(Listing, IPCNamespace)
     }
     let handover = Handover<Item>()
-    var skipped = Skipped(scan)
-    // Read on the caller's thread only: the visiting thread never touches the labels or the scan.
+    // Namespaces as the scan finds them, for the visiting thread to read ahead; closed when the
+    // scan, left in `scanned`, is over.
+    let found = Handover<IPCNamespace>()
+    let scanned = Scanned()
+    let scan = { NamespaceScan.scan(procDirectory: base.proc, ownShm: base.shm.label, found: found.put) }
+    var skipped: Skipped?
     let processes = ProcessTable(procDirectory: base.proc)
     processes.remembersHolders = true
+    // Before the visiting thread opens any queue: those are swipc's own, no holder's.
     processes.ignoresLaterOwnFiles()
     var outcome = PartOutcome()
     NamespaceVisitor.run(
       needed: true,
       { visitor in
         defer { handover.close() }
-        skipped = pass(
-          kinds: kinds, filter: filter, processes: nil, orphanStates: false, segmentMemory: segmentMemory,
-          visitor: visitor,
-          visited: { namespace in
+        var early: [UInt64: NamespacePart] = [:]
+        if visitor == nil {
+          // No thread: nothing to overlap, the scan first.
+          scanned.scan = scan()
+        } else {
+          // Only while the scan goes on: after it, the pass reads the rest in the listing's order,
+          // handing each over as it is read.
+          let inNamespace = kinds.filter { !inDirectory($0) }
+          while !inNamespace.isEmpty, !found.isClosed, let namespace = found.next() {
+            early[namespace.inode] = namespacePart(
+              namespace, base: base, kinds: inNamespace, filter: filter, processes: nil, orphanStates: false,
+              segmentMemory: segmentMemory, visitor: visitor)
             // Read here, while its process is most likely still there, and before the namespace
             // is handed over: from then on only the caller's thread touches it.
+            _ = namespace.containerName
+          }
+          // The scan is over once its hand-over is closed.
+          while found.next() != nil {}
+        }
+        skipped = AllNamespaces(base: base, scan: scanned.scan!).pass(
+          kinds: kinds, filter: filter, processes: nil, orphanStates: false, segmentMemory: segmentMemory,
+          visitor: visitor, early: early,
+          visited: { namespace in
             _ = namespace.containerName
             handover.put(.namespace(namespace))
           }
         ) { part, namespace, _ in handover.put(.part(part, namespace)) }
       },
       meanwhile: {
+        if scanned.scan == nil {
+          let done = scan()
+          scanned.scan = done
+          found.close()
+          // While the first namespaces are read: the scan of every process's files that the
+          // first holder count would make, with their maps only where there are files to map.
+          let mappable = kinds.contains { inDirectory($0) }
+            && done.namespaces.contains { $0.sharedMemory.contains { !$0.isEmpty } }
+          processes.scanAllHoldersAhead(mappings: mappable)
+        }
         while let item = handover.next() {
           switch item {
           case .namespace(let namespace): labels.add(namespace)
@@ -158,7 +187,13 @@ public struct AllNamespaces {
         }
       })
     summary.failure = outcome.failure
-    return (summary, skipped)
+    return (summary, skipped ?? Skipped(NamespaceScan()))
+  }
+
+  /// The scan, handed from the thread that made it to the visiting thread (through `Handover`'s
+  /// ordering: written before the hand-over of namespaces is closed, read after).
+  private final class Scanned: @unchecked Sendable {
+    var scan: NamespaceScan?
   }
 
   /// Whether a listing may be streamed: holders are counted after the filter there, so no
@@ -192,7 +227,7 @@ public struct AllNamespaces {
   /// `processes`, holders are not counted.
   private func pass(
     kinds: [IPCKind], filter: ObjectFilter, processes: ProcessTable?, orphanStates: Bool, segmentMemory: Bool,
-    visitor: NamespaceVisitor?, visited: (IPCNamespace) -> Void,
+    visitor: NamespaceVisitor?, early: [UInt64: NamespacePart] = [:], visited: (IPCNamespace) -> Void,
     take: (Listing, IPCNamespace, [OrphanState]?) -> Void
   ) -> Skipped {
     var skipped = Skipped(scan)
@@ -201,15 +236,15 @@ public struct AllNamespaces {
     let holders = processes != nil
       for namespace in scan.namespaces {
         if !inNamespace.isEmpty {
-          switch IPCView.entering(namespace, base: base, shm: .none, visitor: visitor) {
+          let read = early[namespace.inode] ?? Self.namespacePart(
+            namespace, base: base, kinds: inNamespace, filter: filter, processes: processes, orphanStates: orphanStates,
+            segmentMemory: segmentMemory, visitor: visitor)
+          switch read {
           case .failure(let error):
             skipped.namespaces.append(namespace)
             skipped.errors.append(error)
             continue
-          case .success(let view):
-            let (part, states) = Self.list(
-              kinds: inNamespace, filter: filter, view: view, processes: processes, orphanStates: orphanStates,
-              segmentMemory: segmentMemory, holders: holders)
+          case .success(let (part, states)):
             visited(namespace)
             take(part, namespace, states)
           }
@@ -229,6 +264,20 @@ public struct AllNamespaces {
         }
       }
     return skipped
+  }
+
+  /// A namespace's System V objects and POSIX queues, read from inside it, or why it could not be entered.
+  typealias NamespacePart = Result<(Listing, [OrphanState]?), SwipcError>
+
+  private static func namespacePart(
+    _ namespace: IPCNamespace, base: IPCView, kinds: [IPCKind], filter: ObjectFilter, processes: ProcessTable?, orphanStates: Bool,
+    segmentMemory: Bool, visitor: NamespaceVisitor?
+  ) -> NamespacePart {
+    IPCView.entering(namespace, base: base, shm: .none, visitor: visitor).map { view in
+      list(
+        kinds: kinds, filter: filter, view: view, processes: processes, orphanStates: orphanStates,
+        segmentMemory: segmentMemory, holders: processes != nil)
+    }
   }
 
   /// One namespace's (or one directory's) listing, with the orphan state of each object when asked.

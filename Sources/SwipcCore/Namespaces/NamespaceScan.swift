@@ -57,6 +57,19 @@ public final class SharedMemoryRoot {
     return describe(fd, label: "/proc/\(process.pid)/root/dev/shm")
   }
 
+  /// Whether the directory has no entry but `.` and `..` (or cannot be read), read through a
+  /// new open file, so that the descriptor's own position is left where it is.
+  var isEmpty: Bool {
+    let fd = openat(descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return true }
+    defer { closeIgnoringErrors(fd) }
+    var empty = true
+    _ = FileReader.forEachEntry(descriptor: fd) { name in
+      if !FileReader.isDotOrDotDot(name) { empty = false }
+    }
+    return empty
+  }
+
   /// A descriptor of its own for a view, which closes it.
   func duplicate() -> Result<Int32, Errno> {
     let fd = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
@@ -164,8 +177,12 @@ public struct NamespaceScan {
   public var hasOthers: Bool { namespaces.contains { !$0.isOwn } }
 
   /// Scans `procDirectory`; with `sharedMemory`, also finds each mount namespace's `/dev/shm`
-  /// (the caller's own from `ownShm`).
-  public static func scan(procDirectory: String, sharedMemory: Bool = true, ownShm: String = "/dev/shm") -> NamespaceScan {
+  /// (the caller's own from `ownShm`). `found` hears of each namespace as it is found, in pid
+  /// order, before the scan goes on: only its inode, process and file are settled then (its
+  /// process count and `/dev/shm` directories are not, until the scan returns).
+  public static func scan(
+    procDirectory: String, sharedMemory: Bool = true, ownShm: String = "/dev/shm", found: (IPCNamespace) -> Void = { _ in }
+  ) -> NamespaceScan {
     var scan = NamespaceScan()
     scan.own = ownNamespaceInode() ?? 0
     // Arrays searched in order: a host has few namespaces and mount points of view, and a set
@@ -206,6 +223,7 @@ public struct NamespaceScan {
       } else {
         namespace = IPCNamespace(inode: inode, process: process, isOwn: inode == scan.own)
         scan.namespaces.append(namespace)
+        found(namespace)
       }
       namespace.processCount += 1
       // A /dev/shm is found once per mount namespace and root (a chrooted process in the same

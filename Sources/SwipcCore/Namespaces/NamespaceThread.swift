@@ -225,6 +225,7 @@ final class Handover<Item>: @unchecked Sendable {
   private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private var items: [Item?] = []
   private var first = 0
+  private var closed = false
   /// Posted once per item and once on close.
   private let ready = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
 
@@ -251,10 +252,17 @@ final class Handover<Item>: @unchecked Sendable {
     sem_post(ready)
   }
 
-  func close() { sem_post(ready) }
+  func close() {
+    locked { closed = true }
+    sem_post(ready)
+  }
 
-  /// The next item, waiting for it; nil once closed and all taken.
+  /// Whether `close` was called (items may still wait to be taken).
+  var isClosed: Bool { locked { closed } }
+
+  /// The next item, waiting for it; nil once closed and all taken, however often asked then.
   func next() -> Item? {
+    if locked({ closed && first == items.count }) { return nil }
     while sem_wait(ready) != 0 {}
     return locked {
       guard first < items.count else { return nil }
