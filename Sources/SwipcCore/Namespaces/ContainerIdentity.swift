@@ -46,10 +46,14 @@ public struct ContainerIdentity: Sendable, Equatable, Hashable {
   /// a machine before a unit.
   public static func recognize(cgroupText: String) -> ContainerIdentity? {
     var best: ContainerIdentity?
-    for line in cgroupText.split(separator: "\n") {
+    // By bytes: the file has a line per hierarchy, read for every namespace `ls -A` lists.
+    for line in cgroupText.utf8.split(separator: 10) {
       // hierarchy-ID:controller-list:path; the path may itself hold colons.
-      let fields = line.split(separator: Character(":"), maxSplits: 2, omittingEmptySubsequences: false)
-      guard fields.count == 3, let found = recognize(path: fields[2]) else { continue }
+      guard let first = line.firstIndex(of: 58), let second = line[line.index(after: first)...].firstIndex(of: 58)
+      else { continue }
+      let path = line[line.index(after: second)...]
+      // The root cgroup (most of a host's hierarchies) names nothing.
+      guard path.count > 1, let found = recognize(path: Substring(path)) else { continue }
       if best == nil || found.rank > best!.rank { best = found }
     }
     return best
@@ -137,14 +141,17 @@ public struct ContainerIdentity: Sendable, Equatable, Hashable {
   static func scopedContainer(_ part: String) -> ContainerIdentity? {
     var text = Substring(part)
     if text.hasSuffix(".scope") { text = text.dropLast(6) }
-    let prefixes: [(String, Runtime)] = [("docker-", .docker), ("cri-containerd-", .containerd), ("crio-", .crio), ("libpod-", .podman)]
-    for (prefix, runtime) in prefixes where text.hasPrefix(prefix) {
+    for (prefix, runtime) in scopePrefixes where text.hasPrefix(prefix) {
       let id = String(text.dropFirst(prefix.count))
       guard isContainerID(id) else { return nil }
       return ContainerIdentity(runtime: runtime, id: id)
     }
     return nil
   }
+
+  static let scopePrefixes: [(String, Runtime)] = [
+    ("docker-", .docker), ("cri-containerd-", .containerd), ("crio-", .crio), ("libpod-", .podman),
+  ]
 
   /// A pod's uid from `pod<UID>` (cgroupfs driver) or `kubepods[-QOS]-pod<UID_WITH_UNDERSCORES>.slice`
   /// (systemd driver), written with dashes.
