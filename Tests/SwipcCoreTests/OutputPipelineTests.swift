@@ -188,6 +188,33 @@ struct OutputPipelineTests {
     #expect((object["c26"] as? [String: Any])?["name_base64"] as? String == Data([0x2F, 0xFF]).base64EncodedString())
   }
 
+  /// JSON copies a cell's bytes from the record before when its value is the same: every record
+  /// must still read as if written alone, whatever came before it.
+  @Test("JSON records with values repeated, changed and changed back read as each written alone")
+  func repeatedValues() throws {
+    let rows: [[CellValue]] = [
+      [.text("a"), .user(0), .time(0), .name(POSIXName(entry: [0xFF])), .percent(0.0)],
+      [.text("a"), .user(0), .time(0), .name(POSIXName(entry: [0xFF])), .percent(-0.0)],
+      [.text("b"), .user(65534), .time(nil), .name(POSIXName(entry: [0x61])), .percent(0.0)],
+      [.text("a"), .user(0), .time(0), .name(POSIXName(entry: [0xFF])), .percent(.nan)],
+      [.null, .null, .null, .null, .null],
+    ]
+    let columns = ["A", "U", "T", "N", "P"].map { OutputColumn($0) }
+    var together = JSONOutput(formatter: Self.formatter, layout: .lines)
+    together.begin(columns, title: nil)
+    var alone = OutputBuffer()
+    for row in rows {
+      for value in row { together.cell(value) }
+      var one = JSONOutput(formatter: Self.formatter, layout: .lines)
+      one.begin(columns, title: nil)
+      for value in row { one.cell(value) }
+      alone.bytes += one.finish().bytes
+    }
+    let written = String(decoding: together.finish().bytes, as: UTF8.self)
+    #expect(written == String(decoding: alone.bytes, as: UTF8.self))
+    #expect(written.split(separator: "\n")[1].contains("\"p\":-0.0"), "\(written)")
+  }
+
   @Test("msg recv lines: one object a line, text as UTF-8, other bytes as base64")
   func messageLines() throws {
     var lines = MessageLines(posix: false)

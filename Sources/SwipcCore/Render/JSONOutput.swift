@@ -23,6 +23,11 @@ public struct JSONOutput: RecordWriter {
   var keyEnds: [Int] = []
   var column = 0
   var records = 0
+  /// Per column, the last value written and what was written for it, key included: the records
+  /// of a listing repeat most of their values (owner, permissions, times, namespace), and copying
+  /// those bytes costs less than writing them again.
+  var lastValues: [CellValue?] = []
+  var lastCells: [[UInt8]] = []
 
   public init(formatter: CellFormatter, layout: Layout, capacity: Int = 4096) {
     self.formatter = formatter
@@ -39,6 +44,8 @@ public struct JSONOutput: RecordWriter {
       keyEnds.append(keys.count)
     }
     column = 0
+    lastValues = Array(repeating: nil, count: columns.count)
+    if lastCells.count < columns.count { lastCells += Array(repeating: [], count: columns.count - lastCells.count) }
   }
 
   public mutating func cell(_ value: CellValue) {
@@ -48,11 +55,25 @@ public struct JSONOutput: RecordWriter {
     } else {
       out.write(byte: 44)
     }
-    let start = column == 0 ? 0 : keyEnds[column - 1]
-    let end = keyEnds[column]
-    keys.withUnsafeBufferPointer { out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
-    formatter.writeJSON(value, to: &out)
-    if case .name(let name) = value { formatter.writeExactBytes(of: name, key: columns[column].key, to: &out) }
+    if lastValues[column] == value {
+      out.bytes.append(contentsOf: lastCells[column])
+    } else {
+      let cellStart = out.bytes.count
+      let start = column == 0 ? 0 : keyEnds[column - 1]
+      let end = keyEnds[column]
+      keys.withUnsafeBufferPointer { out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
+      formatter.writeJSON(value, to: &out)
+      if case .name(let name) = value { formatter.writeExactBytes(of: name, key: columns[column].key, to: &out) }
+      switch value {
+      case .percent, .fixed:
+        // Equal doubles may print apart (0.0 and -0.0).
+        break
+      default:
+        lastValues[column] = value
+        lastCells[column].removeAll(keepingCapacity: true)
+        lastCells[column].append(contentsOf: out.bytes[cellStart...])
+      }
+    }
     column += 1
     if column == columns.count {
       out.write(byte: 125)
