@@ -164,11 +164,14 @@ public struct AllNamespaces {
           let done = scan()
           scanned.scan = done
           found.close()
-          // While the first namespaces are read: the scan of every process's files that the
+          // While the other namespaces are read: the scan of every process's files that the
           // first holder count would make, with their maps only where there are files to map.
-          let mappable = kinds.contains { inDirectory($0) }
-            && done.namespaces.contains { $0.sharedMemory.contains { !$0.isEmpty } }
-          processes.scanAllHoldersAhead(mappings: mappable)
+          // (With the caller's namespace alone, the count may not be needed at all.)
+          if done.hasOthers {
+            let mappable = kinds.contains { inDirectory($0) }
+              && done.namespaces.contains { $0.sharedMemory.contains { !$0.isEmpty } }
+            processes.scanAllHoldersAhead(mappings: mappable)
+          }
         }
         while let item = handover.next() {
           switch item {
