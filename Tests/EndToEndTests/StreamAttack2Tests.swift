@@ -50,4 +50,42 @@ struct StreamAttack2Tests {
     #expect(p[1] == expected, "ls: \(p[1]) cmdline: \(expected)")
     #expect(p[2] == expected, "ls -A: \(p[2]) cmdline: \(expected)")
   }
+
+  /// Fifty other IPC namespaces (any user can make them: unshare -Ui) against a run with a low
+  /// descriptor limit (a service's LimitNOFILE): the scan of /proc keeps a descriptor for each
+  /// namespace, and could not open the process directories of the later ones. Those namespaces
+  /// were left out of `ls -A` without a word, their objects hidden from root; the streamed
+  /// output, whose visiting thread now opens namespaces while the scan goes on, also said so
+  /// with exit status 0.
+  @Test("namespaces the scan could not open for want of descriptors are reported, never silently left out")
+  func scanOutOfDescriptors() throws {
+    let r = Harness.inNamespace(NamespaceAttackTests.setup + """
+      for i in $(seq 50); do
+        f=$(ready)
+        unshare --ipc sh -c 'ipcmk -Q >/dev/null && echo ok > "$1"; exec sleep 1000' x $f &
+        read -r -t 60 _ < $f
+      done
+      for format in csv table; do
+        o=$( (ulimit -n 40; $S ls -A msg -o NAMESPACE --no-headings $([ $format = csv ] && echo --format csv)) 2>$TD/err; echo "rc=$?")
+        # The namespaces listed, those said to be skipped, and the line about them.
+        echo "$format $(echo "$o" | grep -c 'ipc:') $(grep -o '[0-9]* namespaces* skipped' $TD/err | cut -d' ' -f1) $(echo "$o" | tail -1)"
+        grep -o '[0-9]* process[es]* or /dev/shm director[a-z]* could not be opened ([^)]*)' $TD/err || echo none
+        echo =====
+      done
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p.count == 3, "\(r.stdout)")
+    for section in p.prefix(2) {
+      let lines = section.split(separator: "\n")
+      try #require(lines.count == 2, "\(section)")
+      let fields = lines[0].split(separator: " ")
+      // 51 namespaces, ours included; a process that could not be read may be the only one of its.
+      let listed = Int(fields[1]) ?? 0, skipped = fields.count == 4 ? Int(fields[2]) ?? 0 : 0
+      #expect(fields.last == "rc=0" || fields.last == "rc=1", "\(section)")
+      if listed + skipped < 51 {
+        #expect(lines[1].hasSuffix("could not be opened (too many open files)"), "missing without a word: \(section)")
+      }
+    }
+  }
 }
