@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// `ls --all-namespaces` and `clean --all-namespaces`: every IPC namespace of the host, each
 /// listed or cleaned by the same code as the caller's own, from inside it.
@@ -27,10 +28,15 @@ public struct AllNamespaces {
     public var uninspectable = 0
     /// `/dev/shm` directories of mount namespaces owned by other user namespaces.
     public var foreignSharedMemory = 0
+    /// Processes and `/dev/shm` directories the scan could not open, and why.
+    public var unopened = 0
+    public var unopenedError: Errno?
 
     init(_ scan: NamespaceScan) {
       uninspectable = scan.uninspectable
       foreignSharedMemory = scan.foreignSharedMemory
+      unopened = scan.unopened
+      unopenedError = scan.unopenedError
     }
 
     /// One line for stderr, or nil when nothing was left out.
@@ -47,6 +53,11 @@ public struct AllNamespaces {
       if foreignSharedMemory > 0 {
         parts.append(
           "\(foreignSharedMemory) /dev/shm director\(foreignSharedMemory == 1 ? "y" : "ies") not listed: \(foreignSharedMemory == 1 ? "its mount namespace belongs" : "their mount namespaces belong") to another user namespace (a rootless container's), where a bind mount can pass any directory off as /dev/shm (list one from inside: nsenter -t PID -U -m swipc ls pshm psem)")
+      }
+      if unopened > 0 {
+        let why = unopenedError.map { SwipcError.strerror($0) } ?? "out of resources"
+        parts.append(
+          "\(unopened) process\(unopened == 1 ? "" : "es") or /dev/shm director\(unopened == 1 ? "y" : "ies") could not be opened (\(why)), so their namespaces or objects may be missing (raise the limit: ulimit -n)")
       }
       return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }

@@ -170,6 +170,11 @@ public struct NamespaceScan {
   /// namespace (a rootless container's, or one any user made), where they can be bind mounts of
   /// anything that user can reach.
   public var foreignSharedMemory = 0
+  /// Processes and `/dev/shm` directories that could not be opened for want of descriptors or
+  /// memory (a low `ulimit -n` against many namespaces), and the first such error: their
+  /// namespaces or directories are missing, which must not pass for none.
+  public var unopened = 0
+  public var unopenedError: Errno?
   /// The caller's own IPC namespace (that of the calling thread).
   public var own: UInt64 = 0
 
@@ -207,15 +212,28 @@ public struct NamespaceScan {
         places.append(Place(mount: UInt64(mount.st_ino), root: .init(rootStat)))
       }
     }
+    func unopened(_ e: Errno) {
+      guard e == .tooManyOpenFiles || e == .tooManyOpenFilesInSystem || e == .noMemory else { return }
+      scan.unopened += 1
+      if scan.unopenedError == nil { scan.unopenedError = e }
+    }
     for pid in FileReader.numericEntries(procDirectory).sorted() {
-      guard let process = try? ProcessDirectory(procDirectory: procDirectory, pid: pid) else { continue }
+      let process: ProcessDirectory
+      do throws(Errno) {
+        process = try ProcessDirectory(procDirectory: procDirectory, pid: pid)
+      } catch {
+        unopened(error)
+        continue
+      }
       let inode: UInt64
       switch process.namespaceInode("ipc") {
       case .success(let i): inode = i
       case .failure(.permissionDenied), .failure(.notPermitted):
         scan.uninspectable += 1
         continue
-      case .failure: continue  // exited, or a zombie (which has no namespaces left)
+      case .failure(let e):
+        unopened(e)
+        continue  // exited, or a zombie (which has no namespaces left)
       }
       let namespace: IPCNamespace
       if let known = scan.namespaces.last(where: { $0.inode == inode }) {
@@ -235,7 +253,7 @@ public struct NamespaceScan {
       places.append(Place(mount: mount, root: rootIdentity))
       switch SharedMemoryRoot.open(in: process) {
       case .failure(.notPermitted): scan.foreignSharedMemory += 1
-      case .failure: break
+      case .failure(let e): unopened(e)
       case .success(let root):
         // The root was that of the mount namespace scanned: not one the process moved to since.
         guard case .success(mount) = process.namespaceInode("mnt"), !directories.contains(root.identity)

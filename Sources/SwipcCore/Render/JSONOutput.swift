@@ -55,7 +55,7 @@ public struct JSONOutput: RecordWriter {
     } else {
       out.write(byte: 44)
     }
-    if lastValues[column] == value {
+    if let last = lastValues[column], last.writesAs(value) {
       out.bytes.append(contentsOf: lastCells[column])
     } else {
       let cellStart = out.bytes.count
@@ -64,15 +64,9 @@ public struct JSONOutput: RecordWriter {
       keys.withUnsafeBufferPointer { out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
       formatter.writeJSON(value, to: &out)
       if case .name(let name) = value { formatter.writeExactBytes(of: name, key: columns[column].key, to: &out) }
-      switch value {
-      case .percent, .fixed:
-        // Equal doubles may print apart (0.0 and -0.0).
-        break
-      default:
-        lastValues[column] = value
-        lastCells[column].removeAll(keepingCapacity: true)
-        lastCells[column].append(contentsOf: out.bytes[cellStart...])
-      }
+      lastValues[column] = value
+      lastCells[column].removeAll(keepingCapacity: true)
+      lastCells[column].append(contentsOf: out.bytes[cellStart...])
     }
     column += 1
     if column == columns.count {
@@ -86,5 +80,27 @@ public struct JSONOutput: RecordWriter {
   public mutating func finish() -> OutputBuffer {
     if layout == .array { out.write(records == 0 ? "[]\n" : "\n]\n") }
     return out
+  }
+}
+
+extension CellValue {
+  /// Whether `other` is written with the same bytes: `==` is not enough, as equal strings may
+  /// differ in bytes (`é` precomposed and `e` with a combining accent: two creators' command
+  /// lines) and equal doubles print apart (0.0 and -0.0).
+  func writesAs(_ other: CellValue) -> Bool {
+    switch (self, other) {
+    case (.text(let a), .text(let b)): return a.utf8.elementsEqual(b.utf8)
+    case (.list(let a), .list(let b)): return a.elementsEqual(b) { $0.utf8.elementsEqual($1.utf8) }
+    case (.processes(let a), .processes(let b)):
+      return a.elementsEqual(b) { $0.pid == $1.pid && $0.name.utf8.elementsEqual($1.name.utf8) }
+    case (.array(let a), .array(let b)): return a.elementsEqual(b) { $0.writesAs($1) }
+    case (.fields(let a), .fields(let b)):
+      return a.elementsEqual(b) { $0.key.utf8.elementsEqual($1.key.utf8) && $0.value.writesAs($1.value) }
+    case (.percent(let a), .percent(let b)): return a.bitPattern == b.bitPattern
+    case (.fixed(let a, let x), .fixed(let b, let y)): return a.bitPattern == b.bitPattern && x == y
+    default:
+      // Every other case holds numbers or exact bytes (a POSIX name is equal by its bytes).
+      return self == other
+    }
   }
 }
