@@ -136,12 +136,18 @@ public final class ProcessTable {
   /// The files swipc held when `ignoresLaterOwnFiles` was called (descriptors it inherited):
   /// later scans count swipc as a holder of those only. A scan made while its visiting thread
   /// opens each queue it lists (`AllNamespaces.stream`) would otherwise count swipc for them.
-  private var ownFiles: Set<HolderIndex.FileID>?
+  private var ownFiles: [HolderIndex.FileID]?
 
-  /// From now on, swipc holds only what it holds now, whatever it opens later.
+  /// From now on, swipc holds only what it holds now, whatever it opens later: its descriptors,
+  /// each read with fstat (no mapping survives exec, and swipc maps no object before a pass).
   public func ignoresLaterOwnFiles() {
-    guard let me = ownPid else { return }
-    ownFiles = Set(scan(files: [], segments: false, mappings: true, all: true, only: me).files.keys)
+    guard ownPid != nil else { return }
+    var held: [HolderIndex.FileID] = []
+    for fd in FileReader.numericEntries("/proc/self/fd") {
+      var st = stat()
+      if fstat(fd, &st) == 0 { held.append(HolderIndex.FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))) }
+    }
+    ownFiles = held
   }
 
   /// swipc as this /proc numbers it, which is not getpid() where /proc is another PID namespace's;

@@ -115,11 +115,26 @@ public struct AllNamespaces {
   /// gets them on the caller's thread while the next ones are read, their holders counted there
   /// from one scan of /proc. `labels` learns each namespace before its objects reach `consume`.
   /// What the listing says besides its objects (warnings, failure) is returned once it is over.
+  /// Until the scan finds a namespace other than the caller's there is nothing to read meanwhile:
+  /// with the caller's alone, the listing is `listing`'s, handed to `consume` once.
   public static func stream(
     base: IPCView, kinds: [IPCKind], filter: ObjectFilter, segmentMemory: Bool, labels: NamespaceLabels, now: Int64,
     consume: (inout [IPCObject]) -> Void
   ) -> (listing: Listing, skipped: Skipped) {
     precondition(canStream(filter: filter, orphanStates: false), "holders are counted after the filter")
+    let scanned = Scanned(NamespaceScan.Scanner(procDirectory: base.proc, ownShm: base.shm.label))
+    var first: [IPCNamespace] = []
+    while let namespace = scanned.scanner.next() {
+      first.append(namespace)
+      if !namespace.isOwn { break }
+    }
+    guard first.contains(where: { !$0.isOwn }) else {
+      var (listing, skipped) = AllNamespaces(base: base, scan: scanned.scanner.finish()).listing(
+        kinds: kinds, filter: filter, orphanStates: false, segmentMemory: segmentMemory, labels: labels, now: now)
+      consume(&listing.objects)
+      listing.objects = []
+      return (listing, skipped)
+    }
     var summary = Listing(kinds: kinds, objects: [], now: now, warnings: [])
     summary.namespaces = labels
     enum Item {
@@ -130,8 +145,7 @@ public struct AllNamespaces {
     // Namespaces as the scan finds them, for the visiting thread to read ahead; closed when the
     // scan, left in `scanned`, is over.
     let found = Handover<IPCNamespace>()
-    let scanned = Scanned()
-    let scan = { NamespaceScan.scan(procDirectory: base.proc, ownShm: base.shm.label, found: found.put) }
+    for namespace in first { found.put(namespace) }
     var skipped: Skipped?
     let processes = ProcessTable(procDirectory: base.proc)
     processes.remembersHolders = true
@@ -142,18 +156,18 @@ public struct AllNamespaces {
       needed: true,
       { visitor in
         defer { handover.close() }
-        var early: [UInt64: NamespacePart] = [:]
+        var early: [NamespacePart] = []
         if visitor == nil {
           // No thread: nothing to overlap, the scan first.
-          scanned.scan = scan()
+          scanned.scan = scanned.scanner.finish()
         } else {
           // Only while the scan goes on: after it, the pass reads the rest in the listing's order,
           // handing each over as it is read.
           let inNamespace = kinds.filter { !inDirectory($0) }
           while !inNamespace.isEmpty, !found.isClosed, let namespace = found.next() {
-            early[namespace.inode] = namespacePart(
+            early.append(namespacePart(
               namespace, base: base, kinds: inNamespace, filter: filter, processes: nil, orphanStates: false,
-              segmentMemory: segmentMemory, visitor: visitor)
+              segmentMemory: segmentMemory, visitor: visitor))
             // Read here, while its process is most likely still there, and before the namespace
             // is handed over: from then on only the caller's thread touches it.
             _ = namespace.containerName
@@ -172,17 +186,15 @@ public struct AllNamespaces {
       },
       meanwhile: {
         if scanned.scan == nil {
-          let done = scan()
+          while let namespace = scanned.scanner.next() { found.put(namespace) }
+          let done = scanned.scanner.finish()
           scanned.scan = done
           found.close()
           // While the other namespaces are read: the scan of every process's files that the
           // first holder count would make, with their maps only where there are files to map.
-          // (With the caller's namespace alone, the count may not be needed at all.)
-          if done.hasOthers {
-            let mappable = kinds.contains { inDirectory($0) }
-              && done.namespaces.contains { $0.sharedMemory.contains { !$0.isEmpty } }
-            processes.scanAllHoldersAhead(mappings: mappable)
-          }
+          let mappable = kinds.contains { inDirectory($0) }
+            && done.namespaces.contains { $0.sharedMemory.contains { !$0.isEmpty } }
+          processes.scanAllHoldersAhead(mappings: mappable)
         }
         while let item = handover.next() {
           switch item {
@@ -204,10 +216,13 @@ public struct AllNamespaces {
     return (summary, skipped ?? Skipped(NamespaceScan()))
   }
 
-  /// The scan, handed from the thread that made it to the visiting thread (through `Handover`'s
+  /// The scan, made on the caller's thread and handed to the visiting thread (through `Handover`'s
   /// ordering: written before the hand-over of namespaces is closed, read after).
   private final class Scanned: @unchecked Sendable {
+    var scanner: NamespaceScan.Scanner
     var scan: NamespaceScan?
+
+    init(_ scanner: NamespaceScan.Scanner) { self.scanner = scanner }
   }
 
   /// Whether a listing may be streamed: holders are counted after the filter there, so no
@@ -241,7 +256,7 @@ public struct AllNamespaces {
   /// `processes`, holders are not counted.
   private func pass(
     kinds: [IPCKind], filter: ObjectFilter, processes: ProcessTable?, orphanStates: Bool, segmentMemory: Bool,
-    visitor: NamespaceVisitor?, early: [UInt64: NamespacePart] = [:], visited: (IPCNamespace) -> Void,
+    visitor: NamespaceVisitor?, early: [NamespacePart] = [], visited: (IPCNamespace) -> Void,
     take: (Listing, IPCNamespace, [OrphanState]?) -> Void
   ) -> Skipped {
     var skipped = Skipped(scan)
@@ -250,18 +265,17 @@ public struct AllNamespaces {
     let holders = processes != nil
       for namespace in scan.namespaces {
         if !inNamespace.isEmpty {
-          let read = early[namespace.inode] ?? Self.namespacePart(
+          let read = early.first { $0.namespace === namespace } ?? Self.namespacePart(
             namespace, base: base, kinds: inNamespace, filter: filter, processes: processes, orphanStates: orphanStates,
             segmentMemory: segmentMemory, visitor: visitor)
-          switch read {
-          case .failure(let error):
+          if let error = read.error {
             skipped.namespaces.append(namespace)
             skipped.errors.append(error)
             continue
-          case .success(let (part, states)):
-            visited(namespace)
-            take(part, namespace, states)
           }
+          guard let part = read.listing else { continue }
+          visited(namespace)
+          take(part, namespace, read.states)
         }
         guard !inDirectory.isEmpty else { continue }
         visited(namespace)
@@ -280,17 +294,28 @@ public struct AllNamespaces {
     return skipped
   }
 
-  /// A namespace's System V objects and POSIX queues, read from inside it, or why it could not be entered.
-  typealias NamespacePart = Result<(Listing, [OrphanState]?), SwipcError>
+  /// A namespace's System V objects and POSIX queues, read from inside it, or why it could not be
+  /// entered. (A struct, not a Result of a tuple: the run-time set-up of such a generic type costs
+  /// `ls -A` of one namespace a tenth of a millisecond.)
+  struct NamespacePart {
+    let namespace: IPCNamespace
+    var listing: Listing?
+    var states: [OrphanState]?
+    /// Set when `listing` is nil.
+    var error: SwipcError?
+  }
 
   private static func namespacePart(
     _ namespace: IPCNamespace, base: IPCView, kinds: [IPCKind], filter: ObjectFilter, processes: ProcessTable?, orphanStates: Bool,
     segmentMemory: Bool, visitor: NamespaceVisitor?
   ) -> NamespacePart {
-    IPCView.entering(namespace, base: base, shm: .none, visitor: visitor).map { view in
-      list(
+    switch IPCView.entering(namespace, base: base, shm: .none, visitor: visitor) {
+    case .failure(let error): return NamespacePart(namespace: namespace, error: error)
+    case .success(let view):
+      let (listing, states) = list(
         kinds: kinds, filter: filter, view: view, processes: processes, orphanStates: orphanStates,
         segmentMemory: segmentMemory, holders: processes != nil)
+      return NamespacePart(namespace: namespace, listing: listing, states: states)
     }
   }
 

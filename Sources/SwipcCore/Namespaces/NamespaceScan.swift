@@ -182,66 +182,94 @@ public struct NamespaceScan {
   public var hasOthers: Bool { namespaces.contains { !$0.isOwn } }
 
   /// Scans `procDirectory`; with `sharedMemory`, also finds each mount namespace's `/dev/shm`
-  /// (the caller's own from `ownShm`). `found` hears of each namespace as it is found, in pid
-  /// order, before the scan goes on: only its inode, process and file are settled then (its
-  /// process count and `/dev/shm` directories are not, until the scan returns).
-  public static func scan(
-    procDirectory: String, sharedMemory: Bool = true, ownShm: String = "/dev/shm", found: (IPCNamespace) -> Void = { _ in }
-  ) -> NamespaceScan {
-    var scan = NamespaceScan()
-    scan.own = ownNamespaceInode() ?? 0
+  /// (the caller's own from `ownShm`).
+  public static func scan(procDirectory: String, sharedMemory: Bool = true, ownShm: String = "/dev/shm") -> NamespaceScan {
+    var scanner = Scanner(procDirectory: procDirectory, sharedMemory: sharedMemory, ownShm: ownShm)
+    return scanner.finish()
+  }
+
+  /// The scan, a process at a time: each namespace can be used as soon as it is found, in pid
+  /// order, while the scan goes on. Only its inode, process and file are settled then; its
+  /// process count and `/dev/shm` directories are not, until `finish`.
+  struct Scanner {
+    let procDirectory: String
+    let sharedMemory: Bool
+    private var scan = NamespaceScan()
     // Arrays searched in order: a host has few namespaces and mount points of view, and a set
     // or dictionary of a type of swipc's own costs more to set up at run time (its metadata)
     // than such searches, which `ls -A` pays on every run.
-    struct Place: Equatable {
+    private struct Place: Equatable {
       var mount: UInt64
       var root: POSIXDirectory.FileIdentity
     }
-    var places: [Place] = []
-    var directories: [POSIXDirectory.FileIdentity] = []
-    // The caller's own directory is counted first, in its own namespace: the one it would list
-    // without --all-namespaces.
-    var ownRoot: SharedMemoryRoot?
-    if sharedMemory, case .success(let root) = SharedMemoryRoot.open(path: ownShm) {
-      directories.append(root.identity)
-      ownRoot = root
-      // A process in the caller's mount namespace, with its root, sees that very /dev/shm: it
-      // need not be opened again for each of them (most of a host's processes).
-      var mount = stat(), rootStat = stat()
-      if ownShm == "/dev/shm", stat("/proc/self/ns/mnt", &mount) == 0, stat("/proc/self/root", &rootStat) == 0 {
-        places.append(Place(mount: UInt64(mount.st_ino), root: .init(rootStat)))
+    private var places: [Place] = []
+    private var directories: [POSIXDirectory.FileIdentity] = []
+    private var ownRoot: SharedMemoryRoot?
+    private var pids: [Int32]
+    private var nextPid = 0
+
+    init(procDirectory: String, sharedMemory: Bool = true, ownShm: String = "/dev/shm") {
+      self.procDirectory = procDirectory
+      self.sharedMemory = sharedMemory
+      scan.own = NamespaceScan.ownNamespaceInode() ?? 0
+      // The caller's own directory is counted first, in its own namespace: the one it would list
+      // without --all-namespaces.
+      if sharedMemory, case .success(let root) = SharedMemoryRoot.open(path: ownShm) {
+        directories.append(root.identity)
+        ownRoot = root
+        // A process in the caller's mount namespace, with its root, sees that very /dev/shm: it
+        // need not be opened again for each of them (most of a host's processes).
+        var mount = stat(), rootStat = stat()
+        if ownShm == "/dev/shm", stat("/proc/self/ns/mnt", &mount) == 0, stat("/proc/self/root", &rootStat) == 0 {
+          places.append(Place(mount: UInt64(mount.st_ino), root: .init(rootStat)))
+        }
       }
+      pids = FileReader.numericEntries(procDirectory).sorted()
     }
-    func unopened(_ e: Errno) {
+
+    private mutating func unopened(_ e: Errno) {
       guard e == .tooManyOpenFiles || e == .tooManyOpenFilesInSystem || e == .noMemory else { return }
       scan.unopened += 1
       if scan.unopenedError == nil { scan.unopenedError = e }
     }
-    for pid in FileReader.numericEntries(procDirectory).sorted() {
+
+    /// Goes on until the next namespace not seen before, which it returns; nil at the end.
+    mutating func next() -> IPCNamespace? {
+      while nextPid < pids.count {
+        let pid = pids[nextPid]
+        nextPid += 1
+        if let new = look(at: pid) { return new }
+      }
+      return nil
+    }
+
+    /// One process: counted in its namespace, its `/dev/shm` found; the namespace when it is new.
+    private mutating func look(at pid: Int32) -> IPCNamespace? {
       let process: ProcessDirectory
       do throws(Errno) {
         process = try ProcessDirectory(procDirectory: procDirectory, pid: pid)
       } catch {
         unopened(error)
-        continue
+        return nil
       }
       let inode: UInt64
       switch process.namespaceInode("ipc") {
       case .success(let i): inode = i
       case .failure(.permissionDenied), .failure(.notPermitted):
         scan.uninspectable += 1
-        continue
+        return nil
       case .failure(let e):
         unopened(e)
-        continue  // exited, or a zombie (which has no namespaces left)
+        return nil  // exited, or a zombie (which has no namespaces left)
       }
       let namespace: IPCNamespace
+      var new: IPCNamespace?
       if let known = scan.namespaces.last(where: { $0.inode == inode }) {
         namespace = known
       } else {
         namespace = IPCNamespace(inode: inode, process: process, isOwn: inode == scan.own)
         scan.namespaces.append(namespace)
-        found(namespace)
+        new = namespace
       }
       namespace.processCount += 1
       // A /dev/shm is found once per mount namespace and root (a chrooted process in the same
@@ -249,7 +277,7 @@ public struct NamespaceScan {
       guard sharedMemory, case .success(let mount) = process.namespaceInode("mnt"),
         case .success(let rootIdentity) = process.rootIdentity(),
         !places.contains(Place(mount: mount, root: rootIdentity))
-      else { continue }
+      else { return new }
       places.append(Place(mount: mount, root: rootIdentity))
       switch SharedMemoryRoot.open(in: process) {
       case .failure(.notPermitted): scan.foreignSharedMemory += 1
@@ -257,24 +285,30 @@ public struct NamespaceScan {
       case .success(let root):
         // The root was that of the mount namespace scanned: not one the process moved to since.
         guard case .success(mount) = process.namespaceInode("mnt"), !directories.contains(root.identity)
-        else { continue }
+        else { return new }
         directories.append(root.identity)
         namespace.sharedMemory.append(root)
       }
+      return new
     }
-    var own: IPCNamespace?
-    if let i = scan.namespaces.firstIndex(where: { $0.isOwn }) {
-      own = scan.namespaces.remove(at: i)
-    } else if let me = try? ProcessDirectory(procDirectory: "/proc", pid: getpid()) {
-      // A /proc that does not show this process (another PID namespace's, a fixture).
-      own = IPCNamespace(inode: scan.own, process: me, isOwn: true)
-      own?.processCount = 1
+
+    /// The rest of the scan, and the namespaces in their order: the caller's first, then by pid.
+    mutating func finish() -> NamespaceScan {
+      while next() != nil {}
+      var own: IPCNamespace?
+      if let i = scan.namespaces.firstIndex(where: { $0.isOwn }) {
+        own = scan.namespaces.remove(at: i)
+      } else if let me = try? ProcessDirectory(procDirectory: "/proc", pid: getpid()) {
+        // A /proc that does not show this process (another PID namespace's, a fixture).
+        own = IPCNamespace(inode: scan.own, process: me, isOwn: true)
+        own?.processCount = 1
+      }
+      if let own {
+        if let ownRoot { own.sharedMemory.insert(ownRoot, at: 0) }
+        scan.namespaces.insert(own, at: 0)
+      }
+      return scan
     }
-    if let own {
-      if let ownRoot { own.sharedMemory.insert(ownRoot, at: 0) }
-      scan.namespaces.insert(own, at: 0)
-    }
-    return scan
   }
 
   /// The calling thread's IPC namespace (a thread that entered another one reads that one).
