@@ -102,6 +102,22 @@ struct InspectionTests {
     #expect(parts[4].contains("processes holding it:") && parts[4].contains("mq-hold /jobs"))
   }
 
+  @Test("POSIX queues are found through an mqueue mount elsewhere, its path escaped in the mount table",
+        .enabled(if: Harness.canUnshareAll, "needs unshare --ipc --mount --pid"))
+  func mqueueMountedElsewhere() throws {
+    // As nobody, who cannot make a private mqueue instance: only the mount found in
+    // /proc/self/mounts (where the blank and backslash read `\040` and `\134`) shows the queue.
+    let r = Harness.inNamespace(#"""
+      if mountpoint -q /dev/mqueue; then umount /dev/mqueue; fi
+      d=$(mktemp -d); chmod 755 $d; trap 'umount "$d/a b\c"; rm -rf $d' EXIT
+      mkdir "$d/a b\c"; mount -t mqueue none "$d/a b\c"
+      $H mq-create /elsewhere 4 64 > /dev/null; chmod 644 "$d/a b\c/elsewhere"
+      setpriv --reuid=65534 --regid=65534 --clear-groups $S ls pmsg -o NAME --no-headings
+      """#)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout == "/elsewhere\n", "\(r.stdout) \(r.stderr)")
+  }
+
   @Test("a user without read permission still lists the objects, and show says what is missing",
         .enabled(if: Harness.canUnshareAll, "needs unshare --ipc --mount --pid (root)"))
   func withoutPermission() throws {

@@ -230,11 +230,13 @@ public struct IPCView: Sendable {
   }
 
   static func firstMqueueMount() -> String? {
-    guard let text = FileReader.readText("/proc/self/mounts") else { return nil }
-    for line in text.split(separator: "\n") {
-      let fields = line.split(separator: " ")
-      if fields.count >= 3 && fields[2] == "mqueue" {
-        let point = unescapeMountPath(String(fields[1]))
+    // Split as bytes, not Characters: every listing reads a host's whole mount table when no
+    // mqueue filesystem is at /dev/mqueue.
+    guard case .success(let table) = FileReader.read("/proc/self/mounts", limit: 1 << 20) else { return nil }
+    for line in table.split(separator: 10) {
+      let fields = line.split(separator: 32, maxSplits: 3, omittingEmptySubsequences: false)
+      if fields.count >= 3 && fields[2].elementsEqual("mqueue".utf8) {
+        let point = unescapeMountPath(String(decoding: fields[1], as: UTF8.self))
         if isMqueueFilesystem(point) { return point }
       }
     }
