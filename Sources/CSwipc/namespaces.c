@@ -2,7 +2,9 @@
 #include "CSwipc.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -31,10 +33,15 @@ int swipc_open_mqueue_instance(void) {
     errno = e;
     return -1;
   }
-  // fsmount gives an O_PATH descriptor; a readable one lists the directory.
+  // fsmount gives an O_PATH descriptor; a readable one lists the directory, and keeps the
+  // instance alive once the mount's own descriptor is closed.
   int dir = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   e = errno;
-  close(mnt);
+  if (dir < 0) {
+    close(mnt);
+  } else {
+    swipc_close_later(mnt);
+  }
   errno = e;
   return dir;
 }
@@ -50,3 +57,56 @@ int swipc_open_beneath_root(int root, const char *path, int flags) {
 int swipc_namespace_type(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
 
 int swipc_namespace_owner(int fd) { return ioctl(fd, NS_GET_USERNS); }
+
+// Descriptors waiting for the closing thread: a short list, as each close takes it a grace
+// period and one is handed over per namespace read; when it is full, the caller closes.
+enum { closing_room = 64 };
+static pthread_mutex_t closing_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t closing_ready = PTHREAD_COND_INITIALIZER;
+static int closing[closing_room];
+static int closing_count;
+// 0: no thread yet; 1: running; -1: it could not be started.
+static int closing_thread;
+
+static void *closing_loop(void *unused) {
+  (void)unused;
+  for (;;) {
+    pthread_mutex_lock(&closing_lock);
+    while (closing_count == 0) pthread_cond_wait(&closing_ready, &closing_lock);
+    int fd = closing[--closing_count];
+    pthread_mutex_unlock(&closing_lock);
+    close(fd);
+  }
+  return NULL;
+}
+
+void swipc_start_closing_thread(void) {
+  pthread_mutex_lock(&closing_lock);
+  if (closing_thread == 0) {
+    // Started with every signal blocked, so that none is ever delivered to it: interrupts stay
+    // with the threads whose calls they must end.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &previous);
+    pthread_t thread;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    closing_thread = pthread_create(&thread, &attributes, closing_loop, NULL) == 0 ? 1 : -1;
+    pthread_attr_destroy(&attributes);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  }
+  pthread_mutex_unlock(&closing_lock);
+}
+
+void swipc_close_later(int fd) {
+  pthread_mutex_lock(&closing_lock);
+  if (closing_thread != 1 || closing_count == closing_room) {
+    pthread_mutex_unlock(&closing_lock);
+    close(fd);
+    return;
+  }
+  closing[closing_count++] = fd;
+  pthread_cond_signal(&closing_ready);
+  pthread_mutex_unlock(&closing_lock);
+}

@@ -198,6 +198,34 @@ struct NamespaceTests {
     }
   }
 
+  @Test("every thread ls -A keeps once the namespaces are read (the one that closes their mounts) is in the caller's namespace")
+  func threadsStayHome() throws {
+    // 300 objects of the caller's own make more JSON than a pipe holds: swipc blocks in write(2)
+    // with the namespaces read, its visiting thread gone and the closing thread still there.
+    let r = Harness.inNamespace(Self.setup + """
+      mkns plain; mkns other
+      # Its own queues from this mount: the first mqueue instance swipc makes is another namespace's.
+      mkdir -p /dev/mqueue; mount -t mqueue none /dev/mqueue
+      $H fill 100 >/dev/null
+      mkfifo $TD/out
+      $S ls -A --format json > $TD/out & s=$!
+      exec 7< $TD/out
+      for i in $(seq 1200); do [ "$(cut -d' ' -f1 /proc/$s/syscall 2>/dev/null)" = 1 ] && break; sleep 0.05; done
+      echo "write: $(cut -d' ' -f1 /proc/$s/syscall)"
+      ls /proc/$s/task | wc -l
+      for t in /proc/$s/task/*; do readlink $t/ns/ipc; done | sort -u
+      readlink /proc/self/ns/ipc
+      cat <&7 > /dev/null; wait $s; echo "status $?"
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let lines = r.stdout.split(separator: "\n").map(String.init)
+    try #require(lines.count == 5, "\(r.stdout)")
+    #expect(lines[0] == "write: 1", "swipc did not reach its write: \(r.stdout)")
+    #expect(Int(lines[1]) == 2, "the main thread and the closing thread: \(r.stdout)")
+    #expect(lines[2] == lines[3], "a thread of swipc is in \(lines[2]), the caller in \(lines[3])")
+    #expect(lines[4] == "status 0")
+  }
+
   @Test("-N names a namespace by pid, ipc:[INODE], ns file, bind mount or container; its children and the caller stay where they were")
   func namespaceTargets() throws {
     let r = Harness.inNamespace(Self.setup + """

@@ -209,6 +209,14 @@ int swipc_setns_ipc(int fd);
 /// A private, detached instance of the calling thread's IPC namespace's mqueue filesystem
 /// (fsopen, fsmount; nothing is mounted anywhere): a readable directory descriptor, or -1.
 int swipc_open_mqueue_instance(void);
+/// Starts the thread `swipc_close_later` hands descriptors to. A thread is made in the IPC
+/// namespace of the thread that makes it: call this on a thread in swipc's own.
+void swipc_start_closing_thread(void);
+/// Closes `fd` on that thread, and returns at once: the close of a detached mount's descriptor
+/// unmounts it and waits for an RCU grace period (about 70 µs), which a listing of many
+/// namespaces would otherwise wait out once per namespace. Closes at once when the thread was
+/// not started. Only for a descriptor nothing else will close or use.
+void swipc_close_later(int fd);
 /// openat2 of `path` with `root` as the root directory (RESOLVE_IN_ROOT, no magic links), so that
 /// a symlink under another root resolves inside it.
 int swipc_open_beneath_root(int root, const char *path, int flags);

@@ -178,6 +178,9 @@ public final class NamespaceVisitor: @unchecked Sendable {
       defer { meanwhile() }
       return try body(nil)
     }
+    // Made here, on the caller's thread: a thread made by the visiting one would start in the
+    // namespace it visits.
+    swipc_start_closing_thread()
     let visitor = NamespaceVisitor(worker: worker)
     return try worker.perform({ () throws(E) -> T in try body(visitor) }, meanwhile: meanwhile)
   }
