@@ -1,3 +1,5 @@
+import Glibc
+
 /// JSON: a record is an object, its columns' keys in order; values as `CellFormatter.writeJSON`
 /// writes them. Every command's JSON comes from here, in one of three layouts.
 public struct JSONOutput: RecordWriter {
@@ -27,7 +29,11 @@ public struct JSONOutput: RecordWriter {
   /// of a listing repeat most of their values (owner, permissions, times, namespace), and copying
   /// those bytes costs less than writing them again.
   var lastValues: [CellValue?] = []
-  var lastCells: [[UInt8]] = []
+  /// Those bytes, a slot of `memoSlot` per column, and how many there are (a longer cell is not
+  /// kept): one array, not one per column, whose every use would cost a retain and a release.
+  var memo: [UInt8] = []
+  var memoLengths: [Int] = []
+  static let memoSlot = 64
 
   public init(formatter: CellFormatter, layout: Layout, capacity: Int = 4096) {
     self.formatter = formatter
@@ -45,7 +51,8 @@ public struct JSONOutput: RecordWriter {
     }
     column = 0
     lastValues = Array(repeating: nil, count: columns.count)
-    if lastCells.count < columns.count { lastCells += Array(repeating: [], count: columns.count - lastCells.count) }
+    memoLengths = Array(repeating: 0, count: columns.count)
+    if memo.count < columns.count * Self.memoSlot { memo = Array(repeating: 0, count: columns.count * Self.memoSlot) }
   }
 
   public mutating func cell(_ value: CellValue) {
@@ -55,8 +62,10 @@ public struct JSONOutput: RecordWriter {
     } else {
       out.write(byte: 44)
     }
+    let slot = column * Self.memoSlot
     if let last = lastValues[column], last.writesAs(value) {
-      out.bytes.append(contentsOf: lastCells[column])
+      let length = memoLengths[column]
+      memo.withUnsafeBufferPointer { out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[slot..<(slot + length)])) }
     } else {
       let cellStart = out.bytes.count
       let start = column == 0 ? 0 : keyEnds[column - 1]
@@ -64,9 +73,18 @@ public struct JSONOutput: RecordWriter {
       keys.withUnsafeBufferPointer { out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
       formatter.writeJSON(value, to: &out)
       if case .name(let name) = value { formatter.writeExactBytes(of: name, key: columns[column].key, to: &out) }
-      lastValues[column] = value
-      lastCells[column].removeAll(keepingCapacity: true)
-      lastCells[column].append(contentsOf: out.bytes[cellStart...])
+      let length = out.bytes.count - cellStart
+      if length <= Self.memoSlot {
+        lastValues[column] = value
+        memoLengths[column] = length
+        out.bytes.withUnsafeBufferPointer { written in
+          memo.withUnsafeMutableBufferPointer { kept in
+            kept.baseAddress!.advanced(by: slot).update(from: written.baseAddress!.advanced(by: cellStart), count: length)
+          }
+        }
+      } else {
+        lastValues[column] = nil
+      }
     }
     column += 1
     if column == columns.count {
@@ -89,7 +107,7 @@ extension CellValue {
   /// lines) and equal doubles print apart (0.0 and -0.0).
   func writesAs(_ other: CellValue) -> Bool {
     switch (self, other) {
-    case (.text(let a), .text(let b)): return a.utf8.elementsEqual(b.utf8)
+    case (.text(let a), .text(let b)): return Self.sameBytes(a, b)
     case (.list(let a), .list(let b)): return a.elementsEqual(b) { $0.utf8.elementsEqual($1.utf8) }
     case (.processes(let a), .processes(let b)):
       return a.elementsEqual(b) { $0.pid == $1.pid && $0.name.utf8.elementsEqual($1.name.utf8) }
@@ -102,5 +120,17 @@ extension CellValue {
       // Every other case holds numbers or exact bytes (a POSIX name is equal by its bytes).
       return self == other
     }
+  }
+
+  /// Byte equality by one comparison of memory where both strings have contiguous UTF-8 (native
+  /// strings do), element by element otherwise.
+  static func sameBytes(_ a: String, _ b: String) -> Bool {
+    let same = a.utf8.withContiguousStorageIfAvailable { x in
+      b.utf8.withContiguousStorageIfAvailable { y in
+        x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+      }
+    }
+    if let same, let same { return same }
+    return a.utf8.elementsEqual(b.utf8)
   }
 }
