@@ -110,21 +110,38 @@ extension Swipc.Ls: QuickCommand {
       objects: [], kinds: kinds, context: ColumnContext(now: now, processes: ProcessTable(), namespaces: labels), columns: columns)
     renderer.leadingColumns = ObjectColumn.namespaceColumns
     let formatter = CellFormatter(options: output.renderOptions(now: now), users: UserDirectory())
-    // The count is not known before the records are written: room for thousands, in pages that
-    // cost nothing until written.
-    let capacity = 4 << 20
+    // Written out whenever a namespace's records take the buffer past a pipe's worth, and the
+    // buffer kept: a buffer for the whole listing would take a page fault for every 4 KiB written.
+    // Records are written only for namespaces that were listed, so a listing that fails (none
+    // could be) has written nothing before its error.
+    let flushSize = 1 << 16
     let asJSON = output.format == .json
-    var json = JSONOutput(formatter: formatter, layout: .array, capacity: asJSON ? capacity : 0)
-    var csv = CSVOutput(formatter: formatter, capacity: asJSON ? 0 : capacity)
+    var json = JSONOutput(formatter: formatter, layout: .array, capacity: asJSON ? 2 * flushSize : 0)
+    var csv = CSVOutput(formatter: formatter, capacity: asJSON ? 0 : 2 * flushSize)
+    var writeFailure: SwipcError?
+    func flush(_ out: inout OutputBuffer) {
+      guard out.bytes.count >= flushSize else { return }
+      if writeFailure == nil {
+        do throws(SwipcError) { try Terminal.write(out) } catch { writeFailure = error }
+      }
+      out.bytes.removeAll(keepingCapacity: true)
+    }
     var batches = asJSON ? renderer.batches(to: &json) : renderer.batches(to: &csv)
     let (summary, skipped) = AllNamespaces.stream(
       base: .fromEnvironment(), kinds: kinds, filter: filter, segmentMemory: segmentMemory, labels: labels, now: now
     ) { objects in
-      if asJSON { batches.write(objects, to: &json) } else { batches.write(objects, to: &csv) }
+      if asJSON {
+        batches.write(objects, to: &json)
+        flush(&json.out)
+      } else {
+        batches.write(objects, to: &csv)
+        flush(&csv.out)
+      }
     }
     if let warning = skipped.warning { Terminal.warn(warning) }
     if let failure = summary.failure { throw failure }
     for warning in summary.warnings { Terminal.warn(warning) }
+    if let writeFailure { throw writeFailure }
     try Terminal.write(asJSON ? json.finish() : csv.finish())
   }
 

@@ -200,22 +200,23 @@ struct NamespaceTests {
 
   @Test("every thread ls -A keeps once the namespaces are read (the one that closes their mounts) is in the caller's namespace")
   func threadsStayHome() throws {
-    // 300 objects of the caller's own make more JSON than a pipe holds: swipc blocks in write(2)
-    // with the namespaces read, its visiting thread gone and the closing thread still there.
+    // swipc blocks in its last write(2), with the namespaces read, its visiting thread gone and
+    // the closing thread still there.
     let r = Harness.inNamespace(Self.setup + """
       mkns plain; mkns other
       # Its own queues from this mount: the first mqueue instance swipc makes is another namespace's.
       mkdir -p /dev/mqueue; mount -t mqueue none /dev/mqueue
-      $H fill 100 >/dev/null
-      mkfifo $TD/out
+      $H fill 30 >/dev/null
+      # Less JSON than swipc writes out while it reads, more than a pipe of one page holds.
+      mkfifo $TD/out; exec 7<> $TD/out; python3 -c 'import fcntl; fcntl.fcntl(7, 1031, 4096)'
       $S ls -A --format json > $TD/out & s=$!
-      exec 7< $TD/out
       for i in $(seq 1200); do [ "$(cut -d' ' -f1 /proc/$s/syscall 2>/dev/null)" = 1 ] && break; sleep 0.05; done
       echo "write: $(cut -d' ' -f1 /proc/$s/syscall)"
       ls /proc/$s/task | wc -l
       for t in /proc/$s/task/*; do readlink $t/ns/ipc; done | sort -u
       readlink /proc/self/ns/ipc
-      cat <&7 > /dev/null; wait $s; echo "status $?"
+      cat <&7 > /dev/null & c=$!
+      wait $s; echo "status $?"; kill $c
       """)
     try #require(r.status == 0, "\(r.stderr)")
     let lines = r.stdout.split(separator: "\n").map(String.init)
@@ -224,6 +225,34 @@ struct NamespaceTests {
     #expect(Int(lines[1]) == 2, "the main thread and the closing thread: \(r.stdout)")
     #expect(lines[2] == lines[3], "a thread of swipc is in \(lines[2]), the caller in \(lines[3])")
     #expect(lines[4] == "status 0")
+  }
+
+  @Test("ls -A as JSON or CSV larger than its buffer: written out whole as it goes; a full or closed output is one error line, exit 1")
+  func streamedOutputInPieces() throws {
+    let r = Harness.inNamespace(Self.setup + """
+      mkns plain; mkns other
+      $H fill 200 >/dev/null
+      exec 3>&1; e=$TD/err
+      t() { rc=0; eval "$1" 2>$e || rc=$?; echo "$rc $(wc -l <$e) $(cat $e)" >&3; }
+      $S ls -A --format json > $TD/all.json; wc -c < $TD/all.json; echo =====
+      cat $TD/all.json; echo =====
+      $S ls -A --format csv | wc -l; echo =====
+      t "$S ls -A --format json >/dev/full"; t "$S ls -A --format csv >&-"; echo =====
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p.count == 5, "\(r.stdout)")
+    #expect((Int(p[0].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 3 << 16, "more than three buffers: \(p[0])")
+    let rows = try #require(Harness.json(p[1]) as? [[String: Any]], "not one JSON document")
+    #expect(rows.count == 600 + 2 * Self.populated.count)
+    #expect(Int(p[2].trimmingCharacters(in: .whitespacesAndNewlines)) == rows.count + 1, "CSV: a heading and a line each: \(p[2])")
+    let ids = rows.compactMap { row in (row["namespace"] as? String).map { "\($0) \(row["type"]!) \(row["id"] ?? row["name"]!)" } }
+    #expect(Set(ids).count == rows.count, "each object once")
+    #expect(p[3] == """
+      1 1 swipc: write to standard output: no space left on device
+      1 1 swipc: write to standard output: bad file descriptor
+
+      """, "\(p[3])")
   }
 
   @Test("-N names a namespace by pid, ipc:[INODE], ns file, bind mount or container; its children and the caller stay where they were")

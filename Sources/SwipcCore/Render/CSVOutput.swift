@@ -3,7 +3,8 @@
 public struct CSVOutput: RecordWriter {
   public static let format = OutputFormat.csv
   let formatter: CellFormatter
-  var out: OutputBuffer
+  /// The output so far; a caller that writes it out as it goes may take and empty it.
+  public var out: OutputBuffer
   var columnCount = 0
   var column = 0
   var headed = false
