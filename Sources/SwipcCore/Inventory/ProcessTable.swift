@@ -289,7 +289,7 @@ public final class ProcessTable {
             MapsParser.forEachMapping(text) { device, inode, path in
               if segments, path.starts(with: MapsParser.sysvPrefix), let id = Int32(exactly: inode) {
                 found.append((.attached, nil, id))
-              } else if !files.isEmpty {
+              } else if all || !files.isEmpty {
                 let id = HolderIndex.FileID(device: device, inode: inode)
                 if all || files.contains(id) { found.append((.mapped, id, nil)) }
               }
