@@ -4,7 +4,8 @@
 # only the caller's namespace, `ls -A` against plain `ls`. Medians of alternating runs (timecmp).
 # The C reference (nsref.c) does the same job as directly as single-threaded C can: what the
 # kernel work alone costs, and so how far below the loop any listing can go; its output is
-# checked against swipc's first, so that its ratio compares like with like.
+# checked against swipc's first, so that its ratio compares like with like. `nsref -j 2` splits
+# the same work over two processes: what two cores can give, measured.
 # Needs root: everything runs in private PID, IPC and mount namespaces whose processes, objects and
 # mounts all end with them; the host's namespaces are never listed.
 set -euo pipefail
@@ -51,6 +52,8 @@ unshare --ipc --mount --pid --fork --mount-proc --propagation private bash -c '
   $SWIPC ls -A --format json > $W/swipc.json
   $R > $W/nsref.json
   python3 Benchmarks/nsrefcheck.py $W/swipc.json $W/nsref.json || true
+  $R -j 2 > $W/nsref2.json
+  echo "C reference -j 2 output the same as its single process one: $(cmp -s $W/nsref.json $W/nsref2.json && echo yes || echo no)"
   $T $RUNS "$NAMESPACES ns x 100: swipc ls -A --format json  vs  nsenter+lsipc loop" \
     -- $SWIPC ls -A --format json \
     -- sh -c "for p in $pids; do nsenter -t \$p -i lsipc --json; done"
@@ -59,6 +62,10 @@ unshare --ipc --mount --pid --fork --mount-proc --propagation private bash -c '
     -- $R
   $T $RUNS "$NAMESPACES ns x 100: C reference  vs  nsenter+lsipc loop" \
     -- $R \
+    -- sh -c "for p in $pids; do nsenter -t \$p -i lsipc --json; done"
+  $T $RUNS "$NAMESPACES ns x 100: C reference -j 2  vs  C reference" -- $R -j 2 -- $R
+  $T $RUNS "$NAMESPACES ns x 100: C reference -j 2  vs  nsenter+lsipc loop" \
+    -- $R -j 2 \
     -- sh -c "for p in $pids; do nsenter -t \$p -i lsipc --json; done"
   $T $RUNS "$NAMESPACES ns x 100: swipc ls -A --format json  vs  nsenter+lsipc -q -m -s" \
     -- $SWIPC ls -A --format json \

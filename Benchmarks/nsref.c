@@ -17,7 +17,12 @@
  *     with tables of their own, found with kcmp) stat'ed, and its maps when there are shared
  *     memory or semaphore files;
  *  5. the JSON, into one buffer written once.
- * Errors go to stderr as one line; a namespace that cannot be entered is left out, as swipc does. */
+ * Errors go to stderr as one line; a namespace that cannot be entered is left out, as swipc does.
+ *
+ * `nsref -j 2` measures what two cores could give: two processes, each reading every other
+ * namespace and scanning every other process's files (recording all it holds), the first then
+ * merging both and writing the same output. Kernel work is not shared across cores for free
+ * (locks, one /proc), so this is measured rather than assumed to halve the time. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -39,7 +44,9 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,8 +70,8 @@ static void *xrealloc(void *p, size_t n) {
 /* ---- output buffer ---- */
 static char *out;
 static size_t outlen, outcap;
-static void put(const void *s, size_t n) {
-  if (outlen + n > outcap) {
+static inline void put(const void *s, size_t n) {
+  if (__builtin_expect(outlen + n > outcap, 0)) {
     outcap = (outlen + n) * 2 + 65536;
     out = xrealloc(out, outcap);
   }
@@ -72,7 +79,11 @@ static void put(const void *s, size_t n) {
   outlen += n;
 }
 static void puts_(const char *s) { put(s, strlen(s)); }
-static void putc_(char c) { put(&c, 1); }
+/* A literal, its length known when compiled. */
+#define PUTS(lit) put(lit, sizeof lit - 1)
+static inline void putc_(char c) {
+  if (__builtin_expect(outlen == outcap, 0)) put(&c, 1); else out[outlen++] = c;
+}
 static void putu(unsigned long long v) {
   char b[24];
   int i = 24;
@@ -140,15 +151,16 @@ static void put_time(time_t t) {
   if (t != last) {
     struct tm tm;
     if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 8099) { puts_("null"); return; }
-    strftime(text, sizeof text, "\"%Y-%m-%dT%H:%M:%SZ\"", &tm);
+    if (strftime(text, sizeof text, "\"%Y-%m-%dT%H:%M:%SZ\"", &tm) != 22) { puts_("null"); return; }
     last = t;
   }
-  puts_(text);
+  put(text, 22);
 }
 
 /* ---- users and groups, from /etc/passwd and /etc/group, read once ---- */
-struct idname { unsigned id; char *name; };
-struct names { struct idname *v; size_t n; };
+struct idname { unsigned id; char *name; size_t len; };
+/* `last`: the entry found last, as most objects have one owner. */
+struct names { struct idname *v; size_t n; struct idname *last; };
 static struct names users, groups;
 static void load_names(const char *path, struct names *into) {
   FILE *f = fopen(path, "re");
@@ -163,15 +175,17 @@ static void load_names(const char *path, struct names *into) {
     unsigned long id = strtoul(c2 + 1, &end, 10);
     if (end == c2 + 1 || *end != ':') continue;
     into->v = xrealloc(into->v, (into->n + 1) * sizeof *into->v);
-    into->v[into->n++] = (struct idname){(unsigned)id, strdup(name)};
+    into->v[into->n++] = (struct idname){(unsigned)id, strdup(name), strlen(name)};
   }
   free(line);
   fclose(f);
 }
 static void put_name_of(struct names *n, unsigned id) {
-  for (size_t i = 0; i < n->n; i++)
-    if (n->v[i].id == id) { put_json_string(n->v[i].name, strlen(n->v[i].name)); return; }
-  puts_("null");
+  if (!n->last || n->last->id != id) {
+    n->last = NULL;
+    for (size_t i = 0; i < n->n && !n->last; i++) if (n->v[i].id == id) n->last = &n->v[i];
+  }
+  if (n->last) put_json_string(n->last->name, n->last->len); else PUTS("null");
 }
 
 /* ---- objects ---- */
@@ -415,21 +429,27 @@ static void read_segments(int ns) {
   if (!text) return;
   char *line = strchr(text, '\n');
   while (line && *++line) {
-    struct object o;
-    long long key, rss, swap;
-    unsigned long long size, nattch, at, dt, ct;
-    memset(&o, 0, sizeof o);
-    int n = sscanf(line, "%lld %d %o %llu %d %d %llu %u %u %u %u %llu %llu %llu %lld %lld", &key, &o.id, &o.mode,
-      &size, &o.cpid, &o.lpid, &nattch, &o.uid, &o.gid, &o.cuid, &o.cgid, &at, &dt, &ct, &rss, &swap);
-    line = strchr(line, '\n');
+    long long v[16];
+    int n = 0;
+    char *end = line;
+    while (n < 16) {
+      while (*end == ' ') end++;
+      if (*end == '\n' || !*end) break;
+      /* perms, the third column, is octal. */
+      char *start = end;
+      long long x = strtoll(start, &end, n == 2 ? 8 : 10);
+      if (end == start) break;
+      v[n++] = x;
+    }
+    line = strchr(end, '\n');
     if (n < 14) continue;
     struct object *p = new_object(SHM, ns);
-    p->id = o.id; p->key = (int)key; p->mode = o.mode;
-    p->uid = o.uid; p->gid = o.gid; p->cuid = o.cuid; p->cgid = o.cgid;
-    p->size = (long long)size; p->cpid = o.cpid; p->lpid = o.lpid;
-    p->nattch = (long long)nattch; p->holders = (int)nattch;
-    p->atime = (time_t)at; p->dtime = (time_t)dt; p->ctime = (time_t)ct;
-    if (n == 16) { p->rss = rss; p->swap = swap; }
+    p->key = (int)v[0]; p->id = (int)v[1]; p->mode = (unsigned)v[2];
+    p->size = v[3]; p->cpid = (int)v[4]; p->lpid = (int)v[5];
+    p->nattch = v[6]; p->holders = (int)v[6];
+    p->uid = (unsigned)v[7]; p->gid = (unsigned)v[8]; p->cuid = (unsigned)v[9]; p->cgid = (unsigned)v[10];
+    p->atime = (time_t)v[11]; p->dtime = (time_t)v[12]; p->ctime = (time_t)v[13];
+    if (n == 16) { p->rss = v[14]; p->swap = v[15]; }
   }
   free(text);
 }
@@ -659,8 +679,18 @@ static int cmp_held(const void *a, const void *b) {
 }
 static dev_t anon_dev;
 static int have_anon;
+/* With -j 2: every file each process holds, matched once both workers are done. */
+struct triple { dev_t dev; ino_t ino; int pid; };
+static struct triple *triples;
+static size_t ntriples, captriples;
+static int recording, worker, workers = 1;
 
 static void holds(int pid, dev_t dev, ino_t ino) {
+  if (recording) {
+    if (ntriples == captriples) { captriples = captriples * 2 + 1024; triples = xrealloc(triples, captriples * sizeof *triples); }
+    triples[ntriples++] = (struct triple){dev, ino, pid};
+    return;
+  }
   struct held key = {dev, ino, NULL};
   struct held *h = bsearch(&key, held, nheld, sizeof *held, cmp_held);
   if (!h) return;
@@ -734,7 +764,7 @@ static void scan_holders(int mappings) {
     qsort(seen, nseen, sizeof *seen, cmp_int);
     for (size_t i = 0; i < npids; i++) {
       int pid = pids[i];
-      if (pid == self) continue;
+      if (pid == self || pid % workers != worker) continue;
       char name[16];
       snprintf(name, sizeof name, "%d", pid);
       int pfd = openat(proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -770,9 +800,26 @@ static void scan_holders(int mappings) {
 }
 
 /* ---- the records ---- */
-static void put_key(const char *k) { putc_(','); putc_('"'); puts_(k); puts_("\":"); }
-static void put_opt(const char *k, long long v) { put_key(k); if (v < 0) puts_("null"); else puti(v); }
+#define put_key(k) PUTS(",\"" k "\":")
+#define put_opt(k, v) do { long long v_ = (v); put_key(k); if (v_ < 0) PUTS("null"); else puti(v_); } while (0)
+/* Each creator's command is read once (most segments share a creator), as its JSON text. */
+struct command { int pid; char *json; size_t len; };
+static struct command *commands;
+static size_t ncommands;
+static void put_command_text(int pid);
 static void put_command(int pid) {
+  for (size_t i = 0; i < ncommands; i++)
+    if (commands[i].pid == pid) { put(commands[i].json, commands[i].len); return; }
+  size_t start = outlen;
+  put_command_text(pid);
+  commands = xrealloc(commands, (ncommands + 1) * sizeof *commands);
+  commands[ncommands].pid = pid;
+  commands[ncommands].len = outlen - start;
+  commands[ncommands].json = xrealloc(NULL, outlen - start);
+  memcpy(commands[ncommands].json, out + start, outlen - start);
+  ncommands++;
+}
+static void put_command_text(int pid) {
   char name[32];
   snprintf(name, sizeof name, "%d/cmdline", pid);
   size_t len;
@@ -803,23 +850,24 @@ static time_t latest(time_t a, time_t b) { return a > b ? a : b; }
 static void write_record(const struct object *o, time_t now) {
   const struct ns *n = &nss[o->ns];
   int sysv = o->kind <= SEM;
-  puts_("{\"type\":\""); puts_(kind_names[o->kind]);
-  puts_("\",\"namespace\":\"ipc:["); putu(n->ino); puts_("]\"");
+  PUTS("{\"type\":\""); puts_(kind_names[o->kind]);
+  PUTS("\",\"namespace\":\"ipc:["); putu(n->ino); PUTS("]\"");
   put_key("container");
   if (n->container) put_json_string(n->container, strlen(n->container)); else puts_("null");
   put_key("pid"); puti(n->pid);
   if (sysv) {
-    char key[16];
-    snprintf(key, sizeof key, "\"0x%08x\"", (unsigned)o->key);
-    put_key("key"); puts_(key);
+    static const char hex[] = "0123456789abcdef";
+    char key[12] = "\"0x";
+    for (int i = 0; i < 8; i++) key[3 + i] = hex[(unsigned)o->key >> (28 - 4 * i) & 15];
+    key[11] = '"';
+    put_key("key"); put(key, 12);
     put_key("id"); puti(o->id);
   } else {
     put_key("name"); put_json_string(o->name, o->name_len);
     if (!valid_utf8(o->name, o->name_len)) { put_key("name_base64"); putc_('"'); put_base64((const unsigned char *)o->name, o->name_len); putc_('"'); }
   }
-  char perms[8];
-  snprintf(perms, sizeof perms, "\"0%o%o%o\"", o->mode >> 6 & 7, o->mode >> 3 & 7, o->mode & 7);
-  put_key("perms"); puts_(perms);
+  char perms[6] = {'"', '0', (char)('0' + (o->mode >> 6 & 7)), (char)('0' + (o->mode >> 3 & 7)), (char)('0' + (o->mode & 7)), '"'};
+  put_key("perms"); put(perms, 6);
   put_key("owner"); put_name_of(&users, o->uid);
   put_key("uid"); putu(o->uid);
   put_key("group"); put_name_of(&groups, o->gid);
@@ -875,7 +923,31 @@ static void write_record(const struct object *o, time_t now) {
   putc_('}');
 }
 
-int main(void) {
+static int read_namespaces(int own_ns);
+static int write_output(void);
+/* With NSREF_TIMES set, each phase's wall-clock milliseconds on stderr: where the time goes. */
+static int timing;
+static void phase(const char *name) {
+  static struct timespec last;
+  struct timespec now;
+  if (!timing) return;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (*name) fprintf(stderr, "nsref: %-10s %7.2f ms\n", name, (now.tv_sec - last.tv_sec) * 1e3 + (now.tv_nsec - last.tv_nsec) / 1e6);
+  last = now;
+}
+static int split(int own_ns);
+
+int main(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "-j") && !strcmp(argv[2], "2")) {
+    workers = 2;
+  } else if (argc != 1) {
+    fputs("nsref: usage: nsref [-j 2]\n", stderr);
+    return 64;
+  }
+  timing = getenv("NSREF_TIMES") != NULL;
+  phase("");
+  outcap = 4 << 20;
+  out = xrealloc(NULL, outcap);
   proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc_fd < 0) { perror("nsref: /proc: open"); return 1; }
   own_ipc = link_inode(AT_FDCWD, "/proc/thread-self/ns/ipc");
@@ -902,9 +974,42 @@ int main(void) {
   load_names("/etc/passwd", &users);
   load_names("/etc/group", &groups);
 
+  phase("setup");
   scan_processes();
+  phase("scan");
+  if (workers == 2) return split(own_ns);
+  if (read_namespaces(own_ns) != 0) return 1;
+  phase("namespaces");
+
+  int mapped = 0;
+  for (size_t i = 0; i < nobjects; i++) {
+    struct object *o = &objects[i];
+    if (o->kind < PMSG) continue;
+    mapped |= o->kind != PMSG;
+    held = xrealloc(held, (nheld + 1) * sizeof *held);
+    held[nheld++] = (struct held){o->dev, o->ino, o};
+  }
+  if (nheld) scan_holders(mapped);
+  phase("holders");
+  return write_output();
+}
+
+/* This worker's namespaces (every one without -j), each entered in turn, then left. */
+/* Milliseconds spent in /proc/sysvipc/shm (0) and in the mqueue mounts (1), with NSREF_TIMES. */
+static double parts[2];
+static void part(int which) {
+  static struct timespec last;
+  struct timespec now;
+  if (!timing) return;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (which >= 0) parts[which] += (now.tv_sec - last.tv_sec) * 1e3 + (now.tv_nsec - last.tv_nsec) / 1e6;
+  last = now;
+}
+
+static int read_namespaces(int own_ns) {
   int entered = 0;
   for (size_t k = 0; k < nns; k++) {
+    if ((int)(k % (size_t)workers) != worker) continue;
     size_t before = nobjects;
     if (!nss[k].own) {
       int nsfd = openat(nss[k].proc, "ns/ipc", O_RDONLY | O_CLOEXEC);
@@ -920,24 +1025,22 @@ int main(void) {
       entered = 0;
     }
     read_queues((int)k);
+    part(-1);
     read_segments((int)k);
+    part(0);
     read_semaphores((int)k);
+    part(-1);
     read_posix_queues((int)k);
+    part(1);
     for (int d = 0; d < nss[k].ndirs; d++) read_directory((int)k, nss[k].dirs[d]);
     if (nobjects > before && nss[k].ino != INITIAL_IPC_INODE) nss[k].container = recognise_container(nss[k].proc);
   }
   if (entered && setns(own_ns, CLONE_NEWIPC) != 0) { perror("nsref: setns back"); return 1; }
+  if (timing) fprintf(stderr, "nsref:  of which /proc/sysvipc/shm %.2f ms, mqueue mounts and queues %.2f ms\n", parts[0], parts[1]);
+  return 0;
+}
 
-  int mapped = 0;
-  for (size_t i = 0; i < nobjects; i++) {
-    struct object *o = &objects[i];
-    if (o->kind < PMSG) continue;
-    mapped |= o->kind != PMSG;
-    held = xrealloc(held, (nheld + 1) * sizeof *held);
-    held[nheld++] = (struct held){o->dev, o->ino, o};
-  }
-  if (nheld) scan_holders(mapped);
-
+static int write_output(void) {
   time_t now = time(NULL);
   puts_(nobjects ? "[\n  " : "[]\n");
   for (size_t i = 0; i < nobjects; i++) {
@@ -945,6 +1048,7 @@ int main(void) {
     write_record(&objects[i], now);
   }
   if (nobjects) puts_("\n]\n");
+  phase("json");
   for (size_t done = 0; done < outlen;) {
     ssize_t n = write(1, out + done, outlen - done);
     if (n < 0 && errno == EINTR) continue;
@@ -952,4 +1056,103 @@ int main(void) {
     done += (size_t)n;
   }
   return 0;
+}
+
+/* ---- -j 2 ---- */
+/* What the second worker hands over, in memory shared with the first: its objects (names and
+ * container names copied into `text`), and every file each process it scanned holds. */
+struct shared {
+  int done, has_files;  /* a barrier before the holder scans: maps are read when any worker found files */
+  size_t nobjects, ntriples, ntext;
+  size_t container[256];  /* offset + 1 into text of each namespace's container name, 0 for none */
+};
+#define SHARED_SIZE (256UL << 20)
+
+static int cmp_object_ns(const void *a, const void *b) {
+  const struct object *x = a, *y = b;
+  if (x->ns != y->ns) return x->ns - y->ns;
+  /* Within a namespace, the order read (last_holder holds it until holders are counted). */
+  return (x->last_holder > y->last_holder) - (x->last_holder < y->last_holder);
+}
+static int cmp_triple_pid(const void *a, const void *b) {
+  const struct triple *x = a, *y = b;
+  return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int split(int own_ns) {
+  if (nns > 256) { fputs("nsref: -j 2 handles up to 256 namespaces\n", stderr); return 1; }
+  struct shared *sh = mmap(NULL, SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (sh == MAP_FAILED) { perror("nsref: mmap"); return 1; }
+  fflush(NULL);
+  pid_t child = fork();
+  if (child < 0) { perror("nsref: fork"); return 1; }
+  worker = child == 0;
+  int failed = read_namespaces(own_ns);
+  int files = 0;
+  for (size_t i = 0; i < nobjects; i++) files |= objects[i].kind >= PSHM;
+  if (files) __atomic_store_n(&sh->has_files, 1, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&sh->done, 1, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n(&sh->done, __ATOMIC_SEQ_CST) < 2) sched_yield();
+  if (failed) { if (worker) _exit(1); return 1; }
+  recording = 1;
+  scan_holders(__atomic_load_n(&sh->has_files, __ATOMIC_SEQ_CST));
+  if (worker) {
+    char *base = (char *)(sh + 1);
+    struct object *objs = (struct object *)base;
+    struct triple *trip = (struct triple *)(objs + nobjects);
+    char *text = (char *)(trip + ntriples);
+    size_t ntext = 0;
+    for (size_t i = 0; i < nobjects; i++) {
+      objs[i] = objects[i];
+      if (objects[i].name) {
+        memcpy(text + ntext, objects[i].name, objects[i].name_len);
+        objs[i].name = (char *)(uintptr_t)(ntext + 1);  /* offset + 1: 0 stays "no name" */
+        ntext += objects[i].name_len;
+      }
+    }
+    memcpy(trip, triples, ntriples * sizeof *triples);
+    for (size_t k = 0; k < nns; k++) {
+      if (!nss[k].container) continue;
+      size_t len = strlen(nss[k].container) + 1;
+      memcpy(text + ntext, nss[k].container, len);
+      sh->container[k] = ntext + 1;
+      ntext += len;
+    }
+    sh->nobjects = nobjects;
+    sh->ntriples = ntriples;
+    sh->ntext = ntext;
+    _exit(0);
+  }
+  int status;
+  if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status)) {
+    fputs("nsref: the second worker failed\n", stderr);
+    return 1;
+  }
+  struct object *objs = (struct object *)(sh + 1);
+  struct triple *trip = (struct triple *)(objs + sh->nobjects);
+  char *text = (char *)(trip + sh->ntriples);
+  objects = xrealloc(objects, (nobjects + sh->nobjects) * sizeof *objects);
+  for (size_t i = 0; i < sh->nobjects; i++) {
+    objects[nobjects] = objs[i];
+    if (objs[i].name) objects[nobjects].name = text + (uintptr_t)objs[i].name - 1;
+    nobjects++;
+  }
+  for (size_t k = 0; k < nns; k++)
+    if (sh->container[k]) nss[k].container = text + sh->container[k] - 1;
+  for (size_t i = 0; i < nobjects; i++) objects[i].last_holder = (int)i;
+  qsort(objects, nobjects, sizeof *objects, cmp_object_ns);
+  for (size_t i = 0; i < nobjects; i++) {
+    objects[i].last_holder = 0;
+    if (objects[i].kind < PMSG) continue;
+    held = xrealloc(held, (nheld + 1) * sizeof *held);
+    held[nheld++] = (struct held){objects[i].dev, objects[i].ino, &objects[i]};
+  }
+  qsort(held, nheld, sizeof *held, cmp_held);
+  triples = xrealloc(triples, (ntriples + sh->ntriples) * sizeof *triples);
+  memcpy(triples + ntriples, trip, sh->ntriples * sizeof *triples);
+  ntriples += sh->ntriples;
+  qsort(triples, ntriples, sizeof *triples, cmp_triple_pid);
+  recording = 0;
+  for (size_t i = 0; i < ntriples; i++) holds(triples[i].pid, triples[i].dev, triples[i].ino);
+  return write_output();
 }
