@@ -1,5 +1,5 @@
 /* nsref: the C reference of `swipc ls -A --format json` for the namespace benchmark.
- * Usage: nsref (no arguments; run as root). Writes the same JSON records as swipc, in its order.
+ * Usage: nsref [-j 2] (as root). Writes the same JSON records as swipc, in its order.
  *
  * It does the same job as directly as single-threaded C can, through the same kernel interfaces
  * (or cheaper ones swipc could also use), so that the benchmark shows what the kernel work alone
@@ -19,10 +19,13 @@
  *  5. the JSON, into one buffer written once.
  * Errors go to stderr as one line; a namespace that cannot be entered is left out, as swipc does.
  *
- * `nsref -j 2` measures what two cores could give: two processes, each reading every other
- * namespace and scanning every other process's files (recording all it holds), the first then
- * merging both and writing the same output. Kernel work is not shared across cores for free
- * (locks, one /proc), so this is measured rather than assumed to halve the time. */
+ * `nsref -j 2` measures what two cores could give: after the scan of /proc, two processes each
+ * read every other namespace and scan every other process's files, recording all each holds;
+ * once both have shared those, each counts the holders of its own objects and writes its own
+ * records, and the first writes both, in order, with one writev. Kernel work is not shared
+ * across cores for free (closing each detached mqueue mount waits for an expedited RCU grace
+ * period, and those are serialised machine-wide), so this is measured rather than assumed to
+ * halve the time. With NSREF_TIMES set, each phase's time goes to stderr. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -44,6 +47,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -70,8 +74,10 @@ static void *xrealloc(void *p, size_t n) {
 /* ---- output buffer ---- */
 static char *out;
 static size_t outlen, outcap;
+static int out_shared;  /* the second worker's records go straight to shared memory, which is not grown */
 static inline void put(const void *s, size_t n) {
   if (__builtin_expect(outlen + n > outcap, 0)) {
+    if (out_shared) { fputs("nsref: output too large to share\n", stderr); _exit(1); }
     outcap = (outlen + n) * 2 + 65536;
     out = xrealloc(out, outcap);
   }
@@ -938,11 +944,14 @@ static void phase(const char *name) {
 static int split(int own_ns);
 
 int main(int argc, char **argv) {
-  if (argc == 3 && !strcmp(argv[1], "-j") && !strcmp(argv[2], "2")) {
-    workers = 2;
-  } else if (argc != 1) {
-    fputs("nsref: usage: nsref [-j 2]\n", stderr);
-    return 64;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-j") && i + 1 < argc && !strcmp(argv[i + 1], "2")) {
+      workers = 2;
+      i++;
+    } else {
+      fputs("nsref: usage: nsref [-j 2]\n", stderr);
+      return 64;
+    }
   }
   timing = getenv("NSREF_TIMES") != NULL;
   phase("");
@@ -1040,17 +1049,24 @@ static int read_namespaces(int own_ns) {
   return 0;
 }
 
-static int write_output(void) {
+/* The records, each after ",\n  ", and where each namespace's begin and end (`starts`, `ends`,
+ * when given): the first record's comma becomes the array's bracket where they are assembled. */
+static void write_records(size_t *starts, size_t *ends) {
   time_t now = time(NULL);
-  puts_(nobjects ? "[\n  " : "[]\n");
-  for (size_t i = 0; i < nobjects; i++) {
-    if (i) puts_(",\n  ");
-    write_record(&objects[i], now);
+  size_t i = 0;
+  for (size_t k = 0; k < nns; k++) {
+    if (starts) starts[k] = outlen;
+    for (; i < nobjects && objects[i].ns == (int)k; i++) {
+      PUTS(",\n  ");
+      write_record(&objects[i], now);
+    }
+    if (ends) ends[k] = outlen;
   }
-  if (nobjects) puts_("\n]\n");
-  phase("json");
-  for (size_t done = 0; done < outlen;) {
-    ssize_t n = write(1, out + done, outlen - done);
+}
+
+static int write_all(const char *text, size_t len) {
+  for (size_t done = 0; done < len;) {
+    ssize_t n = write(1, text + done, len - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) { perror("nsref: stdout: write"); return 1; }
     done += (size_t)n;
@@ -1058,31 +1074,46 @@ static int write_output(void) {
   return 0;
 }
 
-/* ---- -j 2 ---- */
-/* What the second worker hands over, in memory shared with the first: its objects (names and
- * container names copied into `text`), and every file each process it scanned holds. */
-struct shared {
-  int done, has_files;  /* a barrier before the holder scans: maps are read when any worker found files */
-  size_t nobjects, ntriples, ntext;
-  size_t container[256];  /* offset + 1 into text of each namespace's container name, 0 for none */
-};
-#define SHARED_SIZE (256UL << 20)
-
-static int cmp_object_ns(const void *a, const void *b) {
-  const struct object *x = a, *y = b;
-  if (x->ns != y->ns) return x->ns - y->ns;
-  /* Within a namespace, the order read (last_holder holds it until holders are counted). */
-  return (x->last_holder > y->last_holder) - (x->last_holder < y->last_holder);
+/* `out` holds the records as write_records wrote them: made a JSON array and written. */
+static int finish_output(void) {
+  if (outlen) {
+    out[0] = '[';
+    PUTS("\n]\n");
+  } else {
+    PUTS("[]\n");
+  }
+  phase("json");
+  return write_all(out, outlen);
 }
-static int cmp_triple_pid(const void *a, const void *b) {
-  const struct triple *x = a, *y = b;
-  return (x->pid > y->pid) - (x->pid < y->pid);
+
+static int write_output(void) {
+  write_records(NULL, NULL);
+  return finish_output();
+}
+
+/* ---- -j 2 ---- */
+/* What the workers share: a barrier count, whether any found files that can be mapped, every
+ * file each process scanned holds (each worker's own area), and the second worker's records
+ * with where each namespace's are. */
+#define MAX_TRIPLES (1UL << 22)
+struct shared {
+  int stage, has_files;
+  size_t ntriples[2], nout;
+  size_t starts[256], ends[256];
+};
+#define SHARED_SIZE (sizeof(struct shared) + 2 * MAX_TRIPLES * sizeof(struct triple) + (256UL << 20))
+
+static void barrier(struct shared *sh, int stage) {
+  __atomic_add_fetch(&sh->stage, 1, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n(&sh->stage, __ATOMIC_SEQ_CST) < 2 * stage) sched_yield();
 }
 
 static int split(int own_ns) {
   if (nns > 256) { fputs("nsref: -j 2 handles up to 256 namespaces\n", stderr); return 1; }
   struct shared *sh = mmap(NULL, SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (sh == MAP_FAILED) { perror("nsref: mmap"); return 1; }
+  struct triple *areas[2] = {(struct triple *)(sh + 1), (struct triple *)(sh + 1) + MAX_TRIPLES};
+  char *text = (char *)(areas[1] + MAX_TRIPLES);
   fflush(NULL);
   pid_t child = fork();
   if (child < 0) { perror("nsref: fork"); return 1; }
@@ -1091,68 +1122,74 @@ static int split(int own_ns) {
   int files = 0;
   for (size_t i = 0; i < nobjects; i++) files |= objects[i].kind >= PSHM;
   if (files) __atomic_store_n(&sh->has_files, 1, __ATOMIC_SEQ_CST);
-  __atomic_add_fetch(&sh->done, 1, __ATOMIC_SEQ_CST);
-  while (__atomic_load_n(&sh->done, __ATOMIC_SEQ_CST) < 2) sched_yield();
-  if (failed) { if (worker) _exit(1); return 1; }
+  if (!worker) phase("namespaces");
+  barrier(sh, 1);
+  if (!worker) phase("wait");
+  /* Each scans every other process, recording all each holds: the files are both workers'. */
   recording = 1;
   scan_holders(__atomic_load_n(&sh->has_files, __ATOMIC_SEQ_CST));
+  if (ntriples > MAX_TRIPLES) { fputs("nsref: too many open files to share\n", stderr); failed = 1; ntriples = 0; }
+  memcpy(areas[worker], triples, ntriples * sizeof *triples);
+  sh->ntriples[worker] = ntriples;
+  if (!worker) phase("holders");
+  barrier(sh, 2);
+  if (failed) { if (worker) _exit(1); waitpid(child, NULL, 0); return 1; }
+  /* Each counts the holders of its own objects: a process's files are together in one area. */
+  recording = 0;
+  nheld = 0;
+  for (size_t i = 0; i < nobjects; i++) {
+    if (objects[i].kind < PMSG) continue;
+    held = xrealloc(held, (nheld + 1) * sizeof *held);
+    held[nheld++] = (struct held){objects[i].dev, objects[i].ino, &objects[i]};
+  }
+  qsort(held, nheld, sizeof *held, cmp_held);
+  for (int w = 0; w < 2; w++)
+    for (size_t i = 0; i < sh->ntriples[w]; i++) holds(areas[w][i].pid, areas[w][i].dev, areas[w][i].ino);
+  if (!worker) phase("count");
   if (worker) {
-    char *base = (char *)(sh + 1);
-    struct object *objs = (struct object *)base;
-    struct triple *trip = (struct triple *)(objs + nobjects);
-    char *text = (char *)(trip + ntriples);
-    size_t ntext = 0;
-    for (size_t i = 0; i < nobjects; i++) {
-      objs[i] = objects[i];
-      if (objects[i].name) {
-        memcpy(text + ntext, objects[i].name, objects[i].name_len);
-        objs[i].name = (char *)(uintptr_t)(ntext + 1);  /* offset + 1: 0 stays "no name" */
-        ntext += objects[i].name_len;
-      }
-    }
-    memcpy(trip, triples, ntriples * sizeof *triples);
-    for (size_t k = 0; k < nns; k++) {
-      if (!nss[k].container) continue;
-      size_t len = strlen(nss[k].container) + 1;
-      memcpy(text + ntext, nss[k].container, len);
-      sh->container[k] = ntext + 1;
-      ntext += len;
-    }
-    sh->nobjects = nobjects;
-    sh->ntriples = ntriples;
-    sh->ntext = ntext;
+    out = text;
+    outcap = 256UL << 20;
+    outlen = 0;
+    out_shared = 1;
+    write_records(sh->starts, sh->ends);
+    sh->nout = outlen;
+    barrier(sh, 3);
     _exit(0);
+  }
+  size_t starts[256], ends[256];
+  write_records(starts, ends);
+  barrier(sh, 3);
+  /* Namespaces alternate between the workers: their records are interleaved in that order,
+   * written from where each worker put them; the first record's comma is the array's bracket. */
+  struct iovec iov[2 * 256 + 2];
+  int n = 0;
+  for (size_t k = 0; k < nns; k++) {
+    char *base = k % 2 ? text + sh->starts[k] : out + starts[k];
+    size_t len = k % 2 ? sh->ends[k] - sh->starts[k] : ends[k] - starts[k];
+    if (len) iov[n++] = (struct iovec){base, len};
+  }
+  if (n) {
+    iov[0].iov_base = (char *)iov[0].iov_base + 1;
+    iov[0].iov_len--;
+  }
+  static char open_bracket[] = "[", close_bracket[] = "\n]\n", empty[] = "[]\n";
+  memmove(iov + 1, iov, n * sizeof *iov);
+  iov[0] = n ? (struct iovec){open_bracket, 1} : (struct iovec){empty, 3};
+  n++;
+  if (n > 1) iov[n++] = (struct iovec){close_bracket, 3};
+  phase("json");
+  int failed_write = 0;
+  for (int i = 0; i < n && !failed_write;) {
+    ssize_t done = writev(1, iov + i, n - i);
+    if (done < 0 && errno == EINTR) continue;
+    if (done <= 0) { perror("nsref: stdout: write"); failed_write = 1; break; }
+    while (i < n && (size_t)done >= iov[i].iov_len) done -= (ssize_t)iov[i++].iov_len;
+    if (i < n) { iov[i].iov_base = (char *)iov[i].iov_base + done; iov[i].iov_len -= (size_t)done; }
   }
   int status;
   if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status)) {
     fputs("nsref: the second worker failed\n", stderr);
     return 1;
   }
-  struct object *objs = (struct object *)(sh + 1);
-  struct triple *trip = (struct triple *)(objs + sh->nobjects);
-  char *text = (char *)(trip + sh->ntriples);
-  objects = xrealloc(objects, (nobjects + sh->nobjects) * sizeof *objects);
-  for (size_t i = 0; i < sh->nobjects; i++) {
-    objects[nobjects] = objs[i];
-    if (objs[i].name) objects[nobjects].name = text + (uintptr_t)objs[i].name - 1;
-    nobjects++;
-  }
-  for (size_t k = 0; k < nns; k++)
-    if (sh->container[k]) nss[k].container = text + sh->container[k] - 1;
-  for (size_t i = 0; i < nobjects; i++) objects[i].last_holder = (int)i;
-  qsort(objects, nobjects, sizeof *objects, cmp_object_ns);
-  for (size_t i = 0; i < nobjects; i++) {
-    objects[i].last_holder = 0;
-    if (objects[i].kind < PMSG) continue;
-    held = xrealloc(held, (nheld + 1) * sizeof *held);
-    held[nheld++] = (struct held){objects[i].dev, objects[i].ino, &objects[i]};
-  }
-  qsort(held, nheld, sizeof *held, cmp_held);
-  triples = xrealloc(triples, (ntriples + sh->ntriples) * sizeof *triples);
-  memcpy(triples + ntriples, trip, sh->ntriples * sizeof *triples);
-  ntriples += sh->ntriples;
-  qsort(triples, ntriples, sizeof *triples, cmp_triple_pid);
-  recording = 0;
-  for (size_t i = 0; i < ntriples; i++) holds(triples[i].pid, triples[i].dev, triples[i].ino);
-  return write_output();
+  return failed_write;
 }

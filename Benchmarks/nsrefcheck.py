@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""nsrefcheck: whether two `ls -A --format json` outputs (swipc's and the C reference's) hold the
-same records: the same keys in the same order and the same values, once both are sorted; `age`,
-which moves with the clock between the two runs, is left out. Prints one line; exits 1 on a
-difference, naming the first record found in one and not the other."""
+"""nsrefcheck: whether two `ls -A --format json` outputs (swipc's and the C reference's, or the
+C reference's with and without -j 2) hold the same records: the same keys in the same order and
+the same values, once both are sorted; `age`, which moves with the clock between the two runs, is
+left out. Prints one line; exits 1 on a
+difference, naming the first record found in one and not the other.
+Usage: nsrefcheck.py FIRST SECOND [WHAT], WHAT naming the comparison (default: the C reference
+against swipc)."""
 import json
 import sys
 
@@ -16,14 +19,15 @@ def records(path):
 def main():
     a, b = records(sys.argv[1]), records(sys.argv[2])
     same = a == b
-    print(f"C reference output agrees with swipc: {'yes' if same else 'no'} ({len(a)} records from swipc, {len(b)} from the C reference)")
+    what = sys.argv[3] if len(sys.argv) > 3 else "C reference output agrees with swipc"
+    print(f"{what}: {'yes' if same else 'no'} ({len(a)} and {len(b)} records)")
     if not same:
         only_a = sorted(set(a) - set(b))
         only_b = sorted(set(b) - set(a))
         if only_a:
-            print("  only in swipc's:", only_a[0], file=sys.stderr)
+            print("  only in the first:", only_a[0], file=sys.stderr)
         if only_b:
-            print("  only in the C reference's:", only_b[0], file=sys.stderr)
+            print("  only in the second:", only_b[0], file=sys.stderr)
     return 0 if same else 1
 
 
