@@ -373,6 +373,15 @@ static void scan_processes(void) {
 }
 
 /* ---- System V, from inside the namespace ---- */
+static struct object *sysv_object(enum kind kind, int ns, int id, const struct ipc_perm *perm) {
+  struct object *o = new_object(kind, ns);
+  o->id = id;
+  o->key = perm->__key;
+  o->mode = perm->mode;
+  o->uid = perm->uid; o->gid = perm->gid; o->cuid = perm->cuid; o->cgid = perm->cgid;
+  return o;
+}
+
 static void read_queues(int ns) {
   struct msginfo info;
   int max = msgctl(0, MSG_INFO, (struct msqid_ds *)&info);
@@ -380,11 +389,7 @@ static void read_queues(int ns) {
     struct msqid_ds ds;
     int id = msgctl(i, MSG_STAT_ANY, &ds);
     if (id < 0) continue;
-    struct object *o = new_object(MSG, ns);
-    o->id = id;
-    o->key = ds.msg_perm.__key;
-    o->mode = ds.msg_perm.mode;
-    o->uid = ds.msg_perm.uid; o->gid = ds.msg_perm.gid; o->cuid = ds.msg_perm.cuid; o->cgid = ds.msg_perm.cgid;
+    struct object *o = sysv_object(MSG, ns, id, &ds.msg_perm);
     o->size = (long long)ds.__msg_cbytes;
     o->messages = (long long)ds.msg_qnum;
     o->lspid = ds.msg_lspid; o->lrpid = ds.msg_lrpid;
@@ -401,11 +406,7 @@ static void read_semaphores(int ns) {
     arg.buf = &ds;
     int id = semctl(i, 0, SEM_STAT_ANY, arg);
     if (id < 0) continue;
-    struct object *o = new_object(SEM, ns);
-    o->id = id;
-    o->key = ds.sem_perm.__key;
-    o->mode = ds.sem_perm.mode;
-    o->uid = ds.sem_perm.uid; o->gid = ds.sem_perm.gid; o->cuid = ds.sem_perm.cuid; o->cgid = ds.sem_perm.cgid;
+    struct object *o = sysv_object(SEM, ns, id, &ds.sem_perm);
     o->nsems = (unsigned)ds.sem_nsems;
     o->ctime = ds.sem_ctime; o->otime = ds.sem_otime;
   }
