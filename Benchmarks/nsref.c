@@ -420,7 +420,12 @@ static char *read_all(int dirfd, const char *path, size_t *len) {
   ssize_t got;
   while ((got = read(fd, text + n, cap - n)) > 0) {
     n += got;
-    if (n == cap) { cap *= 2; text = xrealloc(text, cap + 1); }
+    if (n == cap) {
+      /* A process can make its maps as long as it likes: no more is read than swipc reads. */
+      if (cap >= (64UL << 20)) break;
+      cap *= 2;
+      text = xrealloc(text, cap + 1);
+    }
   }
   close(fd);
   text[n] = 0;
