@@ -87,6 +87,9 @@ private '
 echo
 echo "swipc bench vs C reference (Benchmarks/benchref.c), $(nproc) CPUs, pinned cross, medians of ${BENCH_ROUNDS:-5} alternating rounds"
 private 'python3 Benchmarks/benchcmp.py "$SWIPC" "$W/benchref" "${BENCH_ROUNDS:-5}" "${BENCH_MESSAGES:-auto}" "${BENCH_MECHANISMS:-}" "${BENCH_SIZES:-}"'
+# ls -A across 40 namespaces, against the nsenter+lsipc loop and its own C reference.
+echo
+RUNS=${NAMESPACE_RUNS:-21} bash Benchmarks/namespaces.sh "$SWIPC"
 echo
 echo "Targets (issue 2): 6000 ls/ipcs <= 0.30; per kind <= 1.00; empty ls/lsipc <= 1.50"
 echo "Targets: clean/ipcrm -a <= 1.00, clean/ipcrm (all ids) <= 1.25; create loop swipc/ipcmk <= 1.50"
@@ -94,3 +97,4 @@ echo "Targets (issue 4): msg send --lines time / C time <= 1.25 (rate >= 0.8x C)
 echo "Targets (issue 5): shm dump time / cat time <= 1.11 (speed >= 0.9x cat)"
 echo "Targets (issue 7): p50 swipc/C <= 1.05; 64B msg/s swipc/C >= 0.90; 4K and 64K >= 0.95; shm-spin p50 <= 1.5"
 echo "Targets (issue 19): every cell p50 <= 1.05, msg/s >= 0.95; 64B shm/pshm x8 msg/s >= 0.90; bulk shared/kernel copy >= 2.0"
+echo "Targets (issue 18): 40 ns x 100, ls -A --format json / nsenter+lsipc loop <= 0.10; host only, ls -A / ls <= 1.20"
