@@ -225,7 +225,8 @@ struct NamespaceTests {
     let lines = r.stdout.split(separator: "\n").map(String.init)
     try #require(lines.count == 5, "\(r.stdout)")
     #expect(lines[0] == "write: 1", "swipc did not reach its write: \(r.stdout)")
-    #expect(Int(lines[1]) == 2, "the main thread and the closing thread: \(r.stdout)")
+    // The main thread and the closing thread (and a sanitizer's own, under one).
+    #expect((Int(lines[1]) ?? 0) >= 2, "the closing thread is there to be checked: \(r.stdout)")
     #expect(lines[2] == lines[3], "a thread of swipc is in \(lines[2]), the caller in \(lines[3])")
     #expect(lines[4] == "status 0")
   }
