@@ -1,12 +1,12 @@
 import Foundation
 import Testing
 
-/// The closing thread of detached mqueue mounts, attacked: descriptors it has yet to close are
-/// descriptors the listing cannot use. The thread is held still, not raced: swipc waits at its
-/// `clean -A` prompt (under `script`) while every thread but its main one is put in a frozen
-/// cgroup v1 freezer group, which holds one thread and not its process.
+/// Descriptors, attacked: those the closing thread of detached mqueue mounts has yet to close are
+/// descriptors a listing cannot use, and a clean that runs out of them must not call what it could
+/// not read gone. Nothing is raced: swipc waits at its prompt (under `script`) while the test
+/// freezes a thread (a cgroup v1 freezer group holds a thread, not its process) or lowers its limit.
 @Suite(
-  "Attack 22: closing thread",
+  "Attack 22: descriptors of the closing thread and of clean's second pass",
   .enabled(
     if: Harness.canUnshareAll && FileManager.default.isWritableFile(atPath: "/sys/fs/cgroup/freezer"),
     "needs unshare and a writable cgroup v1 freezer hierarchy"))
@@ -66,5 +66,43 @@ struct Attack22Tests {
     #expect(!p[0].contains("no longer exists") && !p[0].contains("too many open files"), "\(p[0])")
     #expect(p[0].hasSuffix("status 0\n"), "\(p[0])")
     #expect(p[1] == "0\n", "queues left: \(p[1])")
+  }
+
+  /// The pass after the answer decides again; when it cannot read a kind (here: out of
+  /// descriptors, the limit lowered at the prompt so that not one more can be opened, which the
+  /// queues' filesystem needs and System V queues do not), its confirmed objects of that kind were
+  /// reported "no longer exists", its warning dropped as said before the question, and the
+  /// command exited 0 with every queue still there.
+  @Test("a kind the pass after the confirmation cannot read fails its confirmed objects, never calls them gone")
+  func unreadKindAfterConfirmation() throws {
+    let r = Harness.inNamespace("""
+      mount -t tmpfs -o size=16m tmpfs /mnt; TD=/mnt/tmp; mkdir -m 1777 $TD
+      for m in $(awk '$3 == "mqueue" {print $2}' /proc/self/mounts); do umount "$m"; done
+      mkdir $TD/mq; mount -t mqueue none $TD/mq
+      for i in 1 2 3; do $S msg create /q$i --max-messages 1 --message-size 8 >/dev/null; $S msg create >/dev/null; done
+      umount $TD/mq
+      in=$TD/in; mkfifo $in; out=$TD/out
+      script -qfec "exec $S clean msg pmsg --all" /dev/null < $in > $out 2>&1 &
+      sp=$!
+      exec 5<>$in
+      for i in $(seq 1200); do grep -q 'Remove th' $out && break; sleep 0.05; done
+      grep -q 'Remove these 6 objects' $out || { echo "no prompt"; cat $out; }
+      sw=$(pgrep -f "^$S clean msg pmsg" | head -1)
+      # The lowest free descriptor number: the limit, so that none can be opened any more.
+      n=0; while [ -e /proc/$sw/fd/$n ]; do n=$((n+1)); done
+      prlimit --pid $sw --nofile=$n:$n
+      echo y >&5; exec 5>&-
+      st=0; wait $sp || st=$?
+      tr -d '\r' < $out | sed -n '/^Remove these/,$p' | grep pmsg; echo "status $st"; echo =====
+      mount -t mqueue none $TD/mq; ls $TD/mq
+      """)
+    try #require(r.status == 0, "\(r.stderr)")
+    let p = Harness.sections(r.stdout)
+    try #require(p.count == 2, "\(r.stdout)")
+    let rows = p[0].split(separator: "\n").filter { $0.contains("/q") }
+    #expect(p[1] == "q1\nq2\nq3\n", "the queues are still there: \(p[1])")
+    #expect(rows.count == 3 && rows.allSatisfy { $0.split(separator: " ").prefix(2) == ["failed", "pmsg"] && $0.hasSuffix("too many open files") }, "\(p[0])")
+    #expect(!p[0].contains("no longer exists"), "\(p[0])")
+    #expect(p[0].hasSuffix("status 1\n"), "\(p[0])")
   }
 }
