@@ -11,6 +11,22 @@ import Testing
     if: Harness.canUnshareAll && FileManager.default.isWritableFile(atPath: "/sys/fs/cgroup/freezer"),
     "needs unshare and a writable cgroup v1 freezer hierarchy"))
 struct Attack22Tests {
+  /// `atPrompt COUNT COMMAND`: runs COMMAND (a clean) on a terminal (script) and returns once it
+  /// asks about COUNT objects: its pid in $sw, script's in $sp. `answer` says yes.
+  static let prompt = """
+    atPrompt() {
+      in=$TD/in; mkfifo $in; out=$TD/out
+      script -qfec "$2" /dev/null < $in > $out 2>&1 &
+      sp=$!
+      exec 5<>$in
+      for i in $(seq 1200); do grep -q 'Remove th' $out && break; sleep 0.05; done
+      grep -q "Remove these $1 objects" $out || { echo "no prompt"; cat $out; }
+      sw=$(pgrep -f "^$S clean" | head -1)
+    }
+    answer() { echo y >&5; exec 5>&-; }
+
+    """
+
   /// With `ulimit -n 120`, a `clean -A` of 80 namespaces' queues fits when each mount descriptor
   /// is closed at once (it needs fewer than 90). Handed to a closing thread that falls behind (a
   /// grace period per close, on a busy machine), up to 64 of them waited at once: the pass after
@@ -18,7 +34,7 @@ struct Attack22Tests {
   /// confirmed queues as "no longer exists", with exit status 0, while they were all still there.
   @Test("clean -A removes every confirmed queue at a low ulimit -n while the closing thread is stalled")
   func stalledClosingThreadLowLimit() throws {
-    let r = Harness.inNamespace("""
+    let r = Harness.inNamespace(Self.prompt + """
       mount -t tmpfs -o size=16m tmpfs /mnt; TD=/mnt/tmp; mkdir -m 1777 $TD
       mount -t tmpfs -o size=16m tmpfs /dev/shm
       fz=/sys/fs/cgroup/freezer/swipc-test-$(cat /proc/sys/kernel/random/uuid)
@@ -38,17 +54,11 @@ struct Attack22Tests {
         pids+=($!)
         read -r -t 60 _ < $f; rm $f
       done
-      in=$TD/in; mkfifo $in; out=$TD/out
-      script -qfec "ulimit -n 120; exec $S clean -A pmsg --all" /dev/null < $in > $out 2>&1 &
-      sp=$!
-      exec 5<>$in
-      for i in $(seq 1200); do grep -q 'Remove th' $out && break; sleep 0.05; done
-      grep -q 'Remove these 80 objects' $out || { echo "no prompt"; cat $out; }
-      sw=$(pgrep -f "^$S clean -A pmsg" | head -1)
+      atPrompt 80 "ulimit -n 120; exec $S clean -A pmsg --all"
       for t in $(ls /proc/$sw/task); do [ $t = $sw ] || echo $t > $fz/tasks; done
       echo FROZEN > $fz/freezer.state
       for i in $(seq 200); do [ "$(cat $fz/freezer.state)" = FROZEN ] && break; sleep 0.05; done
-      echo y >&5; exec 5>&-
+      answer
       # A frozen thread keeps its process from exiting: thawed once the main thread is done.
       for i in $(seq 1200); do
         { [ -d /proc/$sw ] && [ "$(awk '{print $3}' /proc/$sw/task/$sw/stat 2>/dev/null)" != Z ]; } || break; sleep 0.05
@@ -75,23 +85,17 @@ struct Attack22Tests {
   /// command exited 0 with every queue still there.
   @Test("a kind the pass after the confirmation cannot read fails its confirmed objects, never calls them gone")
   func unreadKindAfterConfirmation() throws {
-    let r = Harness.inNamespace("""
+    let r = Harness.inNamespace(Self.prompt + """
       mount -t tmpfs -o size=16m tmpfs /mnt; TD=/mnt/tmp; mkdir -m 1777 $TD
       for m in $(awk '$3 == "mqueue" {print $2}' /proc/self/mounts); do umount "$m"; done
       mkdir $TD/mq; mount -t mqueue none $TD/mq
       for i in 1 2 3; do $S msg create /q$i --max-messages 1 --message-size 8 >/dev/null; $S msg create >/dev/null; done
       umount $TD/mq
-      in=$TD/in; mkfifo $in; out=$TD/out
-      script -qfec "exec $S clean msg pmsg --all" /dev/null < $in > $out 2>&1 &
-      sp=$!
-      exec 5<>$in
-      for i in $(seq 1200); do grep -q 'Remove th' $out && break; sleep 0.05; done
-      grep -q 'Remove these 6 objects' $out || { echo "no prompt"; cat $out; }
-      sw=$(pgrep -f "^$S clean msg pmsg" | head -1)
+      atPrompt 6 "exec $S clean msg pmsg --all"
       # The lowest free descriptor number: the limit, so that none can be opened any more.
       n=0; while [ -e /proc/$sw/fd/$n ]; do n=$((n+1)); done
       prlimit --pid $sw --nofile=$n:$n
-      echo y >&5; exec 5>&-
+      answer
       st=0; wait $sp || st=$?
       tr -d '\r' < $out | sed -n '/^Remove these/,$p' | grep pmsg; echo "status $st"; echo =====
       mount -t mqueue none $TD/mq; ls $TD/mq
