@@ -2,10 +2,12 @@
 #include "CSwipc.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/mount.h>
@@ -67,6 +69,10 @@ static int closing[closing_room];
 static int closing_count;
 // 0: no thread yet; 1: running; -1: it could not be started.
 static int closing_thread;
+// Only a descriptor numbered below this waits: descriptors are numbered lowest first, so those
+// waiting never take more than a quarter of the descriptor limit, and a listing that fits in the
+// rest with every close made at once still fits (`ulimit -n` set low, many namespaces).
+static int closing_below;
 
 static void *closing_loop(void *unused) {
   (void)unused;
@@ -92,6 +98,9 @@ void swipc_start_closing_thread(void) {
     pthread_attr_t attributes;
     pthread_attr_init(&attributes);
     pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    struct rlimit limit;
+    closing_below = getrlimit(RLIMIT_NOFILE, &limit) != 0 ? 0
+      : limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur / 4 > INT_MAX ? INT_MAX : (int)(limit.rlim_cur / 4);
     closing_thread = pthread_create(&thread, &attributes, closing_loop, NULL) == 0 ? 1 : -1;
     pthread_attr_destroy(&attributes);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
@@ -101,7 +110,7 @@ void swipc_start_closing_thread(void) {
 
 void swipc_close_later(int fd) {
   pthread_mutex_lock(&closing_lock);
-  if (closing_thread != 1 || closing_count == closing_room) {
+  if (closing_thread != 1 || closing_count == closing_room || fd >= closing_below) {
     pthread_mutex_unlock(&closing_lock);
     close(fd);
     return;

@@ -215,7 +215,9 @@ void swipc_start_closing_thread(void);
 /// Closes `fd` on that thread, and returns at once: the close of a detached mount's descriptor
 /// unmounts it and waits for an RCU grace period (about 70 µs), which a listing of many
 /// namespaces would otherwise wait out once per namespace. Closes at once when the thread was
-/// not started. Only for a descriptor nothing else will close or use.
+/// not started, when 64 wait, or when `fd` is numbered a quarter of the descriptor limit or more
+/// (so that those waiting never leave a listing short of descriptors). Only for a descriptor
+/// nothing else will close or use.
 void swipc_close_later(int fd);
 /// openat2 of `path` with `root` as the root directory (RESOLVE_IN_ROOT, no magic links), so that
 /// a symlink under another root resolves inside it.

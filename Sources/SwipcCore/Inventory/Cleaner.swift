@@ -43,6 +43,9 @@ public struct CleanReport: Sendable {
   public var failure: SwipcError?
   /// The errors of the kinds that could not be read, for `failure`.
   var unread: [SwipcError] = []
+  /// Why each kind that could not be read, or whose directory could not be opened, was not: a
+  /// confirmed object of such a kind that is not met again is not known to be gone.
+  var unreadKinds: [IPCKind: SwipcError] = [:]
   /// The namespaces of a clean across namespaces (--all-namespaces), for the report's columns.
   public var namespaces: NamespaceLabels?
 
@@ -135,8 +138,10 @@ public struct Cleaner {
       // One pass in the view's namespace: every object is read, judged and removed there.
       if let e = view.executor.perform({ sweepSystemV(kind, now: now, detector: detector, remove: remove, into: &report) }) {
         report.warnings.append("\(kind.title) not cleaned: reading /proc/sysvipc/\(kind.rawValue) failed (\(SwipcError.strerror(e)))")
-        report.unread.append(
-          SwipcError(category: e == .noSuchFileOrDirectory ? .unavailable : nil, call: "read", object: "/proc/sysvipc/\(kind.rawValue)", errno: e))
+        let error = SwipcError(
+          category: e == .noSuchFileOrDirectory ? .unavailable : nil, call: "read", object: "/proc/sysvipc/\(kind.rawValue)", errno: e)
+        report.unread.append(error)
+        report.unreadKinds[kind] = error
       }
     }
     let posixKinds = request.kinds.filter(\.isPOSIX)
@@ -151,7 +156,7 @@ public struct Cleaner {
       // What was confirmed and not met again is gone.
       let met = Set(report.rows.map(ObjectSlot.init))
       for (slot, object) in approved.sorted(by: { $0.value.label < $1.value.label }) where !met.contains(slot) {
-        report.append(object, .skipped("no longer exists"))
+        report.append(object, report.unreadKinds[object.kind].map { .failed($0) } ?? .skipped("no longer exists"))
       }
     }
     return report
@@ -231,6 +236,7 @@ public struct Cleaner {
     for (kind, error) in snapshot.unavailable {
       report.warnings.append("\(kind.title) not cleaned: \(error.reason ?? error.description)")
       report.unread.append(error)
+      report.unreadKinds[kind] = error
     }
     var warned = IPCKindSet()
     for listed in snapshot.objects {
@@ -242,7 +248,9 @@ public struct Cleaner {
       case .failure(let f):
         if !warned.contains(kind) {
           warned.insert(IPCKindSet([kind]))
-          report.warnings.append("\(kind.title) not cleaned: \(f.error(kind: kind, name: name, action: "remove").description)")
+          let error = f.error(kind: kind, name: name, action: "remove")
+          report.warnings.append("\(kind.title) not cleaned: \(error.description)")
+          report.unreadKinds[kind] = error
         }
         continue
       }
