@@ -108,12 +108,12 @@ extension CellValue {
   func writesAs(_ other: CellValue) -> Bool {
     switch (self, other) {
     case (.text(let a), .text(let b)): return Self.sameBytes(a, b)
-    case (.list(let a), .list(let b)): return a.elementsEqual(b) { $0.utf8.elementsEqual($1.utf8) }
+    case (.list(let a), .list(let b)): return a.elementsEqual(b) { Self.sameBytes($0, $1) }
     case (.processes(let a), .processes(let b)):
-      return a.elementsEqual(b) { $0.pid == $1.pid && $0.name.utf8.elementsEqual($1.name.utf8) }
+      return a.elementsEqual(b) { $0.pid == $1.pid && Self.sameBytes($0.name, $1.name) }
     case (.array(let a), .array(let b)): return a.elementsEqual(b) { $0.writesAs($1) }
     case (.fields(let a), .fields(let b)):
-      return a.elementsEqual(b) { $0.key.utf8.elementsEqual($1.key.utf8) && $0.value.writesAs($1.value) }
+      return a.elementsEqual(b) { Self.sameBytes($0.key, $1.key) && $0.value.writesAs($1.value) }
     case (.percent(let a), .percent(let b)): return a.bitPattern == b.bitPattern
     case (.fixed(let a, let x), .fixed(let b, let y)): return a.bitPattern == b.bitPattern && x == y
     default:
